@@ -1,0 +1,113 @@
+//! One small file per subcommand; each only wires the stages together.
+
+mod build;
+mod check;
+mod preview;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::diagnostic::{Finding, display_path};
+use crate::edition::{Edition, LoadError, lint};
+use crate::render::{self, Rendered};
+
+/// How a command ended; the process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked (warnings allowed).
+    Success = 0,
+    /// The job ran, but something failed: an error finding, a recipient.
+    Failed = 1,
+    /// Bad input or usage: nothing was done.
+    BadInput = 2,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        ExitCode::from(outcome as u8)
+    }
+}
+
+/// Runs one command and returns its exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let outcome = match cli.command {
+        Command::Check { edition, json } => check::run(&edition, json),
+        Command::Build { edition, out } => build::run(&edition, &out),
+        Command::Preview {
+            edition,
+            subscribers,
+            out,
+            limit,
+        } => preview::run(&edition, &subscribers, &out, limit),
+    };
+    outcome.into()
+}
+
+/// An edition loaded, rendered and linted: what every command starts from.
+pub(crate) struct Checked {
+    pub edition: Edition,
+    pub rendered: Rendered,
+    pub findings: Vec<Finding>,
+}
+
+impl Checked {
+    pub fn load(path: &Path) -> Result<Checked, LoadError> {
+        let edition = Edition::load(path)?;
+        let rendered = render::render(&edition)
+            .map_err(|e| LoadError::Invalid(Box::new(Finding::error("render", e.to_string()))))?;
+        let findings = lint::lint(&edition, &rendered);
+        Ok(Checked {
+            edition,
+            rendered,
+            findings,
+        })
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+
+    /// Prints the findings and a count to stderr.
+    pub fn report(&self) {
+        report(&self.findings, &self.edition.file.path);
+    }
+}
+
+pub(crate) fn report(findings: &[Finding], path: &Path) {
+    for finding in findings {
+        eprintln!("{finding}");
+    }
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let warnings = findings.len() - errors;
+    if !findings.is_empty() {
+        eprintln!(
+            "{}: {errors} {}, {warnings} {}",
+            display_path(path),
+            plural(errors, "error", "errors"),
+            plural(warnings, "warning", "warnings")
+        );
+    }
+}
+
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Prints an input error to stderr; the caller exits 2.
+pub(crate) fn bad_input(error: &LoadError) -> Outcome {
+    match error {
+        LoadError::Invalid(finding) => eprint!("{finding}"),
+        LoadError::Read { .. } => eprintln!("error: {error}"),
+    }
+    Outcome::BadInput
+}
+
+/// Writes a file, creating its folder, with the path in the error.
+pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", display_path(dir)))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write `{}`: {e}", display_path(path)))
+}

@@ -1,0 +1,91 @@
+//! `courant preview`: one .eml per active subscriber, exactly the bytes a send would transmit.
+
+use std::path::Path;
+
+use super::{Checked, Outcome, bad_input, plural, write};
+use crate::diagnostic::display_path;
+use crate::message::{Clock, Composer};
+use crate::subscribers::{Subscriber, SubscriberList};
+
+pub fn run(path: &Path, list: &Path, out: &Path, limit: Option<usize>) -> Outcome {
+    let checked = match Checked::load(path) {
+        Ok(checked) => checked,
+        Err(error) => return bad_input(&error),
+    };
+    let list = match SubscriberList::load(list) {
+        Ok(list) => list,
+        Err(error) => return bad_input(&error),
+    };
+    checked.report();
+    let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env());
+    let written = match write_messages(&composer, &list, out, limit) {
+        Ok(n) => n,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::Failed;
+        }
+    };
+    let skipped = list.subscribers.len() - list.active().count();
+    println!(
+        "wrote {written} {} to {}; skipped {skipped} unsubscribed",
+        plural(written, "message", "messages"),
+        display_path(out)
+    );
+    if checked.has_errors() {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    }
+}
+
+fn write_messages(
+    composer: &Composer,
+    list: &SubscriberList,
+    out: &Path,
+    limit: Option<usize>,
+) -> Result<usize, String> {
+    remove_old_previews(out)?;
+    let mut written = 0;
+    for (i, subscriber) in list.active().take(limit.unwrap_or(usize::MAX)).enumerate() {
+        let message = composer.message(subscriber).map_err(|e| e.to_string())?;
+        write(&out.join(file_name(i + 1, subscriber)), message.formatted())?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// `0001-anne.de.vries@example.nl.eml`: list order first, then the address, readable and stable.
+pub fn file_name(n: usize, subscriber: &Subscriber) -> String {
+    let safe: String = subscriber
+        .email
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@.-_+".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{n:04}-{safe}.eml")
+}
+
+/// A preview shows one run: files of an earlier run (a longer list, say) would mislead.
+fn remove_old_previews(out: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.ends_with(".eml")
+            && name
+                .split_once('-')
+                .is_some_and(|(n, _)| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()));
+        if ours {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| format!("cannot remove `{name}`: {e}"))?;
+        }
+    }
+    Ok(())
+}

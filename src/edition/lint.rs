@@ -1,0 +1,360 @@
+//! What `check` looks for in an edition that loaded: problems a reader, a screen reader or an
+//! inbox provider would meet. Each finding points at the value it is about.
+
+use std::ops::Range;
+
+use lettre::message::SinglePart;
+use toml::Spanned;
+
+use super::value::{Color, LinkUrl};
+use super::{Edition, Text};
+use crate::diagnostic::{Finding, Location, SourceFile};
+use crate::render::markdown::{self, ProblemKind};
+use crate::render::{Personal, Rendered, Slot};
+
+/// Gmail cuts off a message whose HTML exceeds about 102 KB.
+pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
+/// Above this, warn: there is little room left before Gmail clips.
+pub const GMAIL_WARN_BYTES: usize = 80 * 1024;
+/// Images larger than this slow the mail down on phones.
+pub const IMAGE_WARN_BYTES: usize = 200 * 1024;
+/// The longest subject that most inboxes show whole.
+pub const SUBJECT_WARN_CHARS: usize = 78;
+/// WCAG 2.1 AA for body text.
+pub const MIN_CONTRAST: f64 = 4.5;
+
+const GENERIC_LINK_TEXTS: &[&str] = &[
+    "lees meer",
+    "meer lezen",
+    "klik hier",
+    "hier",
+    "link",
+    "meer",
+    "verder lezen",
+    "read more",
+    "click here",
+    "here",
+    "more",
+    "this link",
+];
+
+/// Every finding for a loaded and rendered edition, in file order.
+pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    subject(edition, &mut findings);
+    unsubscribe(edition, &mut findings);
+    for (file, text) in texts(edition) {
+        characters(file, text, &mut findings);
+    }
+    items(edition, &mut findings);
+    images(edition, rendered, &mut findings);
+    contrast(edition, &mut findings);
+    size(rendered, &mut findings);
+    findings.sort_by_key(|f| {
+        f.location.as_ref().map(|l| {
+            (
+                !std::sync::Arc::ptr_eq(&l.file, &edition.file),
+                l.span.start,
+            )
+        })
+    });
+    findings
+}
+
+fn subject(edition: &Edition, out: &mut Vec<Finding>) {
+    let content = &edition.content;
+    let subject = content.subject.get_ref().as_str();
+    let at = edition.at(&content.subject);
+    if subject.trim().is_empty() {
+        out.push(Finding::error("subject-empty", "the subject is empty").at(at));
+    } else if subject.chars().count() > SUBJECT_WARN_CHARS {
+        let message = format!(
+            "the subject has {} characters; inboxes cut it off after about {SUBJECT_WARN_CHARS}",
+            subject.chars().count()
+        );
+        out.push(Finding::warning("subject-long", message).at(at));
+    }
+    if content
+        .preheader
+        .as_ref()
+        .is_none_or(|p| p.get_ref().trim().is_empty())
+    {
+        let message = "no `preheader`: inboxes will show the first words of the body instead";
+        out.push(Finding::warning("preheader-missing", message).at(edition.at(&content.title)));
+    }
+}
+
+fn unsubscribe(edition: &Edition, out: &mut Vec<Finding>) {
+    let newsletter = &edition.newsletter;
+    let unsubscribe = &newsletter.unsubscribe;
+    if unsubscribe.url.is_none() && unsubscribe.mailto.is_none() {
+        let message = "no unsubscribe configured: set `unsubscribe.url` and/or `unsubscribe.mailto` in newsletter.toml";
+        let at = Location::new(&edition.newsletter_file, 0..0);
+        out.push(Finding::error("unsubscribe-missing", message).at(at));
+    }
+    if !newsletter.web_base_url.get_ref().is_https() {
+        let message = "`web-base-url` does not use https";
+        out.push(
+            Finding::warning("link-not-https", message)
+                .at(edition.at_settings(&newsletter.web_base_url)),
+        );
+    }
+    if let Some(greeting) = &newsletter.greeting
+        && !greeting.text.get_ref().contains("{name}")
+    {
+        let message = "the greeting has no `{name}` placeholder";
+        let at = edition.at_settings(&greeting.text);
+        out.push(Finding::warning("greeting-no-name", message).at(at));
+    }
+}
+
+/// Every free text of both files, with the file it is in.
+fn texts(edition: &Edition) -> Vec<(&std::sync::Arc<SourceFile>, &Text)> {
+    let n = &edition.newsletter;
+    let c = &edition.content;
+    let mut settings: Vec<&Text> = vec![&n.description, &n.footer.organisation, &n.footer.why];
+    settings.extend(n.footer.contact.as_ref());
+    settings.extend(n.greeting.iter().flat_map(|g| [&g.text, &g.fallback]));
+    settings.extend(n.theme.logo.iter().map(|l| &l.alt));
+    let mut content: Vec<&Text> = vec![&c.title];
+    content.extend(c.preheader.as_ref());
+    content.extend(c.sections.iter().filter_map(|s| s.title.as_ref()));
+    for item in edition.items() {
+        content.extend(item.kicker.as_ref());
+        content.extend([&item.title, &item.body]);
+        content.extend(item.link.as_ref().map(|l| &l.text));
+        if let Some(image) = &item.image {
+            content.extend(image.alt.iter().chain(image.credit.iter()));
+        }
+    }
+    let settings = settings.into_iter().map(|t| (&edition.newsletter_file, t));
+    settings
+        .chain(content.into_iter().map(|t| (&edition.file, t)))
+        .collect()
+}
+
+/// Control characters and invisible characters hide text from some readers and show as boxes
+/// to others; they usually arrive by copy and paste.
+fn characters(file: &std::sync::Arc<SourceFile>, text: &Text, out: &mut Vec<Finding>) {
+    let value = text.get_ref();
+    for (i, c) in value.char_indices() {
+        let what = match c {
+            '\n' | '\t' => continue,
+            '\u{80}'..='\u{9f}' => "C1 control character",
+            c if c.is_control() => "control character",
+            '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{180e}' => {
+                "invisible character"
+            }
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => "bidirectional control character",
+            _ => continue,
+        };
+        let message = format!("{what} U+{:04X} in text", c as u32);
+        let at = inner_location(file, text, i..i + c.len_utf8());
+        out.push(Finding::error("invisible-character", message).at(at));
+    }
+}
+
+fn items(edition: &Edition, out: &mut Vec<Finding>) {
+    for item in edition.items() {
+        let body = markdown::parse(item.body.get_ref());
+        for problem in &body.problems {
+            let (code, message) = match problem.kind {
+                ProblemKind::RawHtml => (
+                    "raw-html",
+                    "raw HTML in Markdown is not allowed; write the text without tags".to_owned(),
+                ),
+                ProblemKind::Image => (
+                    "markdown-image",
+                    "images in a body are not supported; use the item's `image`".to_owned(),
+                ),
+                ProblemKind::Heading => (
+                    "markdown-heading",
+                    "headings in a body break the heading order; use an item or a section"
+                        .to_owned(),
+                ),
+                ProblemKind::Other(what) => (
+                    "markdown-unsupported",
+                    format!("{what} is not supported in a body and is shown as plain text"),
+                ),
+            };
+            let at = inner_location(&edition.file, &item.body, problem.range.clone());
+            let finding = match problem.kind {
+                ProblemKind::Other(_) => Finding::warning(code, message),
+                _ => Finding::error(code, message),
+            };
+            out.push(finding.at(at));
+        }
+        for (url, text) in markdown::links(&body.blocks) {
+            let at = edition.at(&item.body);
+            link(&url, &text, at.clone(), out);
+        }
+        if let Some(l) = &item.link {
+            link_text(l.text.get_ref(), edition.at(&l.text), out);
+            link_scheme(l.url.get_ref(), edition.at(&l.url), out);
+        }
+        if let Some(image) = &item.image {
+            alt(edition, image, out);
+        }
+    }
+}
+
+fn link(url: &str, text: &str, at: Location, out: &mut Vec<Finding>) {
+    match LinkUrl::try_from(url.to_owned()) {
+        Ok(parsed) => link_scheme(&parsed, at.clone(), out),
+        Err(message) => out.push(Finding::error("link-invalid", message).at(at.clone())),
+    }
+    link_text(text, at, out);
+}
+
+fn link_scheme(url: &LinkUrl, at: Location, out: &mut Vec<Finding>) {
+    if url.scheme() == "http" {
+        let message = format!("link `{}` does not use https", url.as_str());
+        out.push(Finding::warning("link-not-https", message).at(at));
+    }
+}
+
+fn link_text(text: &str, at: Location, out: &mut Vec<Finding>) {
+    let normalized = text.trim().trim_end_matches(['.', '…', ':']).to_lowercase();
+    if GENERIC_LINK_TEXTS.contains(&normalized.as_str()) {
+        let message = format!(
+            "link text `{}` does not say where the link goes; screen readers list links out of context",
+            text.trim()
+        );
+        out.push(Finding::warning("link-text-generic", message).at(at));
+    } else if normalized.is_empty() {
+        out.push(Finding::error("link-text-empty", "a link has no text").at(at));
+    }
+}
+
+fn alt(edition: &Edition, image: &super::Image, out: &mut Vec<Finding>) {
+    let Some(alt) = &image.alt else {
+        let message = "image without `alt` text; describe what the picture shows (or `alt = \"\"` if it is decorative)";
+        return out.push(Finding::error("alt-missing", message).at(edition.at(&image.src)));
+    };
+    let text = alt.get_ref().trim();
+    if text.is_empty() {
+        let message = "empty `alt` text: screen readers skip this image as decorative";
+        out.push(Finding::warning("alt-empty", message).at(edition.at(alt)));
+    } else if image
+        .credit
+        .as_ref()
+        .is_some_and(|c| c.get_ref().trim() == text)
+    {
+        let message = "the `alt` text repeats the credit; describe what the picture shows";
+        out.push(Finding::error("alt-is-credit", message).at(edition.at(alt)));
+    }
+}
+
+fn images(edition: &Edition, rendered: &Rendered, out: &mut Vec<Finding>) {
+    let mut sources: Vec<(&Text, Location)> = Vec::new();
+    if let Some(logo) = &edition.newsletter.theme.logo {
+        sources.push((&logo.src, edition.at_settings(&logo.src)));
+    }
+    sources.extend(
+        edition
+            .items()
+            .filter_map(|i| i.image.as_ref())
+            .map(|i| (&i.src, edition.at(&i.src))),
+    );
+    for (path, problem) in &rendered.assets.problems {
+        let at = sources
+            .iter()
+            .find(|(src, _)| std::path::Path::new(src.get_ref()) == path);
+        let message = match problem {
+            crate::render::assets::AssetProblem::Missing(m)
+            | crate::render::assets::AssetProblem::Unreadable(m) => m.clone(),
+        };
+        out.push(Finding::error("image-unusable", message).at_opt(at.map(|(_, l)| l.clone())));
+    }
+    for asset in rendered.assets.all() {
+        if asset.bytes.len() > IMAGE_WARN_BYTES {
+            let at = sources
+                .iter()
+                .find(|(src, _)| asset.path.ends_with(src.get_ref()))
+                .map(|(_, l)| l.clone());
+            let message = format!(
+                "image `{}` is {} KB; keep images under {} KB so the mail loads quickly on phones",
+                asset.name,
+                asset.bytes.len() / 1024,
+                IMAGE_WARN_BYTES / 1024
+            );
+            out.push(Finding::warning("image-large", message).at_opt(at));
+        }
+    }
+}
+
+fn contrast(edition: &Edition, out: &mut Vec<Finding>) {
+    let t = &edition.newsletter.theme;
+    let d = &t.dark;
+    type Pair<'a> = (&'a str, &'a Spanned<Color>, &'a Spanned<Color>);
+    let pairs: [Pair; 12] = [
+        ("text on background", &t.text, &t.background),
+        ("link on background", &t.link, &t.background),
+        ("muted on background", &t.muted, &t.background),
+        ("muted on canvas", &t.muted, &t.canvas),
+        ("link on canvas", &t.link, &t.canvas),
+        ("on-brand on brand", &t.on_brand, &t.brand),
+        ("dark text on dark background", &d.text, &d.background),
+        ("dark link on dark background", &d.link, &d.background),
+        ("dark muted on dark background", &d.muted, &d.background),
+        ("dark muted on dark canvas", &d.muted, &d.canvas),
+        ("dark link on dark canvas", &d.link, &d.canvas),
+        ("dark on-brand on dark brand", &d.on_brand, &d.brand),
+    ];
+    for (name, fg, bg) in pairs {
+        let ratio = fg.get_ref().contrast(*bg.get_ref());
+        if ratio < MIN_CONTRAST {
+            let message = format!(
+                "contrast of {name} ({} on {}) is {ratio:.2}:1; at least {MIN_CONTRAST}:1 is needed",
+                fg.get_ref(),
+                bg.get_ref()
+            );
+            let spanned = if fg.span().is_empty() { bg } else { fg };
+            out.push(Finding::error("contrast", message).at(edition.at_settings(spanned)));
+        }
+    }
+}
+
+fn size(rendered: &Rendered, out: &mut Vec<Finding>) {
+    let sample = Personal {
+        greeting: "x".repeat(40),
+        unsubscribe: "x".repeat(200),
+    };
+    let encoded = SinglePart::html(rendered.html.fill(&sample))
+        .formatted()
+        .len();
+    let kb = encoded / 1024;
+    if encoded >= GMAIL_CLIP_BYTES {
+        let message = format!(
+            "the encoded HTML is {kb} KB; Gmail clips messages at 102 KB and hides the rest, the unsubscribe link included"
+        );
+        out.push(Finding::error("gmail-clipping", message));
+    } else if encoded >= GMAIL_WARN_BYTES {
+        let message = format!("the encoded HTML is {kb} KB; Gmail clips at 102 KB");
+        out.push(Finding::warning("gmail-clipping", message));
+    }
+    debug_assert!(rendered.html.has_slot(Slot::Unsubscribe));
+}
+
+/// The location of `inner` (a byte range of the value) in the file, exact when the value is
+/// written without escapes, else the start of the value.
+fn inner_location(file: &std::sync::Arc<SourceFile>, text: &Text, inner: Range<usize>) -> Location {
+    let span = text.span();
+    let raw = file.text.get(span.clone()).unwrap_or("");
+    let value = text.get_ref();
+    let mut start = ["\"\"\"", "'''", "\"", "'"]
+        .iter()
+        .find(|d| raw.starts_with(*d))
+        .map_or(0, |d| d.len());
+    if raw[start..].starts_with("\r\n") && start == 3 {
+        start += 2;
+    } else if raw[start..].starts_with('\n') && start == 3 {
+        start += 1;
+    }
+    if raw.get(start..start + value.len()) == Some(value.as_str()) {
+        let at = span.start + start;
+        Location::new(file, at + inner.start..at + inner.end)
+    } else {
+        Location::new(file, span)
+    }
+}

@@ -1,0 +1,271 @@
+//! The edition model: what one newsletter issue says, and the newsletter-wide settings beside it.
+//!
+//! Two TOML files make an edition: `issues/newsletter.toml` (who sends, how it looks, the footer)
+//! and `issues/<slug>.toml` (this month's texts). Both are read with spans, so every later
+//! finding can point at the line that caused it.
+
+pub mod lint;
+pub(crate) mod load;
+pub mod value;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use load::LoadError;
+use value::{BaseUrl, Color, EmailAddr, FontStack, HeaderText, LinkUrl, ListIdent, UrlTemplate};
+
+use crate::diagnostic::{Location, SourceFile};
+
+/// Free text with its position in the file it came from.
+pub type Text = Spanned<String>;
+
+/// One edition, loaded and ready to render.
+#[derive(Debug)]
+pub struct Edition {
+    /// The file stem, e.g. `2022-12`: names the web version's folder.
+    pub slug: String,
+    /// The folder the edition file is in; image paths are relative to it.
+    pub dir: PathBuf,
+    pub newsletter: Newsletter,
+    pub content: Content,
+    pub newsletter_file: Arc<SourceFile>,
+    pub file: Arc<SourceFile>,
+}
+
+impl Edition {
+    /// Where a span of the edition file is.
+    pub fn at<T>(&self, spanned: &Spanned<T>) -> Location {
+        Location::new(&self.file, spanned.span())
+    }
+
+    /// Where a span of `newsletter.toml` is.
+    pub fn at_settings<T>(&self, spanned: &Spanned<T>) -> Location {
+        Location::new(&self.newsletter_file, spanned.span())
+    }
+
+    /// The public URL of this edition's web version.
+    pub fn web_url(&self) -> String {
+        self.newsletter
+            .web_base_url
+            .get_ref()
+            .join(&format!("{}/", self.slug))
+    }
+
+    /// Every item in reading order.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        let sections = self.content.sections.iter().flat_map(|s| s.items.iter());
+        self.content.intro.iter().chain(sections)
+    }
+}
+
+/// `newsletter.toml`: the settings every edition shares.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Newsletter {
+    /// The newsletter's name, e.g. `WeerbaarNL`.
+    pub name: Spanned<HeaderText>,
+    /// One line under the masthead saying what the newsletter is.
+    pub description: Text,
+    pub language: Language,
+    pub from: Sender,
+    #[serde(default)]
+    pub reply_to: Option<Sender>,
+    /// The `List-Id` identifier, e.g. `weerbaarnl.nieuwsbrief.example`.
+    pub list_id: ListIdent,
+    /// Where web versions live: edition `2022-12` is at `<web-base-url>2022-12/`.
+    pub web_base_url: Spanned<BaseUrl>,
+    #[serde(default)]
+    pub unsubscribe: Unsubscribe,
+    pub footer: Footer,
+    pub theme: Theme,
+    #[serde(default)]
+    pub greeting: Option<Greeting>,
+    /// How images reach the reader; default `embed`.
+    #[serde(default)]
+    pub images: ImageMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    Nl,
+    En,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Nl => "nl",
+            Language::En => "en",
+        }
+    }
+}
+
+/// A display name and address, as in `From` and `Reply-To`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Sender {
+    pub name: Spanned<HeaderText>,
+    pub email: Spanned<EmailAddr>,
+}
+
+/// At least one of the two should be set; `check` reports an edition without either.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Unsubscribe {
+    /// An https URL with `{email}`, e.g. `https://example.nl/afmelden?email={email}`.
+    #[serde(default)]
+    pub url: Option<UrlTemplate>,
+    /// An address that unsubscribes whoever writes to it.
+    #[serde(default)]
+    pub mailto: Option<EmailAddr>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Footer {
+    /// Who sends the newsletter, e.g. the unit and its ministry.
+    pub organisation: Text,
+    /// How to reach the editors (Markdown).
+    #[serde(default)]
+    pub contact: Option<Text>,
+    /// Why the reader receives this mail (Markdown).
+    pub why: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Theme {
+    /// The masthead's background.
+    pub brand: Spanned<Color>,
+    /// Text on the masthead; default white.
+    #[serde(default = "white")]
+    pub on_brand: Spanned<Color>,
+    pub text: Spanned<Color>,
+    /// Secondary text: credits, the footer.
+    pub muted: Spanned<Color>,
+    pub link: Spanned<Color>,
+    /// The content column's background; default white.
+    #[serde(default = "white")]
+    pub background: Spanned<Color>,
+    /// Around the content column.
+    pub canvas: Spanned<Color>,
+    pub font: FontStack,
+    #[serde(default)]
+    pub logo: Option<Logo>,
+    /// Colours for readers in dark mode.
+    pub dark: DarkTheme,
+}
+
+fn white() -> Spanned<Color> {
+    Spanned::new(0..0, Color([255, 255, 255]))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DarkTheme {
+    pub brand: Spanned<Color>,
+    pub on_brand: Spanned<Color>,
+    pub text: Spanned<Color>,
+    pub muted: Spanned<Color>,
+    pub link: Spanned<Color>,
+    pub background: Spanned<Color>,
+    pub canvas: Spanned<Color>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Logo {
+    /// Image file, relative to the folder of `newsletter.toml`.
+    pub src: Text,
+    pub alt: Text,
+    /// Display width in CSS pixels; the height follows the image.
+    pub width: u32,
+}
+
+/// `greeting = { text = "Beste {name},", fallback = "Beste lezer," }`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Greeting {
+    /// With `{name}` for the subscriber's name.
+    pub text: Text,
+    /// For subscribers without a name.
+    pub fallback: Text,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageMode {
+    /// Inline parts of the message (`multipart/related`), shown without a click.
+    #[default]
+    Embed,
+    /// `<img>` pointing at the web version's folder under `web-base-url`.
+    Link,
+}
+
+/// `issues/<slug>.toml`: one edition's texts.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Content {
+    /// The masthead, e.g. `Nieuwsbrief WeerbaarNL – December 2022`.
+    pub title: Text,
+    pub subject: Spanned<HeaderText>,
+    /// The line inboxes show after the subject.
+    #[serde(default)]
+    pub preheader: Option<Text>,
+    pub date: Spanned<toml::value::Datetime>,
+    /// The opening item, shown large.
+    #[serde(default)]
+    pub intro: Option<Item>,
+    #[serde(default, rename = "section")]
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Section {
+    /// Shown as a heading; items of an untitled section are headings of their own level.
+    #[serde(default)]
+    pub title: Option<Text>,
+    #[serde(rename = "item")]
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Item {
+    /// A short label above the title.
+    #[serde(default)]
+    pub kicker: Option<Text>,
+    pub title: Text,
+    /// Markdown: paragraphs, emphasis, links and lists.
+    pub body: Text,
+    #[serde(default)]
+    pub image: Option<Image>,
+    #[serde(default)]
+    pub link: Option<Link>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Image {
+    /// Image file, relative to the edition file's folder.
+    pub src: Text,
+    /// What the picture shows; `""` marks a decorative image.
+    #[serde(default)]
+    pub alt: Option<Text>,
+    /// Shown under the image, e.g. `Beeld: ©ESS`.
+    #[serde(default)]
+    pub credit: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Link {
+    /// Must make sense on its own: screen readers list links out of context.
+    pub text: Text,
+    pub url: Spanned<LinkUrl>,
+}

@@ -1,0 +1,350 @@
+//! Validated scalar values of the input files. Each one checks itself while the TOML is read,
+//! so the TOML parser reports a bad value with its file, line and column.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// Free text that goes into a mail header: no CR, LF or other control character, ever.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct HeaderText(String);
+
+impl TryFrom<String> for HeaderText {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        check_header_text(&s)?;
+        Ok(HeaderText(s))
+    }
+}
+
+/// Rejects what would break a header apart or hide in it: CR, LF and other control characters.
+pub fn check_header_text(s: &str) -> Result<(), String> {
+    match s.chars().find(|c| c.is_control()) {
+        Some('\r' | '\n') => Err("line break in a header value; it must be one line".into()),
+        Some(c) => Err(format!(
+            "control character U+{:04X} in a header value",
+            c as u32
+        )),
+        None => Ok(()),
+    }
+}
+
+impl HeaderText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for HeaderText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address (`local@domain`), checked against RFC 5322's addr-spec.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct EmailAddr(String);
+
+impl TryFrom<String> for EmailAddr {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl FromStr for EmailAddr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        check_header_text(s)?;
+        let trimmed = s.trim();
+        let valid = email_address::EmailAddress::parse_with_options(
+            trimmed,
+            email_address::Options::default()
+                .without_display_text()
+                .without_domain_literal(),
+        );
+        match valid {
+            Ok(_) if trimmed.parse::<lettre::Address>().is_ok() => {
+                Ok(EmailAddr(trimmed.to_owned()))
+            }
+            Ok(_) => Err(format!("invalid email address `{trimmed}`")),
+            Err(e) => Err(format!("invalid email address `{trimmed}`: {e}")),
+        }
+    }
+}
+
+impl EmailAddr {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
+    pub fn to_address(&self) -> lettre::Address {
+        self.0.parse().expect("checked when the address was read")
+    }
+}
+
+impl fmt::Display for EmailAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An absolute `http`, `https` or `mailto` URL.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct LinkUrl(url::Url);
+
+impl TryFrom<String> for LinkUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let url = parse_url(&s)?;
+        match url.scheme() {
+            "http" | "https" | "mailto" => Ok(LinkUrl(url)),
+            other => Err(format!(
+                "unsupported URL scheme `{other}`; expected `https`, `http` or `mailto`"
+            )),
+        }
+    }
+}
+
+impl LinkUrl {
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn scheme(&self) -> &str {
+        self.0.scheme()
+    }
+}
+
+fn parse_url(s: &str) -> Result<url::Url, String> {
+    check_header_text(s)?;
+    url::Url::parse(s).map_err(|e| format!("invalid URL `{s}`: {e}"))
+}
+
+/// An absolute `https` (or `http`) URL under which a folder lives; always ends with `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct BaseUrl(url::Url);
+
+impl TryFrom<String> for BaseUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let with_slash = if s.ends_with('/') { s } else { format!("{s}/") };
+        let url = parse_url(&with_slash)?;
+        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
+            return Err(format!(
+                "invalid base URL `{url}`; expected an https URL of a folder"
+            ));
+        }
+        Ok(BaseUrl(url))
+    }
+}
+
+impl BaseUrl {
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// `relative` resolved against the base, e.g. `2022-12/` → `https://…/2022-12/`.
+    pub fn join(&self, relative: &str) -> String {
+        self.0
+            .join(relative)
+            .map_or_else(|_| format!("{}{relative}", self.0), String::from)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+}
+
+/// The unsubscribe URL with an `{email}` placeholder for the subscriber's address.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct UrlTemplate(String);
+
+impl TryFrom<String> for UrlTemplate {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let url = parse_url(&s.replace("{email}", "x"))?;
+        if url.scheme() != "https" {
+            return Err(format!(
+                "the unsubscribe URL must use https, not `{}`",
+                url.scheme()
+            ));
+        }
+        if !s.contains("{email}") {
+            return Err("the unsubscribe URL has no `{email}` placeholder".into());
+        }
+        Ok(UrlTemplate(s))
+    }
+}
+
+impl UrlTemplate {
+    /// The URL for one subscriber, their address percent-encoded.
+    pub fn fill(&self, email: &str) -> String {
+        self.0.replace("{email}", &encode_component(email))
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
+pub fn encode_component(s: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// A colour written `#rrggbb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Color(pub [u8; 3]);
+
+impl TryFrom<String> for Color {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let hex = s
+            .strip_prefix('#')
+            .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let hex = hex.ok_or_else(|| format!("invalid colour `{s}`; expected `#rrggbb`"))?;
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
+        Ok(Color([byte(0), byte(2), byte(4)]))
+    }
+}
+
+impl Color {
+    /// Relative luminance as defined by WCAG 2.1.
+    pub fn luminance(self) -> f64 {
+        let channel = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let [r, g, b] = self.0.map(channel);
+        0.2126 * r + 0.7152 * g + 0.0722 * b
+    }
+
+    /// WCAG contrast ratio between two colours, from 1 to 21.
+    pub fn contrast(self, other: Color) -> f64 {
+        let (a, b) = (self.luminance(), other.luminance());
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+}
+
+impl fmt::Display for Color {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [r, g, b] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+/// A CSS font stack such as `Verdana, Arial, sans-serif`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct FontStack(String);
+
+impl TryFrom<String> for FontStack {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let allowed = |c: char| c.is_alphanumeric() || " ,-'".contains(c);
+        if s.trim().is_empty() || !s.chars().all(allowed) {
+            return Err(format!(
+                "invalid font stack `{s}`; expected font names separated by commas"
+            ));
+        }
+        Ok(FontStack(s))
+    }
+}
+
+impl FontStack {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A `List-Id` identifier (RFC 2919): a dot-atom such as `nieuwsbrief.example.nl`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ListIdent(String);
+
+impl TryFrom<String> for ListIdent {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let atom = |a: &str| {
+            !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        };
+        if s.split('.').count() < 2 || !s.split('.').all(atom) {
+            return Err(format!(
+                "invalid list id `{s}`; expected a dotted name such as `news.example.org`"
+            ));
+        }
+        Ok(ListIdent(s))
+    }
+}
+
+impl ListIdent {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_refuses_line_breaks() {
+        assert!(HeaderText::try_from("a\r\nBcc: x@example.org".to_owned()).is_err());
+        assert!(HeaderText::try_from("Beste lezer – één".to_owned()).is_ok());
+    }
+
+    #[test]
+    fn email_addresses_are_checked() {
+        assert!("anne@example.nl".parse::<EmailAddr>().is_ok());
+        assert!("anne@@example.nl".parse::<EmailAddr>().is_err());
+        assert!("anne".parse::<EmailAddr>().is_err());
+        assert_eq!(
+            "a@b.example".parse::<EmailAddr>().unwrap().domain(),
+            "b.example"
+        );
+    }
+
+    #[test]
+    fn contrast_matches_wcag_examples() {
+        let black = Color([0, 0, 0]);
+        let white = Color([255, 255, 255]);
+        assert!((black.contrast(white) - 21.0).abs() < 1e-9);
+        let grey = Color::try_from("#767676".to_owned()).unwrap();
+        assert!((grey.contrast(white) - 4.54).abs() < 0.01);
+    }
+
+    #[test]
+    fn unsubscribe_template_encodes_the_address() {
+        let t = UrlTemplate::try_from("https://x.example/u?e={email}".to_owned()).unwrap();
+        assert_eq!(
+            t.fill("a+b@x.example"),
+            "https://x.example/u?e=a%2Bb%40x.example"
+        );
+    }
+
+    #[test]
+    fn base_url_gets_a_trailing_slash() {
+        let b = BaseUrl::try_from("https://x.example/nieuws".to_owned()).unwrap();
+        assert_eq!(b.join("2022-12/"), "https://x.example/nieuws/2022-12/");
+    }
+}

@@ -1,0 +1,22 @@
+//! courant composes a newsletter edition and delivers it.
+//!
+//! The data flows one way, and the modules follow it:
+//!
+//! 1. [`edition`] reads `issues/newsletter.toml` and `issues/<slug>.toml` into the model, keeping
+//!    every value's position so that [`diagnostic`] can point at `file:line:column`;
+//!    [`edition::lint`] reports what `check` finds.
+//! 2. [`subscribers`] reads the list (TOML or CSV).
+//! 3. [`render`] turns the model into email HTML (maud, CSS inlined), plaintext and a web version,
+//!    once per edition, with slots for the few personal values.
+//! 4. [`message`] fills the slots for one subscriber and builds the MIME message (lettre).
+//! 5. [`cmd`] wires these stages into the subcommands of [`cli`].
+
+pub mod cli;
+pub mod cmd;
+pub mod diagnostic;
+pub mod edition;
+pub mod message;
+pub mod render;
+pub mod subscribers;
+
+pub use cmd::run;

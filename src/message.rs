@@ -1,0 +1,298 @@
+//! One personalised MIME message: the slots filled, the headers a bulk sender must carry.
+//!
+//! Structure: `multipart/alternative` (text/plain, then text/html), inside `multipart/related`
+//! when images are embedded. lettre writes Date and MIME-Version; everything else that inbox
+//! providers look for is set here: a Message-ID on the From domain (lettre adds none), List-Id,
+//! List-Unsubscribe and, with an https unsubscribe URL, RFC 8058's List-Unsubscribe-Post.
+//!
+//! With `SOURCE_DATE_EPOCH` set, Date, Message-ID and the MIME boundaries depend only on the
+//! input, so the same edition and list give byte-identical messages.
+
+use std::time::{Duration, SystemTime};
+
+use lettre::Message;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use sha2::{Digest, Sha256};
+
+use crate::edition::value::encode_component;
+use crate::edition::{Edition, ImageMode};
+use crate::render::{Personal, Rendered, strings::strings};
+use crate::subscribers::Subscriber;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the message for `{email}`: {source}")]
+pub struct MessageError {
+    email: String,
+    source: lettre::error::Error,
+}
+
+/// Where Date, Message-ID and boundaries come from.
+#[derive(Debug, Clone)]
+pub enum Clock {
+    /// The current time and a random run token.
+    Now { run: String },
+    /// `SOURCE_DATE_EPOCH`: everything derived from the input.
+    Fixed(SystemTime),
+}
+
+impl Clock {
+    /// `Fixed` when `SOURCE_DATE_EPOCH` holds a number of seconds, else `Now`.
+    pub fn from_env() -> Clock {
+        let epoch = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        match epoch {
+            Some(secs) => Clock::Fixed(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+            None => Clock::Now {
+                run: random_token(),
+            },
+        }
+    }
+}
+
+fn random_token() -> String {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seed = format!(
+        "{}:{}:{:?}",
+        now.as_nanos(),
+        std::process::id(),
+        std::thread::current().id()
+    );
+    hex(&Sha256::digest(seed.as_bytes())[..6])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds the messages of one rendered edition.
+pub struct Composer<'a> {
+    edition: &'a Edition,
+    rendered: &'a Rendered,
+    clock: Clock,
+    subject_prefix: String,
+}
+
+impl<'a> Composer<'a> {
+    pub fn new(edition: &'a Edition, rendered: &'a Rendered, clock: Clock) -> Self {
+        Composer {
+            edition,
+            rendered,
+            clock,
+            subject_prefix: String::new(),
+        }
+    }
+
+    /// The personal values of one subscriber.
+    pub fn personal(&self, subscriber: &Subscriber) -> Personal {
+        let newsletter = &self.edition.newsletter;
+        let greeting = match (&newsletter.greeting, &subscriber.name) {
+            (Some(g), Some(name)) => g.text.get_ref().replace("{name}", name),
+            (Some(g), None) => g.fallback.get_ref().clone(),
+            (None, _) => String::new(),
+        };
+        let unsubscribe = self
+            .unsubscribe_url(subscriber)
+            .or_else(|| self.unsubscribe_mailto(subscriber))
+            .unwrap_or_default();
+        Personal {
+            greeting,
+            unsubscribe,
+        }
+    }
+
+    fn unsubscribe_url(&self, subscriber: &Subscriber) -> Option<String> {
+        let template = self.edition.newsletter.unsubscribe.url.as_ref()?;
+        Some(template.fill(subscriber.email.as_str()))
+    }
+
+    fn unsubscribe_mailto(&self, subscriber: &Subscriber) -> Option<String> {
+        let mailto = self.edition.newsletter.unsubscribe.mailto.as_ref()?;
+        let word = strings(self.edition.newsletter.language).unsubscribe_subject;
+        let subject = encode_component(&format!("{word} {}", subscriber.email));
+        Some(format!("mailto:{mailto}?subject={subject}"))
+    }
+
+    /// The complete message for one subscriber.
+    pub fn message(&self, subscriber: &Subscriber) -> Result<Message, MessageError> {
+        let personal = self.personal(subscriber);
+        let alternative = self
+            .multipart(MultiPart::alternative(), subscriber, "alternative")
+            .singlepart(SinglePart::plain(self.rendered.text.fill(&personal)))
+            .singlepart(SinglePart::html(self.rendered.html.fill(&personal)));
+        let body = match self.embedded() {
+            Some(images) => images.fold(
+                self.multipart(MultiPart::related(), subscriber, "related")
+                    .multipart(alternative),
+                |related, part| related.singlepart(part),
+            ),
+            None => alternative,
+        };
+        self.headers(subscriber)
+            .multipart(body)
+            .map_err(|source| MessageError {
+                email: subscriber.email.to_string(),
+                source,
+            })
+    }
+
+    fn headers(&self, subscriber: &Subscriber) -> lettre::message::MessageBuilder {
+        let newsletter = &self.edition.newsletter;
+        let from = Mailbox::new(
+            Some(newsletter.from.name.get_ref().to_string()),
+            newsletter.from.email.get_ref().to_address(),
+        );
+        let to = Mailbox::new(subscriber.name.clone(), subscriber.email.to_address());
+        let subject = format!(
+            "{}{}",
+            self.subject_prefix,
+            self.edition.content.subject.get_ref()
+        );
+        let mut builder = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(subject)
+            .date(self.date())
+            .message_id(Some(self.message_id(subscriber)))
+            .header(ListId(format!(
+                "{} <{}>",
+                newsletter.name.get_ref(),
+                newsletter.list_id.as_str()
+            )));
+        if let Some(reply_to) = &newsletter.reply_to {
+            let name = Some(reply_to.name.get_ref().to_string());
+            builder = builder.reply_to(Mailbox::new(name, reply_to.email.get_ref().to_address()));
+        }
+        let https = self.unsubscribe_url(subscriber);
+        let targets: Vec<String> = https
+            .iter()
+            .cloned()
+            .chain(self.unsubscribe_mailto(subscriber))
+            .map(|t| format!("<{t}>"))
+            .collect();
+        if !targets.is_empty() {
+            builder = builder.header(ListUnsubscribe(targets.join(", ")));
+        }
+        if https.is_some() {
+            builder = builder.header(ListUnsubscribePost);
+        }
+        builder
+    }
+
+    fn embedded(&self) -> Option<impl Iterator<Item = SinglePart> + '_> {
+        let assets = &self.rendered.assets;
+        let embed =
+            self.edition.newsletter.images == ImageMode::Embed && assets.all().next().is_some();
+        embed.then(|| {
+            assets.all().map(|asset| {
+                let content_type =
+                    ContentType::parse(asset.content_type).expect("a known image type");
+                Attachment::new_inline(asset.name.clone()).body(asset.bytes.clone(), content_type)
+            })
+        })
+    }
+
+    fn date(&self) -> SystemTime {
+        match &self.clock {
+            Clock::Now { .. } => SystemTime::now(),
+            Clock::Fixed(time) => *time,
+        }
+    }
+
+    /// Unique per edition and recipient; on the From domain so that it aligns with the sender.
+    pub fn message_id(&self, subscriber: &Subscriber) -> String {
+        let who = self.token(subscriber, "message-id");
+        let run = match &self.clock {
+            Clock::Now { run } => run.clone(),
+            Clock::Fixed(_) => "0".to_owned(),
+        };
+        let domain = self
+            .edition
+            .newsletter
+            .from
+            .email
+            .get_ref()
+            .domain()
+            .to_owned();
+        format!("<courant.{}.{who}.{run}@{domain}>", self.edition.slug)
+    }
+
+    fn multipart(
+        &self,
+        builder: lettre::message::MultiPartBuilder,
+        subscriber: &Subscriber,
+        kind: &str,
+    ) -> lettre::message::MultiPartBuilder {
+        match &self.clock {
+            Clock::Now { .. } => builder,
+            // `=_` never occurs in quoted-printable or base64 text, so it cannot clash with a body.
+            Clock::Fixed(_) => builder.boundary(format!("=_{}", self.token(subscriber, kind))),
+        }
+    }
+
+    fn token(&self, subscriber: &Subscriber, purpose: &str) -> String {
+        let input = format!(
+            "{purpose}\0{}\0{}",
+            self.edition.slug,
+            subscriber.email.as_str().to_lowercase()
+        );
+        hex(&Sha256::digest(input.as_bytes())[..10])
+    }
+
+    /// Prefixes every subject, e.g. `[TEST] `.
+    pub fn with_subject_prefix(mut self, prefix: &str) -> Self {
+        self.subject_prefix = prefix.to_owned();
+        self
+    }
+}
+
+/// `List-Id: WeerbaarNL <weerbaarnl.nieuwsbrief.example>` (RFC 2919).
+#[derive(Debug, Clone)]
+struct ListId(String);
+
+/// `List-Unsubscribe: <https://…>, <mailto:…>` (RFC 2369).
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListId {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Id")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListId(s.to_owned()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_owned()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
+}

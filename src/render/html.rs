@@ -1,0 +1,329 @@
+//! The edition as HTML (maud): the email, and the web version from the same layout.
+//!
+//! The layout is the one that survives every client: a 600 px table column, centred, with
+//! Outlook-for-Windows "ghost tables" in MSO conditional comments, fluid below 600 px through
+//! `@media` rules, and dark colours through `prefers-color-scheme`. The stylesheet is written
+//! once in `<style>`; [`super::inline`] then moves every ordinary rule into `style` attributes.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::assets::{Asset, Assets, CONTENT_WIDTH};
+use super::markdown::{self, Block, Inline};
+use super::strings::{Strings, strings};
+use super::template::Slot;
+use crate::edition::{Edition, ImageMode, Item, Theme};
+
+/// Which document is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The message body, with slots for personal values.
+    Email,
+    /// The public page: landmarks, no personal data.
+    Web,
+}
+
+struct Ctx<'a> {
+    edition: &'a Edition,
+    assets: &'a Assets,
+    target: Target,
+    words: &'static Strings,
+}
+
+/// Renders the whole document (before CSS inlining).
+pub fn render(edition: &Edition, assets: &Assets, target: Target) -> String {
+    let ctx = Ctx {
+        edition,
+        assets,
+        target,
+        words: strings(edition.newsletter.language),
+    };
+    ctx.document().into_string()
+}
+
+impl Ctx<'_> {
+    fn document(&self) -> Markup {
+        let content = &self.edition.content;
+        let lang = self.edition.newsletter.language.code();
+        html! {
+            (DOCTYPE)
+            html lang=(lang) xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    meta name="x-apple-disable-message-reformatting";
+                    meta name="format-detection" content="telephone=no, date=no, address=no, email=no, url=no";
+                    meta name="color-scheme" content="light dark";
+                    meta name="supported-color-schemes" content="light dark";
+                    title { (self.title()) }
+                    (PreEscaped(MSO_HEAD))
+                    style { (PreEscaped(stylesheet(&self.edition.newsletter.theme))) }
+                }
+                body.body {
+                    @if self.target == Target::Email {
+                        @if let Some(pre) = &content.preheader {
+                            div.preheader { (pre.get_ref()) (PreEscaped(PREHEADER_FILL)) }
+                        }
+                    }
+                    div role=[(self.target == Target::Email).then_some("article")]
+                        aria-roledescription=[(self.target == Target::Email).then_some("email")]
+                        aria-label=[(self.target == Target::Email).then(|| self.title())]
+                        lang=(lang) .canvas {
+                        (self.landmark("header", self.masthead()))
+                        (self.landmark("main", self.main()))
+                        (self.landmark("footer", self.footer()))
+                    }
+                }
+            }
+        }
+    }
+
+    fn title(&self) -> String {
+        match self.target {
+            Target::Email => self.edition.content.subject.get_ref().to_string(),
+            Target::Web => self.edition.content.title.get_ref().clone(),
+        }
+    }
+
+    /// One centred 600 px band; Outlook on Windows ignores `max-width`, so it gets a table.
+    fn band(&self, class: &str, rows: Markup) -> Markup {
+        html! {
+            (PreEscaped(r#"<!--[if mso]><table role="presentation" align="center" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->"#))
+            div.container {
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" class=(class) {
+                    (rows)
+                }
+            }
+            (PreEscaped("<!--[if mso]></td></tr></table><![endif]-->"))
+        }
+    }
+
+    fn landmark(&self, element: &str, inner: Markup) -> Markup {
+        match (self.target, element) {
+            (Target::Email, _) => inner,
+            (Target::Web, "header") => html! { header { (inner) } },
+            (Target::Web, "main") => html! { main { (inner) } },
+            (Target::Web, _) => html! { footer { (inner) } },
+        }
+    }
+
+    fn masthead(&self) -> Markup {
+        let newsletter = &self.edition.newsletter;
+        let logo = newsletter
+            .theme
+            .logo
+            .as_ref()
+            .zip(self.assets.logo.as_ref());
+        self.band(
+            "masthead",
+            html! {
+                tr { td.masthead-cell.px {
+                    @if let Some((logo, asset)) = logo {
+                        (self.img(asset, logo.alt.get_ref(), logo.width, "logo"))
+                    }
+                    h1 { (self.edition.content.title.get_ref()) }
+                    p.description { (newsletter.description.get_ref()) }
+                } }
+            },
+        )
+    }
+
+    fn main(&self) -> Markup {
+        let content = &self.edition.content;
+        let greeting = self.target == Target::Email && self.edition.newsletter.greeting.is_some();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n - 1
+        };
+        self.band(
+            "content",
+            html! {
+                @if greeting {
+                    tr { td.px.greeting-cell { p.greeting { (Slot::Greeting.marker()) } } }
+                }
+                @if let Some(intro) = &content.intro {
+                    (self.item(intro, 2, next(), "intro"))
+                }
+                @for section in &content.sections {
+                    @if let Some(title) = &section.title {
+                        tr { td.px.section-cell { h2.section-title { (title.get_ref()) } } }
+                    }
+                    @let level = if section.title.is_some() { 3 } else { 2 };
+                    @for item in &section.items {
+                        (self.item(item, level, next(), "item"))
+                    }
+                }
+                tr { td.spacer { (PreEscaped("&nbsp;")) } }
+            },
+        )
+    }
+
+    fn item(&self, item: &Item, level: u8, n: usize, class: &str) -> Markup {
+        let image = item.image.as_ref().zip(self.assets.image(n));
+        html! {
+            tr { td.px class=(class) {
+                @if let Some(kicker) = &item.kicker { p.kicker { (kicker.get_ref()) } }
+                @if level == 2 { h2 { (item.title.get_ref()) } } @else { h3 { (item.title.get_ref()) } }
+                @if let Some((image, asset)) = image {
+                    @let alt = image.alt.as_ref().map_or("", |a| a.get_ref());
+                    (self.img(asset, alt, CONTENT_WIDTH, "fluid"))
+                    @if let Some(credit) = &image.credit { p.credit { (credit.get_ref()) } }
+                }
+                (blocks(&markdown::parse(item.body.get_ref()).blocks))
+                @if let Some(link) = &item.link {
+                    p.more { a href=(link.url.get_ref().as_str()) { (link.text.get_ref()) } }
+                }
+            } }
+        }
+    }
+
+    fn img(&self, asset: &Asset, alt: &str, max_width: u32, class: &str) -> Markup {
+        let (width, height) = asset.display_size(max_width);
+        let src = match (self.target, self.edition.newsletter.images) {
+            (Target::Email, ImageMode::Embed) => format!("cid:{}", asset.name),
+            (Target::Email, ImageMode::Link) => format!("{}{}", self.edition.web_url(), asset.name),
+            (Target::Web, _) => asset.name.clone(),
+        };
+        html! {
+            img class=(class) src=(src) alt=(alt) width=(width) height=(height)
+                style=(format!("width:100%;max-width:{width}px;height:auto;"));
+        }
+    }
+
+    fn footer(&self) -> Markup {
+        let footer = &self.edition.newsletter.footer;
+        let words = self.words;
+        let web_url = self.edition.web_url();
+        self.band(
+            "footer",
+            html! {
+                tr { td.px.footer-cell {
+                    p { (md_inline(footer.why.get_ref())) }
+                    @if self.target == Target::Email {
+                        p {
+                            a href=(Slot::Unsubscribe.marker()) { (words.unsubscribe) }
+                            " · "
+                            a href=(web_url) { (words.view_online) }
+                        }
+                    }
+                    p { (footer.organisation.get_ref()) }
+                    @if let Some(contact) = &footer.contact { p { (md_inline(contact.get_ref())) } }
+                } }
+            },
+        )
+    }
+}
+
+/// A short Markdown text (footer lines) without its paragraph wrapper.
+fn md_inline(source: &str) -> Markup {
+    let body = markdown::parse(source);
+    html! {
+        @for (i, block) in body.blocks.iter().enumerate() {
+            @if i > 0 { br; }
+            @match block {
+                Block::Paragraph(inlines) => (inlines_html(inlines)),
+                Block::List { items, .. } => { @for item in items { (inlines_html(item)) br; } },
+            }
+        }
+    }
+}
+
+pub fn blocks(blocks: &[Block]) -> Markup {
+    html! {
+        @for block in blocks {
+            @match block {
+                Block::Paragraph(inlines) => p { (inlines_html(inlines)) },
+                Block::List { ordered: true, items } => ol { @for i in items { li { (inlines_html(i)) } } },
+                Block::List { ordered: false, items } => ul { @for i in items { li { (inlines_html(i)) } } },
+            }
+        }
+    }
+}
+
+fn inlines_html(inlines: &[Inline]) -> Markup {
+    html! {
+        @for inline in inlines {
+            @match inline {
+                Inline::Text(t) => (t),
+                Inline::Emphasis(c) => em { (inlines_html(c)) },
+                Inline::Strong(c) => strong { (inlines_html(c)) },
+                Inline::Code(t) => code { (t) },
+                Inline::Link { url, children } => a href=(url) { (inlines_html(children)) },
+                Inline::Break => br;
+            }
+        }
+    }
+}
+
+/// Outlook on Windows: 96 dpi so images keep their size, and no Office fonts or spacing.
+const MSO_HEAD: &str = r#"<!--[if mso]><noscript><xml><o:OfficeDocumentSettings><o:AllowPNG/><o:PixelsPerInch>96</o:PixelsPerInch></o:OfficeDocumentSettings></xml></noscript><style>table,td,h1,h2,h3,p,li,a{font-family:Arial,sans-serif;}</style><![endif]-->"#;
+
+/// Keeps inboxes from filling the preview line with the body's first words.
+const PREHEADER_FILL: &str = "&#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp;";
+
+fn stylesheet(theme: &Theme) -> String {
+    let d = &theme.dark;
+    let c = |color: &toml::Spanned<crate::edition::value::Color>| color.get_ref().to_string();
+    let font = theme.font.as_str();
+    format!(
+        "body{{margin:0;padding:0;width:100%;background-color:{canvas};-webkit-text-size-adjust:100%;}}\
+.canvas{{background-color:{canvas};padding:16px 0;}}\
+.container{{max-width:600px;margin:0 auto;}}\
+table{{border-collapse:collapse;}}\
+.masthead{{background-color:{brand};}}\
+.content{{background-color:{bg};}}\
+.px{{padding-left:24px;padding-right:24px;}}\
+.masthead-cell{{padding-top:24px;padding-bottom:24px;}}\
+h1{{margin:0;font-family:{font};font-size:28px;line-height:34px;font-weight:bold;color:{on_brand};}}\
+.description{{margin:8px 0 0;font-family:{font};font-size:16px;line-height:24px;color:{on_brand};}}\
+.logo{{display:block;margin:0 0 16px;border:0;}}\
+h2{{margin:0 0 12px;font-family:{font};font-size:22px;line-height:28px;font-weight:bold;color:{text};}}\
+h3{{margin:0 0 12px;font-family:{font};font-size:19px;line-height:26px;font-weight:bold;color:{text};}}\
+p{{margin:0 0 16px;font-family:{font};font-size:16px;line-height:24px;color:{text};}}\
+ul,ol{{margin:0 0 16px;padding-left:24px;}}\
+li{{margin:0 0 8px;font-family:{font};font-size:16px;line-height:24px;color:{text};}}\
+a{{color:{link};text-decoration:underline;}}\
+.intro,.item{{padding-top:24px;}}\
+.greeting-cell{{padding-top:24px;}}\
+.greeting{{margin:0;}}\
+.section-cell{{padding-top:32px;}}\
+.section-title{{margin:0;padding-top:16px;border-top:2px solid {brand};}}\
+.kicker{{margin:0 0 4px;font-size:14px;line-height:20px;font-weight:bold;color:{muted};}}\
+.fluid{{display:block;border:0;}}\
+.credit{{margin:6px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
+.more{{font-weight:bold;}}\
+.spacer{{font-size:8px;line-height:8px;}}\
+.footer-cell{{padding-top:24px;padding-bottom:24px;}}\
+.footer-cell p{{font-size:14px;line-height:21px;color:{muted};}}\
+.preheader{{display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;color:{canvas};}}\
+@media (max-width:620px){{\
+.px{{padding-left:16px!important;padding-right:16px!important;}}\
+h1{{font-size:24px!important;line-height:30px!important;}}\
+.canvas{{padding:0!important;}}\
+}}\
+@media (prefers-color-scheme:dark){{\
+body,.canvas{{background-color:{d_canvas}!important;}}\
+.masthead{{background-color:{d_brand}!important;}}\
+h1,.description{{color:{d_on_brand}!important;}}\
+.content{{background-color:{d_bg}!important;}}\
+h2,h3,p,li{{color:{d_text}!important;}}\
+a{{color:{d_link}!important;}}\
+.kicker,.credit,.footer-cell p{{color:{d_muted}!important;}}\
+.section-title{{border-color:{d_link}!important;}}\
+}}",
+        canvas = c(&theme.canvas),
+        brand = c(&theme.brand),
+        on_brand = c(&theme.on_brand),
+        bg = c(&theme.background),
+        text = c(&theme.text),
+        muted = c(&theme.muted),
+        link = c(&theme.link),
+        d_canvas = c(&d.canvas),
+        d_brand = c(&d.brand),
+        d_on_brand = c(&d.on_brand),
+        d_bg = c(&d.background),
+        d_text = c(&d.text),
+        d_muted = c(&d.muted),
+        d_link = c(&d.link),
+    )
+}

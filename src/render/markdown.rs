@@ -1,0 +1,312 @@
+//! Markdown bodies into a small block model that both the HTML and the plaintext render.
+//!
+//! Only what a newsletter paragraph needs is kept: paragraphs, lists, emphasis, strong, code,
+//! links and line breaks. Anything else (raw HTML, images, headings, …) is reported as a
+//! [`Problem`] for `check` and rendered as plain, escaped text: never passed through.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Paragraph(Vec<Inline>),
+    List {
+        ordered: bool,
+        items: Vec<Vec<Inline>>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inline {
+    Text(String),
+    Emphasis(Vec<Inline>),
+    Strong(Vec<Inline>),
+    Code(String),
+    Link { url: String, children: Vec<Inline> },
+    Break,
+}
+
+/// Markdown that courant does not render as such, with its byte range in the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub range: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    RawHtml,
+    Image,
+    Heading,
+    Other(&'static str),
+}
+
+/// A parsed body: its blocks and what could not be kept.
+#[derive(Debug, Default)]
+pub struct Body {
+    pub blocks: Vec<Block>,
+    pub problems: Vec<Problem>,
+}
+
+enum Frame {
+    Block,
+    Item,
+    Emphasis,
+    Strong,
+    Link(String),
+}
+
+#[derive(Default)]
+struct Builder {
+    body: Body,
+    stack: Vec<(Frame, Vec<Inline>)>,
+    list: Option<(bool, Vec<Vec<Inline>>)>,
+}
+
+/// Parses one Markdown body.
+pub fn parse(source: &str) -> Body {
+    let mut b = Builder::default();
+    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
+        b.event(event, range);
+    }
+    b.body
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+        match event {
+            Event::Start(tag) => self.start(tag, range),
+            Event::End(tag) => self.end(tag),
+            Event::Text(t) => self.push(Inline::Text(t.into_string())),
+            Event::Code(t) => self.push(Inline::Code(t.into_string())),
+            Event::SoftBreak => self.push(Inline::Text(" ".into())),
+            Event::HardBreak => self.push(Inline::Break),
+            Event::Html(t) | Event::InlineHtml(t) => {
+                self.problem(ProblemKind::RawHtml, range);
+                self.push(Inline::Text(t.trim_end_matches('\n').to_owned()));
+            }
+            Event::Rule => self.problem(ProblemKind::Other("a horizontal rule"), range),
+            _ => self.problem(ProblemKind::Other("this Markdown construct"), range),
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
+        let frame = match tag {
+            Tag::Paragraph if self.in_item() => return self.separate(),
+            Tag::Paragraph => Frame::Block,
+            Tag::Heading { .. } => {
+                self.problem(ProblemKind::Heading, range);
+                Frame::Block
+            }
+            Tag::List(first) => return self.start_list(first.is_some(), range),
+            Tag::Item => Frame::Item,
+            Tag::Emphasis => Frame::Emphasis,
+            Tag::Strong => Frame::Strong,
+            Tag::Link { dest_url, .. } => Frame::Link(dest_url.into_string()),
+            Tag::Image { .. } => {
+                self.problem(ProblemKind::Image, range);
+                Frame::Emphasis
+            }
+            Tag::BlockQuote(_) | Tag::CodeBlock(_) | Tag::HtmlBlock => {
+                if !matches!(tag, Tag::HtmlBlock) {
+                    self.problem(ProblemKind::Other("a block quote or code block"), range);
+                }
+                if self.in_item() {
+                    return self.separate();
+                }
+                Frame::Block
+            }
+            _ => {
+                self.problem(ProblemKind::Other("this Markdown construct"), range);
+                return;
+            }
+        };
+        self.stack.push((frame, Vec::new()));
+    }
+
+    fn start_list(&mut self, ordered: bool, range: Range<usize>) {
+        if self.list.is_some() {
+            self.problem(ProblemKind::Other("a nested list"), range);
+            return;
+        }
+        self.list = Some((ordered, Vec::new()));
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::List(_) if self.in_item() => {}
+            TagEnd::List(_) => {
+                if let Some((ordered, items)) = self.list.take() {
+                    self.body.blocks.push(Block::List { ordered, items });
+                }
+            }
+            TagEnd::Paragraph | TagEnd::BlockQuote(_) | TagEnd::CodeBlock | TagEnd::HtmlBlock
+                if self.in_item() => {}
+            TagEnd::Item if self.stack.len() > 1 => {
+                // A nested list's item: its text joins the outer item.
+                let (_, inlines) = self.stack.pop().expect("checked length");
+                self.separate();
+                self.extend(inlines);
+            }
+            _ => self.close(),
+        }
+    }
+
+    fn close(&mut self) {
+        let Some((frame, children)) = self.stack.pop() else {
+            return;
+        };
+        let inline = match frame {
+            Frame::Block => return self.body.blocks.push(Block::Paragraph(children)),
+            Frame::Item => {
+                if let Some((_, items)) = &mut self.list {
+                    items.push(children);
+                }
+                return;
+            }
+            Frame::Emphasis => Inline::Emphasis(children),
+            Frame::Strong => Inline::Strong(children),
+            Frame::Link(url) => Inline::Link { url, children },
+        };
+        self.push(inline);
+    }
+
+    fn in_item(&self) -> bool {
+        self.stack.iter().any(|(f, _)| matches!(f, Frame::Item))
+    }
+
+    /// Paragraphs inside one list item are kept apart by a line break.
+    fn separate(&mut self) {
+        if let Some((_, children)) = self.stack.last_mut()
+            && !children.is_empty()
+        {
+            children.push(Inline::Break);
+        }
+    }
+
+    fn push(&mut self, inline: Inline) {
+        match self.stack.last_mut() {
+            Some((_, children)) => children.push(inline),
+            None => self.body.blocks.push(Block::Paragraph(vec![inline])),
+        }
+    }
+
+    fn extend(&mut self, inlines: Vec<Inline>) {
+        for inline in inlines {
+            self.push(inline);
+        }
+    }
+
+    fn problem(&mut self, kind: ProblemKind, range: Range<usize>) {
+        self.body.problems.push(Problem { kind, range });
+    }
+}
+
+/// The text of inlines without markup, e.g. a link's visible text.
+pub fn plain_text(inlines: &[Inline]) -> String {
+    let mut out = String::new();
+    for inline in inlines {
+        match inline {
+            Inline::Text(t) | Inline::Code(t) => out.push_str(t),
+            Inline::Emphasis(c) | Inline::Strong(c) | Inline::Link { children: c, .. } => {
+                out.push_str(&plain_text(c));
+            }
+            Inline::Break => out.push(' '),
+        }
+    }
+    out
+}
+
+/// Every link in a body, with its visible text, in reading order.
+pub fn links(blocks: &[Block]) -> Vec<(String, String)> {
+    fn walk(inlines: &[Inline], out: &mut Vec<(String, String)>) {
+        for inline in inlines {
+            match inline {
+                Inline::Link { url, children } => out.push((url.clone(), plain_text(children))),
+                Inline::Emphasis(c) | Inline::Strong(c) => walk(c, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for block in blocks {
+        match block {
+            Block::Paragraph(inlines) => walk(inlines, &mut out),
+            Block::List { items, .. } => items.iter().for_each(|i| walk(i, &mut out)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Inline::*;
+
+    #[test]
+    fn paragraphs_emphasis_and_links() {
+        let body = parse("Een *mooi* [magazine](https://x.example/m).\n\nTweede **alinea**.");
+        assert_eq!(
+            body.blocks,
+            vec![
+                Block::Paragraph(vec![
+                    Text("Een ".into()),
+                    Emphasis(vec![Text("mooi".into())]),
+                    Text(" ".into()),
+                    Link {
+                        url: "https://x.example/m".into(),
+                        children: vec![Text("magazine".into())]
+                    },
+                    Text(".".into()),
+                ]),
+                Block::Paragraph(vec![
+                    Text("Tweede ".into()),
+                    Strong(vec![Text("alinea".into())]),
+                    Text(".".into())
+                ]),
+            ]
+        );
+        assert!(body.problems.is_empty());
+    }
+
+    #[test]
+    fn lists_keep_their_items() {
+        let body = parse("- een\n- twee\n\n1. drie\n");
+        assert_eq!(
+            body.blocks,
+            vec![
+                Block::List {
+                    ordered: false,
+                    items: vec![vec![Text("een".into())], vec![Text("twee".into())]]
+                },
+                Block::List {
+                    ordered: true,
+                    items: vec![vec![Text("drie".into())]]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_html_is_a_problem_and_becomes_text() {
+        let source = "Hallo <script>alert(1)</script> daar";
+        let body = parse(source);
+        assert_eq!(body.problems[0].kind, ProblemKind::RawHtml);
+        assert_eq!(&source[body.problems[0].range.clone()], "<script>");
+        assert!(
+            plain_text(match &body.blocks[0] {
+                Block::Paragraph(i) => i,
+                _ => unreachable!(),
+            })
+            .contains("<script>")
+        );
+    }
+
+    #[test]
+    fn headings_and_images_are_problems() {
+        let body = parse("# Kop\n\n![foto](a.png)");
+        let kinds: Vec<_> = body.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, vec![ProblemKind::Heading, ProblemKind::Image]);
+    }
+}

@@ -1,0 +1,162 @@
+//! Compile once, personalise cheaply: the edition is rendered with markers where personal
+//! values go, split once at those markers, and filled in per subscriber.
+
+use std::fmt::Write;
+
+/// A place for one subscriber's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// The greeting line, e.g. `Beste Anne,`.
+    Greeting,
+    /// The subscriber's unsubscribe URL (or `mailto:`).
+    Unsubscribe,
+}
+
+const OPEN: char = '\u{e000}';
+const CLOSE: char = '\u{e001}';
+
+impl Slot {
+    /// The marker written where the value goes. It uses private-use characters, which the
+    /// loader refuses in input files, so no edition text can collide with it.
+    pub fn marker(self) -> String {
+        let tag = match self {
+            Slot::Greeting => 'G',
+            Slot::Unsubscribe => 'U',
+        };
+        format!("{OPEN}{tag}{CLOSE}")
+    }
+
+    fn from_tag(tag: &str) -> Option<Slot> {
+        match tag {
+            "G" => Some(Slot::Greeting),
+            "U" => Some(Slot::Unsubscribe),
+            _ => None,
+        }
+    }
+}
+
+/// The values of one subscriber.
+#[derive(Debug, Clone, Default)]
+pub struct Personal {
+    pub greeting: String,
+    pub unsubscribe: String,
+}
+
+impl Personal {
+    fn get(&self, slot: Slot) -> &str {
+        match slot {
+            Slot::Greeting => &self.greeting,
+            Slot::Unsubscribe => &self.unsubscribe,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Literal(String),
+    Slot(Slot),
+}
+
+/// How values are written into the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    Html,
+    None,
+}
+
+/// A rendered document split at its slots.
+#[derive(Debug, Clone)]
+pub struct Template {
+    parts: Vec<Part>,
+    escape: Escape,
+    literal_len: usize,
+}
+
+impl Template {
+    pub fn parse(rendered: &str, escape: Escape) -> Template {
+        let mut parts = Vec::new();
+        let mut rest = rendered;
+        while let Some(start) = rest.find(OPEN) {
+            let after = &rest[start + OPEN.len_utf8()..];
+            let Some(end) = after.find(CLOSE) else { break };
+            let Some(slot) = Slot::from_tag(&after[..end]) else {
+                break;
+            };
+            parts.push(Part::Literal(rest[..start].to_owned()));
+            parts.push(Part::Slot(slot));
+            rest = &after[end + CLOSE.len_utf8()..];
+        }
+        parts.push(Part::Literal(rest.to_owned()));
+        let literal_len = parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.len(),
+                Part::Slot(_) => 0,
+            })
+            .sum();
+        Template {
+            parts,
+            escape,
+            literal_len,
+        }
+    }
+
+    /// The document for one subscriber.
+    pub fn fill(&self, personal: &Personal) -> String {
+        let mut out = String::with_capacity(self.literal_len + 256);
+        for part in &self.parts {
+            match part {
+                Part::Literal(s) => out.push_str(s),
+                Part::Slot(slot) => self.write_value(&mut out, personal.get(*slot)),
+            }
+        }
+        out
+    }
+
+    fn write_value(&self, out: &mut String, value: &str) {
+        match self.escape {
+            Escape::None => out.push_str(value),
+            Escape::Html => {
+                write!(maud::Escaper::new(out), "{value}").expect("writing to a String");
+            }
+        }
+    }
+
+    pub fn has_slot(&self, slot: Slot) -> bool {
+        self.parts.contains(&Part::Slot(slot))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_and_escapes_values() {
+        let rendered = format!(
+            "<p>{}</p><a href=\"{}\">x</a>",
+            Slot::Greeting.marker(),
+            Slot::Unsubscribe.marker()
+        );
+        let t = Template::parse(&rendered, Escape::Html);
+        let p = Personal {
+            greeting: "Beste <Ömer>,".into(),
+            unsubscribe: "https://x.example/?a=1&b=2".into(),
+        };
+        assert_eq!(
+            t.fill(&p),
+            "<p>Beste &lt;Ömer&gt;,</p><a href=\"https://x.example/?a=1&amp;b=2\">x</a>"
+        );
+    }
+
+    #[test]
+    fn plain_templates_do_not_escape() {
+        let t = Template::parse(&format!("{}\n", Slot::Greeting.marker()), Escape::None);
+        let p = Personal {
+            greeting: "Beste A&B,".into(),
+            ..Personal::default()
+        };
+        assert_eq!(t.fill(&p), "Beste A&B,\n");
+        assert!(t.has_slot(Slot::Greeting) && !t.has_slot(Slot::Unsubscribe));
+    }
+}

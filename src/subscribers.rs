@@ -1,0 +1,279 @@
+//! The subscriber list: `[[subscriber]]` entries in TOML, or a CSV export with a header row.
+//!
+//! Any problem in the list stops the run before anything is written or sent: an invalid address
+//! or a duplicate names its file and line (both lines for a duplicate).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostic::{Finding, Location, SourceFile};
+use crate::edition::LoadError;
+use crate::edition::load::{parse, read_source};
+use crate::edition::value::{EmailAddr, HeaderText, check_header_text};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    #[default]
+    Active,
+    Unsubscribed,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    pub email: EmailAddr,
+    pub name: Option<String>,
+    pub status: Status,
+    /// Where the entry is, for messages.
+    pub location: Location,
+}
+
+impl Subscriber {
+    /// A reader without a name, for review copies and test sends.
+    pub fn sample(file: &Arc<SourceFile>) -> Subscriber {
+        Subscriber {
+            email: "lezer@example.org".parse().expect("a valid address"),
+            name: None,
+            status: Status::Active,
+            location: Location::new(file, 0..0),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SubscriberList {
+    pub file: Arc<SourceFile>,
+    pub subscribers: Vec<Subscriber>,
+}
+
+impl SubscriberList {
+    /// Loads a `.csv` file as CSV and anything else as TOML.
+    pub fn load(path: &Path) -> Result<SubscriberList, LoadError> {
+        let file = read_source(path)?;
+        let is_csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let subscribers = if is_csv {
+            from_csv(&file)?
+        } else {
+            from_toml(&file)?
+        };
+        if subscribers.is_empty() {
+            let message = format!(
+                "the subscriber list `{}` is empty",
+                crate::diagnostic::display_path(path)
+            );
+            return Err(LoadError::invalid(Finding::error("empty-list", message)));
+        }
+        check_duplicates(&subscribers)?;
+        Ok(SubscriberList { file, subscribers })
+    }
+
+    pub fn active(&self) -> impl Iterator<Item = &Subscriber> {
+        self.subscribers
+            .iter()
+            .filter(|s| s.status == Status::Active)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlList {
+    #[serde(default, rename = "subscriber")]
+    subscribers: Vec<TomlSubscriber>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct TomlSubscriber {
+    email: Spanned<EmailAddr>,
+    #[serde(default)]
+    name: Option<HeaderText>,
+    #[serde(default)]
+    status: Status,
+}
+
+fn from_toml(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
+    let list: TomlList = parse(file)?;
+    Ok(list
+        .subscribers
+        .into_iter()
+        .map(|s| Subscriber {
+            location: Location::new(file, s.email.span()),
+            email: s.email.into_inner(),
+            name: s
+                .name
+                .map(|n| n.to_string())
+                .filter(|n| !n.trim().is_empty()),
+            status: s.status,
+        })
+        .collect())
+}
+
+fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(&file.text))
+        .trim(csv::Trim::All)
+        .from_reader(file.text.as_bytes());
+    let columns = csv_columns(file, &mut reader)?;
+    let mut subscribers = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(file, &e))?;
+        let line = record.position().map_or(1, |p| p.line() as usize);
+        let at = Location::line(file, line);
+        let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
+        let invalid =
+            |m: String| LoadError::invalid(Finding::error("invalid-subscriber", m).at(at.clone()));
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let email: EmailAddr = field(Some(columns.email)).parse().map_err(invalid)?;
+        let name = field(columns.name);
+        check_header_text(name).map_err(invalid)?;
+        let status = match field(columns.status).to_ascii_lowercase().as_str() {
+            "" | "active" => Status::Active,
+            "unsubscribed" => Status::Unsubscribed,
+            other => {
+                return Err(invalid(format!(
+                    "unknown status `{other}`; expected `active` or `unsubscribed`"
+                )));
+            }
+        };
+        let name = (!name.is_empty()).then(|| name.to_owned());
+        subscribers.push(Subscriber {
+            email,
+            name,
+            status,
+            location: at,
+        });
+    }
+    Ok(subscribers)
+}
+
+struct Columns {
+    email: usize,
+    name: Option<usize>,
+    status: Option<usize>,
+}
+
+fn csv_columns(
+    file: &Arc<SourceFile>,
+    reader: &mut csv::Reader<&[u8]>,
+) -> Result<Columns, LoadError> {
+    let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let mut columns = Columns {
+        email: usize::MAX,
+        name: None,
+        status: None,
+    };
+    for (i, header) in headers.iter().enumerate() {
+        match header.to_ascii_lowercase().as_str() {
+            "email" => columns.email = i,
+            "name" => columns.name = Some(i),
+            "status" => columns.status = Some(i),
+            _ => {
+                let offset = file.text.find(header).unwrap_or(0);
+                let message =
+                    format!("unknown column `{header}`, expected `email`, `name` or `status`");
+                let finding = Finding::error("unknown-key", message)
+                    .at(Location::new(file, offset..offset + header.len()));
+                return Err(LoadError::invalid(finding));
+            }
+        }
+    }
+    if columns.email == usize::MAX {
+        let finding = Finding::error("missing-key", "the header row has no `email` column")
+            .at(Location::line(file, 1));
+        return Err(LoadError::invalid(finding));
+    }
+    Ok(columns)
+}
+
+fn csv_error(file: &Arc<SourceFile>, error: &csv::Error) -> LoadError {
+    let line = error.position().map_or(1, |p| p.line() as usize);
+    let message = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("this row has {len} fields, but the header row has {expected_len}")
+        }
+        _ => format!("invalid CSV: {error}"),
+    };
+    LoadError::invalid(Finding::error("invalid-csv", message).at(Location::line(file, line)))
+}
+
+/// Dutch spreadsheet exports separate fields with `;`, most others with `,`.
+fn sniff_delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    if header.matches(';').count() > header.matches(',').count() {
+        b';'
+    } else {
+        b','
+    }
+}
+
+fn check_duplicates(subscribers: &[Subscriber]) -> Result<(), LoadError> {
+    let mut seen: HashMap<String, &Subscriber> = HashMap::with_capacity(subscribers.len());
+    for s in subscribers {
+        if let Some(first) = seen.insert(s.email.as_str().to_lowercase(), s) {
+            let finding = Finding::error(
+                "duplicate-subscriber",
+                format!("duplicate subscriber `{}`", s.email),
+            )
+            .at(s.location.clone())
+            .note("first listed here", first.location.clone());
+            return Err(LoadError::invalid(finding));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, text: &str) -> Result<SubscriberList, LoadError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        SubscriberList::load(&path)
+    }
+
+    #[test]
+    fn semicolon_csv_with_bom_and_quotes() {
+        let list = load("l.csv", "\u{feff}email;name;status\n\"a@x.example\";\"Jansen; Ömer\";\nb@x.example;;unsubscribed\n").unwrap();
+        assert_eq!(list.subscribers.len(), 2);
+        assert_eq!(list.subscribers[0].name.as_deref(), Some("Jansen; Ömer"));
+        assert_eq!(list.subscribers[1].status, Status::Unsubscribed);
+        assert_eq!(list.active().count(), 1);
+    }
+
+    #[test]
+    fn duplicate_names_both_lines() {
+        let err = load(
+            "l.csv",
+            "email,name\nA@x.example,A\nb@x.example,B\na@X.example,C\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("duplicate subscriber `a@X.example`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("l.csv:4:1") && text.contains("l.csv:2:1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn toml_list_reads_names_and_status() {
+        let list = load("s.toml", "[[subscriber]]\nemail = \"a@x.example\"\nname = \"Zoë\"\n[[subscriber]]\nemail = \"b@x.example\"\nstatus = \"unsubscribed\"\n").unwrap();
+        assert_eq!(list.subscribers[0].name.as_deref(), Some("Zoë"));
+        assert_eq!(list.active().count(), 1);
+    }
+}
