@@ -30,7 +30,9 @@ pub fn run(path: &Path, json: bool) -> Outcome {
 fn input_finding(error: &LoadError) -> Finding {
     match error {
         LoadError::Invalid(finding) => (**finding).clone(),
-        LoadError::Read { .. } => Finding::error("unreadable", error.to_string()),
+        LoadError::Read { .. } | LoadError::MissingSettings { .. } => {
+            Finding::error("unreadable", error.to_string())
+        }
     }
 }
 

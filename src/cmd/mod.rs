@@ -98,7 +98,7 @@ pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 pub(crate) fn bad_input(error: &LoadError) -> Outcome {
     match error {
         LoadError::Invalid(finding) => eprint!("{finding}"),
-        LoadError::Read { .. } => eprintln!("error: {error}"),
+        LoadError::Read { .. } | LoadError::MissingSettings { .. } => eprintln!("error: {error}"),
     }
     Outcome::BadInput
 }

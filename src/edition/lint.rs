@@ -185,8 +185,11 @@ fn items(edition: &Edition, out: &mut Vec<Finding>) {
             out.push(finding.at(at));
         }
         for (url, text) in markdown::links(&body.blocks) {
-            let at = edition.at(&item.body);
-            link(&url, &text, at.clone(), out);
+            let at = match item.body.get_ref().find(&url) {
+                Some(i) => inner_location(&edition.file, &item.body, i..i + url.len()),
+                None => edition.at(&item.body),
+            };
+            link(&url, &text, at, out);
         }
         if let Some(l) = &item.link {
             link_text(l.text.get_ref(), edition.at(&l.text), out);

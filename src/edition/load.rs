@@ -17,6 +17,12 @@ pub const NEWSLETTER_FILE: &str = "newsletter.toml";
 pub enum LoadError {
     #[error("cannot read `{}`: {source}", display_path(path))]
     Read { path: PathBuf, source: io::Error },
+    #[error(
+        "no `{}` beside `{}`: the newsletter's settings must be in the edition's folder",
+        display_path(settings),
+        display_path(edition)
+    )]
+    MissingSettings { settings: PathBuf, edition: PathBuf },
     #[error("{0}")]
     Invalid(Box<Finding>),
 }
@@ -35,7 +41,14 @@ impl Edition {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let newsletter_file = read_source(&dir.join(NEWSLETTER_FILE))?;
+        let settings = dir.join(NEWSLETTER_FILE);
+        if !settings.exists() && path.exists() {
+            return Err(LoadError::MissingSettings {
+                settings,
+                edition: path.to_path_buf(),
+            });
+        }
+        let newsletter_file = read_source(&settings)?;
         let newsletter: Newsletter = parse(&newsletter_file)?;
         let file = read_source(path)?;
         let content: Content = parse(&file)?;
@@ -91,13 +104,14 @@ pub fn is_private_use(c: char) -> bool {
 /// Parses TOML into `T`, turning the parser's message and span into a finding.
 pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, LoadError> {
     toml::from_str(&file.text).map_err(|e| {
-        let message = e.message().trim_end().to_owned();
-        let code = if message.starts_with("unknown field") {
-            "unknown-key"
-        } else if message.starts_with("missing field") {
-            "missing-key"
+        // TOML says "key" where serde says "field".
+        let message = e.message().trim_end();
+        let (code, message) = if let Some(rest) = message.strip_prefix("unknown field") {
+            ("unknown-key", format!("unknown key{rest}"))
+        } else if let Some(rest) = message.strip_prefix("missing field") {
+            ("missing-key", format!("missing key{rest}"))
         } else {
-            "invalid-toml"
+            ("invalid-toml", message.to_owned())
         };
         let span = e.span().unwrap_or(0..0);
         LoadError::invalid(Finding::error(code, message).at(Location::new(file, span)))

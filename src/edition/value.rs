@@ -71,9 +71,21 @@ impl FromStr for EmailAddr {
                 Ok(EmailAddr(trimmed.to_owned()))
             }
             Ok(_) => Err(format!("invalid email address `{trimmed}`")),
-            Err(e) => Err(format!("invalid email address `{trimmed}`: {e}")),
+            Err(e) => Err(format!(
+                "invalid email address `{trimmed}`: {}",
+                sentence_to_clause(&e.to_string())
+            )),
         }
     }
+}
+
+/// `Domain is empty.` → `domain is empty`, to fit our messages.
+fn sentence_to_clause(s: &str) -> String {
+    let s = s.trim_end_matches('.');
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
 impl EmailAddr {

@@ -161,13 +161,17 @@ impl Ctx<'_> {
     fn item(&self, item: &Item, level: u8, n: usize, class: &str) -> Markup {
         let image = item.image.as_ref().zip(self.assets.image(n));
         html! {
-            tr { td.px class=(class) {
+            tr { td class={ "px " (class) } {
                 @if let Some(kicker) = &item.kicker { p.kicker { (kicker.get_ref()) } }
                 @if level == 2 { h2 { (item.title.get_ref()) } } @else { h3 { (item.title.get_ref()) } }
                 @if let Some((image, asset)) = image {
                     @let alt = image.alt.as_ref().map_or("", |a| a.get_ref());
-                    (self.img(asset, alt, CONTENT_WIDTH, "fluid"))
-                    @if let Some(credit) = &image.credit { p.credit { (credit.get_ref()) } }
+                    @if let Some(credit) = &image.credit {
+                        (self.img(asset, alt, CONTENT_WIDTH, "fluid credited"))
+                        p.credit { (credit.get_ref()) }
+                    } @else {
+                        (self.img(asset, alt, CONTENT_WIDTH, "fluid"))
+                    }
                 }
                 (blocks(&markdown::parse(item.body.get_ref()).blocks))
                 @if let Some(link) = &item.link {
@@ -289,8 +293,9 @@ a{{color:{link};text-decoration:underline;}}\
 .section-cell{{padding-top:32px;}}\
 .section-title{{margin:0;padding-top:16px;border-top:2px solid {brand};}}\
 .kicker{{margin:0 0 4px;font-size:14px;line-height:20px;font-weight:bold;color:{muted};}}\
-.fluid{{display:block;border:0;}}\
-.credit{{margin:6px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
+.fluid{{display:block;border:0;margin:0 0 16px;}}\
+.credited{{margin-bottom:0;}}\
+.credit{{margin:8px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
 .more{{font-weight:bold;}}\
 .spacer{{font-size:8px;line-height:8px;}}\
 .footer-cell{{padding-top:24px;padding-bottom:24px;}}\

@@ -45,7 +45,8 @@ static INLINER: LazyLock<CSSInliner<'static>> = LazyLock::new(|| {
 pub fn render(edition: &Edition) -> Result<Rendered, RenderError> {
     let assets = Assets::load(edition);
     let email = INLINER.inline(&html::render(edition, &assets, html::Target::Email))?;
-    let web = INLINER.inline(&html::render(edition, &assets, html::Target::Web))?;
+    // A browser reads the stylesheet itself; inlining is for mail clients.
+    let web = html::render(edition, &assets, html::Target::Web);
     Ok(Rendered {
         html: Template::parse(&email, Escape::Html),
         text: Template::parse(&text::render(edition), Escape::None),

@@ -114,7 +114,7 @@ impl Writer {
                 Inline::Link { url, children } => {
                     let text = self.inlines(children);
                     if text == *url || format!("mailto:{text}") == *url {
-                        out.push_str(url);
+                        out.push_str(&text);
                     } else {
                         out.push_str(&format!("{text} {}", self.reference(url)));
                     }

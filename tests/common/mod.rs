@@ -1,0 +1,105 @@
+//! Helpers for the integration tests: run the real binary on files in a fresh folder.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const EPOCH: &str = "1671062400"; // 2022-12-15T00:00:00Z
+
+/// The repository's root (where `issues/` is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What one run of `courant` did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `courant` in `dir` with a fixed `SOURCE_DATE_EPOCH`.
+pub fn courant(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_courant"))
+        .args(args)
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .output()
+        .expect("the courant binary runs");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+/// `courant preview` of the seed edition for `list`, into `out/`.
+pub fn preview_seed(dir: &Path, list: &str) -> Run {
+    let args = [
+        "preview",
+        "issues/2022-12.toml",
+        "--subscribers",
+        list,
+        "--out",
+        "out",
+    ];
+    courant(dir, &args)
+}
+
+/// A temporary copy of a folder of `tests/fixtures/`.
+pub fn fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    copy_dir(&root().join("tests/fixtures").join(name), dir.path());
+    dir
+}
+
+/// A temporary copy of the seed: `issues/` and `subscribers.example.toml`.
+pub fn seed() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    copy_dir(&root().join("issues"), &dir.path().join("issues"));
+    std::fs::copy(
+        root().join("subscribers.example.toml"),
+        dir.path().join("subscribers.example.toml"),
+    )
+    .unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Replaces `from` with `to` in a file, failing if `from` is not there.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "`{from}` not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The .eml files of a folder, sorted by name.
+pub fn emls(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
