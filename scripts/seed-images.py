@@ -26,7 +26,9 @@ GREY = (0xb4, 0xc3, 0xd1)
 
 class Canvas:
     def __init__(self, width, height, background):
+        """`background` is RGB, or RGBA with alpha 0 for a transparent image."""
         self.w, self.h = width, height
+        self.alpha = len(background) == 4
         self.px = [list(background) for _ in range(width * height)]
 
     def fill(self, sdf, box, color):
@@ -40,6 +42,14 @@ class Canvas:
                     continue
                 a = min(a, 1.0)
                 p = self.px[row + x]
+                if self.alpha:
+                    # Colours are painted over the pixel; coverage adds to its opacity.
+                    old = p[3] / 255
+                    new = a + old * (1 - a)
+                    for i in range(3):
+                        p[i] = round((color[i] * a + p[i] * old * (1 - a)) / new) if new else color[i]
+                    p[3] = round(new * 255)
+                    continue
                 for i in range(3):
                     p[i] = round(p[i] * (1 - a) + color[i] * a)
 
@@ -91,7 +101,7 @@ class Canvas:
         def chunk(kind, data):
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-        header = struct.pack(">IIBBBBB", self.w, self.h, 8, 2, 0, 0, 0)
+        header = struct.pack(">IIBBBBB", self.w, self.h, 8, 6 if self.alpha else 2, 0, 0, 0)
         data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b"")
         Path(path).write_bytes(data)
 
@@ -206,7 +216,7 @@ def bridge():
 
 
 def logo():
-    c = Canvas(96, 96, BLUE)
+    c = Canvas(96, 96, (0, 0, 0, 0))
     c.polygon([(12, 10), (84, 10), (84, 50), (48, 88), (12, 50)], WHITE)
     c.polygon([(24, 22), (72, 22), (72, 48), (48, 74), (24, 48)], ORANGE)
     return c

@@ -82,6 +82,10 @@ fn the_email_html_meets_the_layout_rules() {
     assert!(
         html.contains("<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"")
     );
+    assert!(
+        html.contains("<style data-css-inline=\"keep\">[data-ogsb] .content{"),
+        "Outlook.com dark rules"
+    );
     assert!(!html.contains("<script") && !html.contains("<link"));
     let tables: Vec<&str> = html
         .split("<table")
@@ -111,4 +115,38 @@ fn the_email_html_meets_the_layout_rules() {
         [1, 4, 4],
         "h1 masthead, h2 intro/items/section, h3 the Uitgelicht items"
     );
+}
+
+#[test]
+fn preview_writes_the_messages_then_exits_1_on_error_findings() {
+    let dir = seed();
+    edit(
+        &dir.path().join("issues/2022-12.toml"),
+        "credit = \"Beeld: ©ESS / ESS\"",
+        "credit = \"Beeld: ©ESS / ESS\", alt = \"\"",
+    );
+    let run = common::preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(
+        run.code, 2,
+        "a duplicate key is unusable input: {}",
+        run.stderr
+    );
+    let dir = seed();
+    edit(
+        &dir.path().join("issues/2022-12.toml"),
+        "subject = \"Nieuwsbrief WeerbaarNL – December 2022\"",
+        "subject = \" \"",
+    );
+    let run = common::preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: the subject is empty\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stdout,
+        "wrote 4 messages to out; skipped 1 unsubscribed\n"
+    );
+    assert_eq!(common::emls(&dir.path().join("out")).len(), 4);
 }

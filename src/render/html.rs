@@ -55,8 +55,11 @@ impl Ctx<'_> {
                     meta name="color-scheme" content="light dark";
                     meta name="supported-color-schemes" content="light dark";
                     title { (self.title()) }
-                    (PreEscaped(MSO_HEAD))
+                    (PreEscaped(mso_head(&self.edition.newsletter.theme)))
                     style { (PreEscaped(stylesheet(&self.edition.newsletter.theme))) }
+                    @if self.target == Target::Email {
+                        style data-css-inline="keep" { (PreEscaped(outlook_dark(&self.edition.newsletter.theme))) }
+                    }
                 }
                 body.body {
                     @if self.target == Target::Email {
@@ -259,11 +262,36 @@ fn inlines_html(inlines: &[Inline]) -> Markup {
     }
 }
 
-/// Outlook on Windows: 96 dpi so images keep their size, and no Office fonts or spacing.
-const MSO_HEAD: &str = r#"<!--[if mso]><noscript><xml><o:OfficeDocumentSettings><o:AllowPNG/><o:PixelsPerInch>96</o:PixelsPerInch></o:OfficeDocumentSettings></xml></noscript><style>table,td,h1,h2,h3,p,li,a{font-family:Arial,sans-serif;}</style><![endif]-->"#;
+/// Outlook on Windows: 96 dpi so images keep their size, and the theme's fonts everywhere (it
+/// falls back to Times New Roman where a font stack has a web font first).
+fn mso_head(theme: &Theme) -> String {
+    format!(
+        r#"<!--[if mso]><noscript><xml><o:OfficeDocumentSettings><o:AllowPNG/><o:PixelsPerInch>96</o:PixelsPerInch></o:OfficeDocumentSettings></xml></noscript><style>table,td,h1,h2,h3,p,li,a{{font-family:{};}}</style><![endif]-->"#,
+        theme.font.as_str()
+    )
+}
 
 /// Keeps inboxes from filling the preview line with the body's first words.
 const PREHEADER_FILL: &str = "&#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp; &#847; &zwnj; &nbsp;";
+
+/// Outlook.com does not apply `prefers-color-scheme`; it marks rewritten elements with
+/// `data-ogsc` (colour) and `data-ogsb` (background) instead. These rules match nothing when the
+/// CSS is inlined, so they travel in a block that css-inline keeps as it is.
+fn outlook_dark(theme: &Theme) -> String {
+    let d = &theme.dark;
+    format!(
+        "[data-ogsb] .content{{background-color:{bg}!important;}}\
+[data-ogsb] .masthead{{background-color:{brand}!important;}}\
+[data-ogsc] h2,[data-ogsc] h3,[data-ogsc] p,[data-ogsc] li{{color:{text}!important;}}\
+[data-ogsc] h1,[data-ogsc] .description{{color:{on_brand}!important;}}\
+[data-ogsc] a{{color:{link}!important;}}",
+        bg = d.background.get_ref(),
+        brand = d.brand.get_ref(),
+        text = d.text.get_ref(),
+        on_brand = d.on_brand.get_ref(),
+        link = d.link.get_ref(),
+    )
+}
 
 fn stylesheet(theme: &Theme) -> String {
     let d = &theme.dark;
