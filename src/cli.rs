@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::edition::value::{Rate, Span};
 
 /// Compose a newsletter edition from TOML into accessible email, preview it, and send it.
 #[derive(Debug, Parser)]
@@ -45,4 +47,104 @@ pub enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Send one message of an edition to one address, subject prefixed `[TEST] `.
+    ///
+    /// The message is personalised as the subscriber given with `--as` (or as a reader
+    /// without a name). The ledger is not touched. Prints the server's reply.
+    TestSend {
+        edition: PathBuf,
+        /// The address to send the test to.
+        #[arg(long)]
+        to: String,
+        /// Personalise as this subscriber of `--subscribers`.
+        #[arg(long = "as", requires = "subscribers")]
+        as_subscriber: Option<String>,
+        #[arg(long, short)]
+        subscribers: Option<PathBuf>,
+        #[command(flatten)]
+        smtp: SmtpArgs,
+    },
+    /// Send an edition to every active subscriber who has not received it yet.
+    ///
+    /// Prints the plan and asks for confirmation on a terminal. Every recipient's state is kept
+    /// in the ledger, so a run that is stopped or crashes can be run again: it continues
+    /// where it was. Exits 0 when all were sent, 1 when any failed, was deferred or is unknown,
+    /// 2 on bad input or configuration.
+    Send {
+        edition: PathBuf,
+        #[arg(long, short)]
+        subscribers: PathBuf,
+        #[command(flatten)]
+        smtp: SmtpArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        #[command(flatten)]
+        pacing: PacingArgs,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+        /// Try recipients whose delivery failed permanently in an earlier run again.
+        #[arg(long)]
+        retry_failed: bool,
+        /// Send again to recipients whose outcome is unknown (a run stopped during their
+        /// message): they may receive it twice.
+        #[arg(long)]
+        resend_unknown: bool,
+    },
+    /// Show what the ledger knows about an edition: counts per state, failures, unknowns, runs.
+    Status {
+        edition: PathBuf,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where to send through.
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// `smtp://user@host:587` (STARTTLS), `smtps://user@host:465`, or `smtp://host:25?tls=none`.
+    /// The password is read from COURANT_SMTP_PASSWORD only.
+    #[arg(long, env = "COURANT_SMTP_URL")]
+    pub smtp: String,
+    /// Trust this CA certificate (PEM) besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub smtp_ca: Option<PathBuf>,
+    /// Longest wait for the server at each step, e.g. `30s` [default: `timeout` of `[sending]`].
+    #[arg(long)]
+    pub timeout: Option<Span>,
+}
+
+/// The ledger file.
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// The SQLite file with the send record [default: `courant.sqlite` beside the edition].
+    #[arg(long, env = "COURANT_LEDGER", value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+}
+
+/// Overrides of `[sending]` in newsletter.toml.
+#[derive(Debug, Args)]
+pub struct PacingArgs {
+    /// e.g. `10/s`, `600/min`, `3600/h` or `unlimited`.
+    #[arg(long)]
+    pub rate: Option<Rate>,
+    #[arg(long)]
+    pub burst: Option<u32>,
+    /// Most open SMTP connections.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    #[arg(long)]
+    pub max_per_connection: Option<u32>,
+    #[arg(long)]
+    pub daily_limit: Option<u64>,
+    #[arg(long)]
+    pub retries: Option<u32>,
+    /// The first retry's delay, e.g. `30s`; each next one doubles.
+    #[arg(long)]
+    pub retry_delay: Option<Span>,
+    #[arg(long)]
+    pub max_consecutive_failures: Option<u32>,
 }

@@ -13,10 +13,14 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod delivery;
 pub mod diagnostic;
 pub mod edition;
+pub mod ledger;
 pub mod message;
+pub mod rate_limiter;
 pub mod render;
 pub mod subscribers;
+pub mod transport;
 
 pub use cmd::run;

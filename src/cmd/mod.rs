@@ -2,7 +2,11 @@
 
 mod build;
 mod check;
+mod lock;
 mod preview;
+mod send;
+mod status;
+mod test_send;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -40,6 +44,43 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
             limit,
         } => preview::run(&edition, &subscribers, &out, limit),
+        Command::TestSend {
+            edition,
+            to,
+            as_subscriber,
+            subscribers,
+            smtp,
+        } => test_send::run(
+            &edition,
+            &to,
+            as_subscriber.as_deref(),
+            subscribers.as_ref(),
+            &smtp,
+        ),
+        Command::Send {
+            edition,
+            subscribers,
+            smtp,
+            ledger,
+            pacing,
+            yes,
+            retry_failed,
+            resend_unknown,
+        } => send::run(send::Args {
+            edition: &edition,
+            subscribers: &subscribers,
+            smtp: &smtp,
+            ledger: &ledger,
+            pacing: &pacing,
+            yes,
+            retry_failed,
+            resend_unknown,
+        }),
+        Command::Status {
+            edition,
+            ledger,
+            json,
+        } => status::run(&edition, &ledger, json),
     };
     outcome.into()
 }

@@ -15,7 +15,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use load::LoadError;
-use value::{BaseUrl, Color, EmailAddr, FontStack, HeaderText, LinkUrl, ListIdent, UrlTemplate};
+use value::{
+    BaseUrl, Color, EmailAddr, FontStack, HeaderText, LinkUrl, ListIdent, Rate, Span, UrlTemplate,
+};
 
 use crate::diagnostic::{Location, SourceFile};
 
@@ -86,6 +88,49 @@ pub struct Newsletter {
     /// How images reach the reader; default `embed`.
     #[serde(default)]
     pub images: ImageMode,
+    /// How `send` paces and retries.
+    #[serde(default)]
+    pub sending: Sending,
+}
+
+/// `[sending]`: pacing, retries and limits of `courant send`. Flags override each key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Sending {
+    /// Messages per time unit for all connections together; default `10/s`.
+    pub rate: Rate,
+    /// How many messages may start at once after a pause; default 1 (even pacing).
+    pub burst: u32,
+    /// At most this many messages in any 24 hours, counted across runs from the ledger.
+    pub daily_limit: Option<u64>,
+    /// Open SMTP connections at most; default 4.
+    pub concurrency: usize,
+    /// Messages per connection before it is closed and a new one opened; default unlimited.
+    pub max_per_connection: Option<u32>,
+    /// Attempts after the first for a transient failure; default 5.
+    pub retries: u32,
+    /// The first retry's delay; each next one doubles, with jitter; default `30s`.
+    pub retry_delay: Span,
+    /// Stop the run after this many failures in a row; default 20.
+    pub max_consecutive_failures: u32,
+    /// The longest wait for the server at each step (connect, each reply, the data); default `2m`.
+    pub timeout: Span,
+}
+
+impl Default for Sending {
+    fn default() -> Self {
+        Sending {
+            rate: Rate::PerSecond(10.0),
+            burst: 1,
+            daily_limit: None,
+            concurrency: 4,
+            max_per_connection: None,
+            retries: 5,
+            retry_delay: Span(std::time::Duration::from_secs(30)),
+            max_consecutive_failures: 20,
+            timeout: Span(std::time::Duration::from_secs(120)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -315,6 +315,78 @@ impl ListIdent {
     }
 }
 
+/// A sending rate: `10/s`, `600/min`, `3600/h` or `unlimited`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Rate {
+    Unlimited,
+    /// Messages per second.
+    PerSecond(f64),
+}
+
+impl TryFrom<String> for Rate {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl FromStr for Rate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s == "unlimited" {
+            return Ok(Rate::Unlimited);
+        }
+        let invalid = || {
+            format!("invalid rate `{s}`; expected e.g. `10/s`, `600/min`, `3600/h` or `unlimited`")
+        };
+        let (count, unit) = s.split_once('/').ok_or_else(invalid)?;
+        let count: f64 = count.trim().parse().map_err(|_| invalid())?;
+        let seconds = match unit.trim() {
+            "s" | "sec" => 1.0,
+            "min" | "m" => 60.0,
+            "h" | "hour" => 3600.0,
+            _ => return Err(invalid()),
+        };
+        if !(count.is_finite() && count > 0.0) {
+            return Err(invalid());
+        }
+        Ok(Rate::PerSecond(count / seconds))
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rate::Unlimited => f.write_str("unlimited"),
+            Rate::PerSecond(r) if *r >= 1.0 => write!(f, "{}/s", (r * 100.0).round() / 100.0),
+            Rate::PerSecond(r) => write!(f, "{}/min", (r * 6000.0).round() / 100.0),
+        }
+    }
+}
+
+/// A duration written like `30s`, `2m` or `1h 30m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Span(pub std::time::Duration);
+
+impl TryFrom<String> for Span {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl FromStr for Span {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        humantime::parse_duration(s.trim())
+            .map(Span)
+            .map_err(|e| format!("invalid duration `{s}`: {e}; expected e.g. `30s` or `2m`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +424,15 @@ mod tests {
             t.fill("a+b@x.example"),
             "https://x.example/u?e=a%2Bb%40x.example"
         );
+    }
+
+    #[test]
+    fn rates_in_every_unit() {
+        assert_eq!("10/s".parse::<Rate>(), Ok(Rate::PerSecond(10.0)));
+        assert_eq!("600/min".parse::<Rate>(), Ok(Rate::PerSecond(10.0)));
+        assert_eq!("3600/h".parse::<Rate>(), Ok(Rate::PerSecond(1.0)));
+        assert_eq!("unlimited".parse::<Rate>(), Ok(Rate::Unlimited));
+        assert!("0/s".parse::<Rate>().is_err() && "10 per s".parse::<Rate>().is_err());
     }
 
     #[test]

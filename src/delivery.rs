@@ -1,0 +1,515 @@
+//! The send loop: workers, one SMTP connection each, taking recipients from one queue.
+//!
+//! Each message: wait for the rate limiter, record `sending` (committed), run the transaction,
+//! record the outcome (committed), and only then take the next. Transient failures go back on
+//! the queue with exponential backoff and jitter; permanent ones are recorded and the run goes
+//! on. The run stops early — cleanly and resumably — when asked to (a signal), when the server
+//! cannot be reached, after too many failures in a row, or at the daily limit.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::edition::Edition;
+use crate::ledger::{self, Op, Outcome, Writer};
+use crate::message::{Clock, Composer};
+use crate::rate_limiter::RateLimiter;
+use crate::render::Rendered;
+use crate::subscribers::Subscriber;
+use crate::transport::{ConnectError, Connection, Connector, SendError};
+
+/// The longest wait between two retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How often a worker tries to reach the server before the run stops.
+const CONNECT_ATTEMPTS: u32 = 3;
+
+/// What the loop needs to know beyond the recipients.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub concurrency: usize,
+    pub max_per_connection: Option<u32>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub max_consecutive_failures: u32,
+    /// How many more messages may start today; `None` for no limit.
+    pub daily_remaining: Option<u64>,
+}
+
+/// Something that happened, for the progress display.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Sent,
+    Failed { email: String, why: String },
+    Deferred { email: String, why: String },
+    Unknown { email: String, why: String },
+}
+
+/// Why the run ended before the queue was empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    Interrupted,
+    Unreachable(String),
+    /// Configuration or TLS problem: retrying will not help (exit status 2).
+    Fatal(String),
+    TooManyFailures(u32),
+    DailyLimit,
+    Ledger(String),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Interrupted => f.write_str("interrupted; messages in flight were recorded"),
+            Stop::Unreachable(why) => write!(f, "the server cannot be reached: {why}"),
+            Stop::Fatal(why) => f.write_str(why),
+            Stop::TooManyFailures(n) => write!(f, "{n} failures in a row"),
+            Stop::DailyLimit => f.write_str("the daily limit is reached"),
+            Stop::Ledger(why) => write!(f, "cannot write the ledger: {why}"),
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub sent: u64,
+    pub failed: u64,
+    pub deferred: u64,
+    pub unknown: u64,
+    pub stop: Option<Stop>,
+}
+
+/// Everything the workers share.
+pub struct Run {
+    pub edition: Arc<Edition>,
+    pub rendered: Arc<Rendered>,
+    pub clock: Clock,
+    pub recipients: Arc<Vec<Subscriber>>,
+    pub connector: Connector,
+    pub limiter: Arc<RateLimiter>,
+    pub writer: Writer,
+    pub run_id: i64,
+    pub options: Options,
+    pub on_event: Arc<dyn Fn(Event) + Send + Sync>,
+}
+
+struct Shared {
+    run: Run,
+    queue: Queue,
+    consecutive_failures: AtomicU32,
+    started: AtomicU64,
+    report: Mutex<Report>,
+}
+
+/// Sends to every recipient (indexes into `run.recipients`) and reports what happened.
+pub async fn send(run: Run, jobs: Vec<usize>, stop: Arc<Notify>) -> Report {
+    let workers = run.options.concurrency.max(1).min(jobs.len().max(1));
+    let shared = Arc::new(Shared {
+        queue: Queue::new(jobs),
+        consecutive_failures: AtomicU32::new(0),
+        started: AtomicU64::new(0),
+        report: Mutex::new(Report::default()),
+        run,
+    });
+    let watcher = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            stop.notified().await;
+            shared.queue.stop(Stop::Interrupted);
+        })
+    };
+    let handles: Vec<_> = (0..workers)
+        .map(|_| tokio::spawn(worker(Arc::clone(&shared))))
+        .collect();
+    for handle in handles {
+        let _ = handle.await;
+    }
+    watcher.abort();
+    let mut report = shared.report.lock().expect("not poisoned").clone();
+    report.stop = shared.queue.stopped();
+    report
+}
+
+async fn worker(shared: Arc<Shared>) {
+    let run = &shared.run;
+    let composer = Composer::new(&run.edition, &run.rendered, run.clock.clone());
+    let mut connection: Option<Connection> = None;
+    while let Some(job) = shared.queue.next().await {
+        if connection.is_none() {
+            match connect(&shared).await {
+                Ok(c) => connection = Some(c),
+                Err(stop) => {
+                    shared.queue.stop(stop);
+                    shared.queue.done(None);
+                    break;
+                }
+            }
+        }
+        if !shared.take_daily_slot() {
+            shared.queue.stop(Stop::DailyLimit);
+            shared.queue.done(None);
+            break;
+        }
+        run.limiter.acquire().await;
+        let conn = connection.as_mut().expect("connected above");
+        let (outcome, keep) = match attempt(&shared, &composer, conn, &job).await {
+            Ok(result) => result,
+            Err(stop) => {
+                shared.queue.stop(stop);
+                shared.queue.done(None);
+                break;
+            }
+        };
+        if !keep
+            || run
+                .options
+                .max_per_connection
+                .is_some_and(|max| conn.sent >= max)
+        {
+            let old = connection.take().expect("connected");
+            if keep {
+                old.quit().await
+            } else {
+                old.abort().await
+            }
+        }
+        shared.queue.done(outcome);
+    }
+    if let Some(c) = connection {
+        c.quit().await;
+    }
+}
+
+/// One recipient, one attempt. Returns the retry to schedule (if any) and whether the
+/// connection can be used again; `Err` stops the run.
+async fn attempt(
+    shared: &Shared,
+    composer: &Composer<'_>,
+    conn: &mut Connection,
+    job: &Job,
+) -> Result<(Option<Job>, bool), Stop> {
+    let run = &shared.run;
+    let subscriber = &run.recipients[job.index];
+    let email = ledger::key(subscriber.email.as_str());
+    let edition = run.edition.slug.clone();
+    let message = match composer.message(subscriber) {
+        Ok(message) => message,
+        Err(e) => {
+            let failed = Outcome::Failed {
+                code: None,
+                reply: e.to_string(),
+            };
+            shared
+                .record(vec![Op::Begin {
+                    edition: edition.clone(),
+                    email: email.clone(),
+                    run: run.run_id,
+                }])
+                .await?;
+            shared.finish(&edition, &email, failed, subscriber).await?;
+            return Ok((None, true));
+        }
+    };
+    let message_id = composer.message_id(subscriber);
+    let from = run.edition.newsletter.from.email.get_ref().to_address();
+    let bytes = message.formatted();
+    shared
+        .record(vec![Op::Begin {
+            edition: edition.clone(),
+            email: email.clone(),
+            run: run.run_id,
+        }])
+        .await?;
+    let result = conn
+        .send(&from, &subscriber.email.to_address(), &bytes)
+        .await;
+    let keep = match &result {
+        Ok(_) => true,
+        // After a refusal the transaction is reset and the connection used again.
+        Err(SendError::Rejected { code, .. }) if *code != 421 => conn.reset().await,
+        Err(_) => false,
+    };
+    let (outcome, retry) = match result {
+        Ok(accepted) => (
+            Outcome::Sent {
+                reply: accepted.reply,
+                message_id,
+            },
+            None,
+        ),
+        Err(error) => shared.judge(job, &error),
+    };
+    shared.finish(&edition, &email, outcome, subscriber).await?;
+    Ok((retry, keep))
+}
+
+async fn connect(shared: &Shared) -> Result<Connection, Stop> {
+    let mut last = String::new();
+    for n in 0..CONNECT_ATTEMPTS {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_secs(1 << n)).await;
+            if shared.queue.stopped().is_some() {
+                return Err(Stop::Interrupted);
+            }
+        }
+        match shared.run.connector.connect().await {
+            Ok(c) => return Ok(c),
+            Err(e @ ConnectError::Fatal { .. }) => return Err(Stop::Fatal(e.to_string())),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(Stop::Unreachable(last))
+}
+
+impl Shared {
+    fn take_daily_slot(&self) -> bool {
+        let Some(limit) = self.run.options.daily_remaining else {
+            return true;
+        };
+        self.started.fetch_add(1, Ordering::SeqCst) < limit
+    }
+
+    async fn record(&self, ops: Vec<Op>) -> Result<(), Stop> {
+        self.run.writer.write(ops).await.map_err(Stop::Ledger)
+    }
+
+    /// The outcome of a failed attempt, and the retry to schedule.
+    fn judge(&self, job: &Job, error: &SendError) -> (Outcome, Option<Job>) {
+        if error.asks_to_slow_down() {
+            self.run.limiter.slow_down();
+        }
+        let reply = error.to_string();
+        let code = error.code();
+        match error {
+            SendError::Uncertain(_) => (Outcome::Unknown { reply }, None),
+            e if e.is_permanent() => (Outcome::Failed { code, reply }, None),
+            _ if job.tries >= self.run.options.retries => {
+                let reply = format!("{reply} (gave up after {} attempts)", job.tries + 1);
+                (Outcome::Failed { code, reply }, None)
+            }
+            _ => {
+                let delay = backoff(self.run.options.retry_delay, job.tries);
+                let next = Job {
+                    index: job.index,
+                    tries: job.tries + 1,
+                    due: Instant::now() + delay,
+                };
+                let next_attempt = ledger::now() + delay.as_secs() as i64;
+                (
+                    Outcome::Deferred {
+                        code,
+                        reply,
+                        next_attempt,
+                    },
+                    Some(next),
+                )
+            }
+        }
+    }
+
+    async fn finish(
+        &self,
+        edition: &str,
+        email: &str,
+        outcome: Outcome,
+        subscriber: &Subscriber,
+    ) -> Result<(), Stop> {
+        let address = subscriber.email.to_string();
+        let event = match &outcome {
+            Outcome::Sent { .. } => Event::Sent,
+            Outcome::Failed { reply, .. } => Event::Failed {
+                email: address,
+                why: reply.clone(),
+            },
+            Outcome::Deferred { reply, .. } => Event::Deferred {
+                email: address,
+                why: reply.clone(),
+            },
+            Outcome::Unknown { reply } => Event::Unknown {
+                email: address,
+                why: reply.clone(),
+            },
+        };
+        self.record(vec![Op::Finish {
+            edition: edition.to_owned(),
+            email: email.to_owned(),
+            outcome,
+        }])
+        .await?;
+        self.count(&event);
+        (self.run.on_event)(event);
+        Ok(())
+    }
+
+    fn count(&self, event: &Event) {
+        let mut report = self.report.lock().expect("not poisoned");
+        match event {
+            Event::Sent => report.sent += 1,
+            Event::Failed { .. } => report.failed += 1,
+            Event::Deferred { .. } => report.deferred += 1,
+            Event::Unknown { .. } => report.unknown += 1,
+        }
+        drop(report);
+        if matches!(event, Event::Sent) {
+            self.consecutive_failures.store(0, Ordering::SeqCst);
+            return;
+        }
+        let failures = self.consecutive_failures.fetch_add(1, Ordering::SeqCst) + 1;
+        let max = self.run.options.max_consecutive_failures;
+        if max > 0 && failures >= max {
+            self.queue.stop(Stop::TooManyFailures(failures));
+        }
+    }
+}
+
+/// `base × 2^tries`, times a random factor in [0.5, 1.5), at most an hour.
+pub fn backoff(base: Duration, tries: u32) -> Duration {
+    let exponential = base.saturating_mul(1 << tries.min(16));
+    exponential.mul_f64(0.5 + fastrand::f64()).min(MAX_BACKOFF)
+}
+
+/// One recipient to try: an index into the recipients, and how often it was tried this run.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Job {
+    due: Instant,
+    index: usize,
+    tries: u32,
+}
+
+#[derive(Default)]
+struct QueueState {
+    fresh: VecDeque<usize>,
+    retries: BinaryHeap<Reverse<Job>>,
+    in_flight: usize,
+    stop: Option<Stop>,
+}
+
+/// The recipients still to try: fresh ones in list order, and retries when they are due.
+struct Queue {
+    state: Mutex<QueueState>,
+    changed: Notify,
+}
+
+impl Queue {
+    fn new(jobs: Vec<usize>) -> Queue {
+        let state = QueueState {
+            fresh: jobs.into(),
+            ..QueueState::default()
+        };
+        Queue {
+            state: Mutex::new(state),
+            changed: Notify::new(),
+        }
+    }
+
+    /// The next job, waiting for a retry to come due; `None` when all is done or stopped.
+    async fn next(&self) -> Option<Job> {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let wait = {
+                let mut state = self.state.lock().expect("not poisoned");
+                if state.stop.is_some() {
+                    return None;
+                }
+                let now = Instant::now();
+                if state.retries.peek().is_some_and(|r| r.0.due <= now) {
+                    state.in_flight += 1;
+                    return state.retries.pop().map(|r| r.0);
+                }
+                if let Some(index) = state.fresh.pop_front() {
+                    state.in_flight += 1;
+                    return Some(Job {
+                        due: now,
+                        index,
+                        tries: 0,
+                    });
+                }
+                if state.retries.is_empty() && state.in_flight == 0 {
+                    return None;
+                }
+                state.retries.peek().map(|r| r.0.due)
+            };
+            match wait {
+                Some(due) => {
+                    tokio::select! {
+                        () = &mut changed => {}
+                        () = tokio::time::sleep_until(due) => {}
+                    }
+                }
+                None => changed.await,
+            }
+        }
+    }
+
+    /// A job is finished; `retry` goes back on the queue.
+    fn done(&self, retry: Option<Job>) {
+        let mut state = self.state.lock().expect("not poisoned");
+        state.in_flight -= 1;
+        if let Some(job) = retry {
+            state.retries.push(Reverse(job));
+        }
+        drop(state);
+        self.changed.notify_waiters();
+    }
+
+    /// Starts no new jobs; the first reason given is kept.
+    fn stop(&self, why: Stop) {
+        let mut state = self.state.lock().expect("not poisoned");
+        state.stop.get_or_insert(why);
+        drop(state);
+        self.changed.notify_waiters();
+    }
+
+    fn stopped(&self) -> Option<Stop> {
+        self.state.lock().expect("not poisoned").stop.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_jitter() {
+        let base = Duration::from_secs(10);
+        for tries in 0..4 {
+            let d = backoff(base, tries);
+            let nominal = base * (1 << tries);
+            assert!(d >= nominal / 2 && d < nominal * 3 / 2, "{tries}: {d:?}");
+        }
+        assert_eq!(backoff(Duration::from_secs(3600), 10), MAX_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn the_queue_gives_fresh_jobs_in_order_then_due_retries() {
+        let queue = Queue::new(vec![0, 1]);
+        let first = queue.next().await.unwrap();
+        assert_eq!(first.index, 0);
+        queue.done(Some(Job {
+            due: Instant::now() + Duration::from_millis(30),
+            index: 0,
+            tries: 1,
+        }));
+        assert_eq!(queue.next().await.unwrap().index, 1);
+        queue.done(None);
+        let retry = queue.next().await.unwrap();
+        assert_eq!((retry.index, retry.tries), (0, 1));
+        queue.done(None);
+        assert!(queue.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stopped_queue_gives_nothing() {
+        let queue = Queue::new(vec![0, 1]);
+        queue.stop(Stop::Interrupted);
+        assert!(queue.next().await.is_none());
+        assert_eq!(queue.stopped(), Some(Stop::Interrupted));
+    }
+}
