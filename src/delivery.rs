@@ -289,7 +289,11 @@ impl Shared {
             SendError::Uncertain(_) => (Outcome::Unknown { reply }, None),
             e if e.is_permanent() => (Outcome::Failed { code, reply }, None),
             _ if job.tries >= self.run.options.retries => {
-                let reply = format!("{reply} (gave up after {} attempts)", job.tries + 1);
+                let tries = job.tries + 1;
+                let reply = format!(
+                    "{reply} (gave up after {tries} {})",
+                    if tries == 1 { "attempt" } else { "attempts" }
+                );
                 (Outcome::Failed { code, reply }, None)
             }
             _ => {

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,10 +24,26 @@ pub struct Run {
 
 /// Runs `courant` in `dir` with a fixed `SOURCE_DATE_EPOCH`.
 pub fn courant(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_courant"))
+    courant_env(dir, args, &[])
+}
+
+/// `courant` in `dir` with a fixed `SOURCE_DATE_EPOCH` and the variables of `env`.
+pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_courant"));
+    command
         .args(args)
         .current_dir(dir)
         .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env_remove("COURANT_SMTP_URL")
+        .env_remove("COURANT_SMTP_PASSWORD")
+        .env_remove("COURANT_LEDGER")
+        .envs(env.iter().copied());
+    command
+}
+
+/// Runs `courant` like [`courant`], with extra environment variables.
+pub fn courant_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = command(dir, args, env)
         .output()
         .expect("the courant binary runs");
     Run {
@@ -102,4 +120,12 @@ pub fn emls(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     files.sort();
     files
+}
+
+/// A subscriber list of `n` readers `r0@example.org`, `r1@…`, with names.
+pub fn write_list(path: &Path, n: usize) {
+    let entries: String = (0..n)
+        .map(|i| format!("[[subscriber]]\nemail = \"r{i}@example.org\"\nname = \"Reader {i}\"\n\n"))
+        .collect();
+    std::fs::write(path, entries).unwrap();
 }
