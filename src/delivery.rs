@@ -139,92 +139,135 @@ async fn worker(shared: Arc<Shared>) {
     let run = &shared.run;
     let composer = Composer::new(&run.edition, &run.rendered, run.clock.clone());
     let mut connection: Option<Connection> = None;
-    while let Some(job) = shared.queue.next().await {
-        if connection.is_none() {
-            match connect(&shared).await {
-                Ok(c) => connection = Some(c),
-                Err(stop) => {
-                    shared.queue.stop(stop);
-                    shared.queue.done(None);
-                    break;
+    // The previous message's outcome. It is committed together with the next message's
+    // `sending` mark when that one can start at once (one commit per message at full speed),
+    // and on its own before any wait, so an outcome is never held back.
+    let mut finished: Option<Finished> = None;
+    let stop = loop {
+        let job = match shared.queue.try_next() {
+            Some(job) => job,
+            None => {
+                if let Err(stop) = shared.commit(finished.take(), None).await {
+                    break Some(stop);
+                }
+                match shared.queue.next().await {
+                    Some(job) => job,
+                    None => break None,
                 }
             }
-        }
-        if !shared.take_daily_slot() {
-            shared.queue.stop(Stop::DailyLimit);
-            shared.queue.done(None);
-            break;
-        }
-        run.limiter.acquire().await;
-        let conn = connection.as_mut().expect("connected above");
-        let (outcome, keep) = match attempt(&shared, &composer, conn, &job).await {
-            Ok(result) => result,
-            Err(stop) => {
-                shared.queue.stop(stop);
-                shared.queue.done(None);
-                break;
-            }
         };
-        if !keep
-            || run
-                .options
-                .max_per_connection
-                .is_some_and(|max| conn.sent >= max)
-        {
-            let old = connection.take().expect("connected");
-            if keep {
-                old.quit().await
-            } else {
-                old.abort().await
-            }
+        if let Err(stop) = shared.prepare(&mut connection, &mut finished).await {
+            shared.queue.done(None);
+            break Some(stop);
         }
-        shared.queue.done(outcome);
+        let conn = connection.as_mut().expect("connected by prepare");
+        match attempt(&shared, &composer, conn, job, finished.take()).await {
+            Ok((outcome, keep)) => {
+                finished = Some(outcome);
+                if !keep
+                    || run
+                        .options
+                        .max_per_connection
+                        .is_some_and(|max| conn.sent >= max)
+                {
+                    let old = connection.take().expect("connected");
+                    if keep {
+                        old.quit().await
+                    } else {
+                        old.abort().await
+                    }
+                }
+            }
+            Err(stop) => break Some(stop),
+        }
+    };
+    let flushed = shared.commit(finished.take(), None).await;
+    if let Some(stop) = stop.or(flushed.err()) {
+        shared.queue.stop(stop);
     }
     if let Some(c) = connection {
         c.quit().await;
     }
 }
 
-/// One recipient, one attempt. Returns the retry to schedule (if any) and whether the
-/// connection can be used again; `Err` stops the run.
+/// A message's outcome, and what follows once it is committed.
+struct Finished {
+    op: Op,
+    event: Event,
+    retry: Option<Job>,
+}
+
+impl Finished {
+    fn new(
+        edition: &str,
+        email: &str,
+        outcome: Outcome,
+        subscriber: &Subscriber,
+        retry: Option<Job>,
+    ) -> Finished {
+        let address = subscriber.email.to_string();
+        let event = match &outcome {
+            Outcome::Sent { .. } => Event::Sent,
+            Outcome::Failed { reply, .. } => Event::Failed {
+                email: address,
+                why: reply.clone(),
+            },
+            Outcome::Deferred { reply, .. } => Event::Deferred {
+                email: address,
+                why: reply.clone(),
+            },
+            Outcome::Unknown { reply } => Event::Unknown {
+                email: address,
+                why: reply.clone(),
+            },
+        };
+        let op = Op::Finish {
+            edition: edition.to_owned(),
+            email: email.to_owned(),
+            outcome,
+        };
+        Finished { op, event, retry }
+    }
+}
+
+/// One recipient, one attempt, after committing `previous` with this message's `sending`
+/// mark. Returns this message's outcome (not yet committed) and whether the connection can be
+/// used again; `Err` stops the run.
 async fn attempt(
     shared: &Shared,
     composer: &Composer<'_>,
     conn: &mut Connection,
-    job: &Job,
-) -> Result<(Option<Job>, bool), Stop> {
+    job: Job,
+    previous: Option<Finished>,
+) -> Result<(Finished, bool), Stop> {
     let run = &shared.run;
     let subscriber = &run.recipients[job.index];
     let email = ledger::key(subscriber.email.as_str());
-    let edition = run.edition.slug.clone();
+    let edition = run.edition.slug.as_str();
+    let begin = Op::Begin {
+        edition: edition.to_owned(),
+        email: email.clone(),
+        run: run.run_id,
+    };
     let message = match composer.message(subscriber) {
         Ok(message) => message,
         Err(e) => {
-            let failed = Outcome::Failed {
+            shared.commit(previous, Some(begin)).await?;
+            shared.streak(false);
+            let outcome = Outcome::Failed {
                 code: None,
                 reply: e.to_string(),
             };
-            shared
-                .record(vec![Op::Begin {
-                    edition: edition.clone(),
-                    email: email.clone(),
-                    run: run.run_id,
-                }])
-                .await?;
-            shared.finish(&edition, &email, failed, subscriber).await?;
-            return Ok((None, true));
+            return Ok((
+                Finished::new(edition, &email, outcome, subscriber, None),
+                true,
+            ));
         }
     };
     let message_id = composer.message_id(subscriber);
     let from = run.edition.newsletter.from.email.get_ref().to_address();
     let bytes = message.formatted();
-    shared
-        .record(vec![Op::Begin {
-            edition: edition.clone(),
-            email: email.clone(),
-            run: run.run_id,
-        }])
-        .await?;
+    shared.commit(previous, Some(begin)).await?;
     let result = conn
         .send(&from, &subscriber.email.to_address(), &bytes)
         .await;
@@ -242,10 +285,13 @@ async fn attempt(
             },
             None,
         ),
-        Err(error) => shared.judge(job, &error),
+        Err(error) => shared.judge(&job, &error),
     };
-    shared.finish(&edition, &email, outcome, subscriber).await?;
-    Ok((retry, keep))
+    shared.streak(matches!(outcome, Outcome::Sent { .. }));
+    Ok((
+        Finished::new(edition, &email, outcome, subscriber, retry),
+        keep,
+    ))
 }
 
 async fn connect(shared: &Shared) -> Result<Connection, Stop> {
@@ -274,8 +320,43 @@ impl Shared {
         self.started.fetch_add(1, Ordering::SeqCst) < limit
     }
 
-    async fn record(&self, ops: Vec<Op>) -> Result<(), Stop> {
-        self.run.writer.write(ops).await.map_err(Stop::Ledger)
+    /// Before a message: a connection, a daily slot and a rate slot. Commits `finished` first
+    /// whenever there is a wait.
+    async fn prepare(
+        &self,
+        connection: &mut Option<Connection>,
+        finished: &mut Option<Finished>,
+    ) -> Result<(), Stop> {
+        if connection.is_none() {
+            self.commit(finished.take(), None).await?;
+            *connection = Some(connect(self).await?);
+        }
+        if !self.take_daily_slot() {
+            return Err(Stop::DailyLimit);
+        }
+        if !self.run.limiter.try_acquire() {
+            self.commit(finished.take(), None).await?;
+            self.run.limiter.acquire().await;
+        }
+        Ok(())
+    }
+
+    /// Commits a finished message's outcome and the next message's `begin` in one transaction,
+    /// then reports the outcome and requeues its retry.
+    async fn commit(&self, finished: Option<Finished>, begin: Option<Op>) -> Result<(), Stop> {
+        let mut ops = Vec::with_capacity(2);
+        ops.extend(finished.as_ref().map(|f| f.op.clone()));
+        ops.extend(begin);
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.run.writer.write(ops).await.map_err(Stop::Ledger)?;
+        if let Some(f) = finished {
+            self.count(&f.event);
+            (self.run.on_event)(f.event);
+            self.queue.done(f.retry);
+        }
+        Ok(())
     }
 
     /// The outcome of a failed attempt, and the retry to schedule.
@@ -316,40 +397,6 @@ impl Shared {
         }
     }
 
-    async fn finish(
-        &self,
-        edition: &str,
-        email: &str,
-        outcome: Outcome,
-        subscriber: &Subscriber,
-    ) -> Result<(), Stop> {
-        let address = subscriber.email.to_string();
-        let event = match &outcome {
-            Outcome::Sent { .. } => Event::Sent,
-            Outcome::Failed { reply, .. } => Event::Failed {
-                email: address,
-                why: reply.clone(),
-            },
-            Outcome::Deferred { reply, .. } => Event::Deferred {
-                email: address,
-                why: reply.clone(),
-            },
-            Outcome::Unknown { reply } => Event::Unknown {
-                email: address,
-                why: reply.clone(),
-            },
-        };
-        self.record(vec![Op::Finish {
-            edition: edition.to_owned(),
-            email: email.to_owned(),
-            outcome,
-        }])
-        .await?;
-        self.count(&event);
-        (self.run.on_event)(event);
-        Ok(())
-    }
-
     fn count(&self, event: &Event) {
         let mut report = self.report.lock().expect("not poisoned");
         match event {
@@ -358,8 +405,12 @@ impl Shared {
             Event::Deferred { .. } => report.deferred += 1,
             Event::Unknown { .. } => report.unknown += 1,
         }
-        drop(report);
-        if matches!(event, Event::Sent) {
+    }
+
+    /// Keeps the count of failures in a row, at the moment an outcome is known (before it is
+    /// committed), so the run stops before starting another message.
+    fn streak(&self, sent: bool) {
+        if sent {
             self.consecutive_failures.store(0, Ordering::SeqCst);
             return;
         }
@@ -450,6 +501,26 @@ impl Queue {
                 None => changed.await,
             }
         }
+    }
+
+    /// The next job if one is ready now, without waiting.
+    fn try_next(&self) -> Option<Job> {
+        let mut state = self.state.lock().expect("not poisoned");
+        if state.stop.is_some() {
+            return None;
+        }
+        let now = Instant::now();
+        let job = if state.retries.peek().is_some_and(|r| r.0.due <= now) {
+            state.retries.pop().map(|r| r.0)
+        } else {
+            state.fresh.pop_front().map(|index| Job {
+                due: now,
+                index,
+                tries: 0,
+            })
+        };
+        state.in_flight += usize::from(job.is_some());
+        job
     }
 
     /// A job is finished; `retry` goes back on the queue.

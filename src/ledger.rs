@@ -370,13 +370,13 @@ fn commit(conn: &mut Connection, batch: &[Request]) -> Result<(), rusqlite::Erro
 fn apply(tx: &rusqlite::Transaction, op: &Op) -> Result<(), rusqlite::Error> {
     let now = now();
     match op {
-        Op::Begin { edition, email, run } => tx.execute(
+        Op::Begin { edition, email, run } => tx.prepare_cached(
             "INSERT INTO deliveries (edition, email, state, attempts, updated, run)
              VALUES (?1, ?2, 'sending', 1, ?3, ?4)
              ON CONFLICT (edition, email) DO UPDATE SET
                 state = 'sending', attempts = attempts + 1, updated = ?3, run = ?4, next_attempt = NULL",
-            params![edition, email, now, run],
-        )?,
+        )?
+        .execute(params![edition, email, now, run])?,
         Op::Finish { edition, email, outcome } => {
             let (state, code, reply, message_id, next, sent_at) = match outcome {
                 Outcome::Sent { reply, message_id } => ("sent", None, reply, Some(message_id), None, Some(now)),
@@ -384,12 +384,12 @@ fn apply(tx: &rusqlite::Transaction, op: &Op) -> Result<(), rusqlite::Error> {
                 Outcome::Deferred { code, reply, next_attempt } => ("deferred", *code, reply, None, Some(*next_attempt), None),
                 Outcome::Unknown { reply } => ("unknown", None, reply, None, None, None),
             };
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE deliveries SET state = ?3, code = ?4, reply = ?5, message_id = ?6, next_attempt = ?7,
                     sent_at = ?8, updated = ?9
                  WHERE edition = ?1 AND email = ?2",
-                params![edition, email, state, code, reply, message_id, next, sent_at, now],
             )?
+            .execute(params![edition, email, state, code, reply, message_id, next, sent_at, now])?
         }
     };
     Ok(())

@@ -11,8 +11,10 @@
 use std::time::{Duration, SystemTime};
 
 use lettre::Message;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
 use crate::edition::value::encode_component;
@@ -74,15 +76,32 @@ pub struct Composer<'a> {
     rendered: &'a Rendered,
     clock: Clock,
     subject_prefix: String,
+    /// The embedded images, base64-encoded once: (Content-ID, type, body).
+    images: Vec<(String, ContentType, Body)>,
 }
 
 impl<'a> Composer<'a> {
     pub fn new(edition: &'a Edition, rendered: &'a Rendered, clock: Clock) -> Self {
+        let embed = edition.newsletter.images == ImageMode::Embed;
+        let images = rendered
+            .assets
+            .all()
+            .filter(|_| embed)
+            .map(|asset| {
+                let content_type =
+                    ContentType::parse(asset.content_type).expect("a known image type");
+                let body =
+                    Body::new_with_encoding(asset.bytes.clone(), ContentTransferEncoding::Base64)
+                        .expect("any bytes can be base64-encoded");
+                (asset.name.clone(), content_type, body)
+            })
+            .collect();
         Composer {
             edition,
             rendered,
             clock,
             subject_prefix: String::new(),
+            images,
         }
     }
 
@@ -119,10 +138,12 @@ impl<'a> Composer<'a> {
     /// The complete message for one subscriber.
     pub fn message(&self, subscriber: &Subscriber) -> Result<Message, MessageError> {
         let personal = self.personal(subscriber);
+        let text = self.rendered.text.fill_quoted_printable(&personal);
+        let html = self.rendered.html.fill_quoted_printable(&personal);
         let alternative = self
             .multipart(MultiPart::alternative(), subscriber, "alternative")
-            .singlepart(SinglePart::plain(self.rendered.text.fill(&personal)))
-            .singlepart(SinglePart::html(self.rendered.html.fill(&personal)));
+            .singlepart(quoted_printable_part(ContentType::TEXT_PLAIN, text))
+            .singlepart(quoted_printable_part(ContentType::TEXT_HTML, html));
         let body = match self.embedded() {
             Some(images) => images.fold(
                 self.multipart(MultiPart::related(), subscriber, "related")
@@ -183,14 +204,9 @@ impl<'a> Composer<'a> {
     }
 
     fn embedded(&self) -> Option<impl Iterator<Item = SinglePart> + '_> {
-        let assets = &self.rendered.assets;
-        let embed =
-            self.edition.newsletter.images == ImageMode::Embed && assets.all().next().is_some();
-        embed.then(|| {
-            assets.all().map(|asset| {
-                let content_type =
-                    ContentType::parse(asset.content_type).expect("a known image type");
-                Attachment::new_inline(asset.name.clone()).body(asset.bytes.clone(), content_type)
+        (!self.images.is_empty()).then(|| {
+            self.images.iter().map(|(cid, content_type, body)| {
+                Attachment::new_inline(cid.clone()).body(body.clone(), content_type.clone())
             })
         })
     }
@@ -247,6 +263,12 @@ impl<'a> Composer<'a> {
         self.subject_prefix = prefix.to_owned();
         self
     }
+}
+
+/// A text part whose body is already quoted-printable encoded (see `render::template`).
+fn quoted_printable_part(content_type: ContentType, encoded: Vec<u8>) -> SinglePart {
+    let body = Body::dangerous_pre_encoded(encoded, ContentTransferEncoding::QuotedPrintable);
+    SinglePart::builder().header(content_type).body(body)
 }
 
 /// `List-Id: WeerbaarNL <weerbaarnl.nieuwsbrief.example>` (RFC 2919).

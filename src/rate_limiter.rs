@@ -56,8 +56,19 @@ impl RateLimiter {
         }
     }
 
+    /// Takes a slot if one is free right now; never waits.
+    pub fn try_acquire(&self) -> bool {
+        let now = Instant::now();
+        self.reserve_if(now, false).is_none_or(|start| start <= now)
+    }
+
     /// Reserves the next slot; returns when it starts if that is later than `now`.
     fn reserve(&self, now: Instant) -> Option<Instant> {
+        self.reserve_if(now, true)
+    }
+
+    /// The next slot's start if later than `now`; reserved if `wait` or if it is free now.
+    fn reserve_if(&self, now: Instant, wait: bool) -> Option<Instant> {
         let base = self.interval?;
         let mut state = self
             .state
@@ -70,6 +81,9 @@ impl RateLimiter {
         let tolerance = interval * (self.burst - 1);
         let tat = state.tat.max(now);
         let start = tat.checked_sub(tolerance).unwrap_or(now).max(now);
+        if start > now && !wait {
+            return Some(start);
+        }
         state.tat = tat + interval;
         (start > now).then_some(start)
     }
@@ -127,6 +141,13 @@ mod tests {
             .collect();
         assert!(ms[1] >= 199 && ms[2] >= 399, "{ms:?}");
         let _ = now;
+    }
+
+    #[test]
+    fn try_acquire_takes_only_a_free_slot() {
+        let limiter = RateLimiter::new(Rate::PerSecond(1.0), 1);
+        assert!(limiter.try_acquire());
+        assert!(!limiter.try_acquire(), "the next slot is a second away");
     }
 
     #[test]

@@ -296,8 +296,10 @@ fn deliver(
     run_id: i64,
     daily_remaining: Option<u64>,
 ) -> Result<Report, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread for all connections: the work per message is small, and on a two-core
+    // machine a second runtime thread only competed with the ledger's thread and the server
+    // (measured in BENCHMARKS.md).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;

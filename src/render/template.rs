@@ -1,5 +1,10 @@
 //! Compile once, personalise cheaply: the edition is rendered with markers where personal
 //! values go, split once at those markers, and filled in per subscriber.
+//!
+//! The same goes for the transfer encoding: each literal part is quoted-printable encoded
+//! once, ending in a soft line break, so a subscriber's message costs only the encoding of
+//! their few values. A decoder joins soft line breaks, so the decoded text is exactly the
+//! filled-in document.
 
 use std::fmt::Write;
 
@@ -70,6 +75,14 @@ pub struct Template {
     parts: Vec<Part>,
     escape: Escape,
     literal_len: usize,
+    /// `parts` with each literal already quoted-printable encoded.
+    encoded: Vec<Encoded>,
+}
+
+#[derive(Debug, Clone)]
+enum Encoded {
+    Literal(Vec<u8>),
+    Slot(Slot),
 }
 
 impl Template {
@@ -94,11 +107,36 @@ impl Template {
                 Part::Slot(_) => 0,
             })
             .sum();
+        let encoded = parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => Encoded::Literal(quoted_printable_segment(s)),
+                Part::Slot(slot) => Encoded::Slot(*slot),
+            })
+            .collect();
         Template {
             parts,
             escape,
             literal_len,
+            encoded,
         }
+    }
+
+    /// The document for one subscriber, quoted-printable encoded with CRLF line ends: the
+    /// body of a `Content-Transfer-Encoding: quoted-printable` part.
+    pub fn fill_quoted_printable(&self, personal: &Personal) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.literal_len * 11 / 10 + 512);
+        for part in &self.encoded {
+            match part {
+                Encoded::Literal(bytes) => out.extend_from_slice(bytes),
+                Encoded::Slot(slot) => {
+                    let mut value = String::new();
+                    self.write_value(&mut value, personal.get(*slot));
+                    out.extend_from_slice(&quoted_printable_segment(&value));
+                }
+            }
+        }
+        out
     }
 
     /// The document for one subscriber.
@@ -127,9 +165,49 @@ impl Template {
     }
 }
 
+/// One piece of a quoted-printable body: CRLF line ends, and a soft line break at the end
+/// unless it ends with a hard one, so that the next piece starts on a line of its own.
+fn quoted_printable_segment(text: &str) -> Vec<u8> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let mut encoded = quoted_printable::encode(crlf.as_bytes());
+    if !encoded.ends_with(b"\r\n") {
+        encoded.extend_from_slice(b"=\r\n");
+    }
+    encoded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_encoded_fill_decodes_to_the_plain_fill() {
+        let long = "é ".repeat(60);
+        let rendered = format!(
+            "<p>{long}{}</p>\n<a href=\"{}\">x</a>\n",
+            Slot::Greeting.marker(),
+            Slot::Unsubscribe.marker()
+        );
+        let t = Template::parse(&rendered, Escape::Html);
+        let p = Personal {
+            greeting: "Beste Ömer & co,".into(),
+            unsubscribe: "https://x.example/?a=1&b=2".into(),
+        };
+        let encoded = t.fill_quoted_printable(&p);
+        assert!(
+            encoded.split(|&b| b == b'\n').all(|line| line.len() <= 77),
+            "lines of at most 76 + CR"
+        );
+        let decoded =
+            quoted_printable::decode(&encoded, quoted_printable::ParseMode::Strict).unwrap();
+        assert_eq!(
+            String::from_utf8(decoded).unwrap(),
+            t.fill(&p).replace('\n', "\r\n")
+        );
+    }
 
     #[test]
     fn fills_and_escapes_values() {
