@@ -14,10 +14,10 @@ use crate::cli::{LedgerArgs, PacingArgs, SmtpArgs};
 use crate::delivery::{self, Event, Options, Report, Stop};
 use crate::edition::Sending;
 use crate::edition::value::Rate;
-use crate::ledger::{self, Ledger, Row, State};
+use crate::ledger::{self, Ledger, State};
 use crate::message::Clock;
 use crate::rate_limiter::RateLimiter;
-use crate::subscribers::SubscriberList;
+use crate::subscribers::{Status, Subscriber, SubscriberList};
 use crate::transport::Connector;
 
 pub struct Args<'a> {
@@ -79,8 +79,10 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
             plural(unknown_now, "message", "messages")
         );
     }
-    let rows = ledger.rows(&slug).map_err(|e| e.to_string())?;
-    let plan = Plan::new(&list, &rows, args);
+    let rows = ledger.states(&slug).map_err(|e| e.to_string())?;
+    let plan = Plan::new(&list.subscribers, &rows, args);
+    drop(rows);
+    let recipients = Arc::new(list.subscribers);
     let daily_remaining = match sending.daily_limit {
         Some(limit) => Some(
             limit.saturating_sub(
@@ -94,13 +96,13 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
     plan.print(&checked, &sending, connector.url(), daily_remaining);
     if plan.to_send.is_empty() {
         println!("nothing to send");
-        return Ok(plan.exit_status(&ledger, &slug, &list));
+        return Ok(plan.exit_status(&ledger, &slug, &recipients));
     }
     confirm(args.yes, plan.to_send.len(), connector.url())?;
     let run_id = ledger.start_run(&slug).map_err(|e| e.to_string())?;
     let report = deliver(
         checked,
-        &list,
+        Arc::clone(&recipients),
         &plan,
         &sending,
         connector,
@@ -119,7 +121,7 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
             return Ok(Outcome::BadInput);
         }
     }
-    Ok(plan.exit_status(&ledger, &slug, &list))
+    Ok(plan.exit_status(&ledger, &slug, &recipients))
 }
 
 /// `[sending]` with the flags applied.
@@ -162,7 +164,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(list: &SubscriberList, rows: &HashMap<String, Row>, args: &Args) -> Plan {
+    fn new(list: &[Subscriber], rows: &HashMap<String, State>, args: &Args) -> Plan {
         let mut plan = Plan {
             active: 0,
             unsubscribed: 0,
@@ -171,13 +173,13 @@ impl Plan {
             unknown: 0,
             to_send: Vec::new(),
         };
-        for (i, s) in list.subscribers.iter().enumerate() {
-            if s.status != crate::subscribers::Status::Active {
+        for (i, s) in list.iter().enumerate() {
+            if s.status != Status::Active {
                 plan.unsubscribed += 1;
                 continue;
             }
             plan.active += 1;
-            match rows.get(&ledger::key(s.email.as_str())).map(|r| r.state) {
+            match rows.get(&ledger::key(s.email.as_str())) {
                 Some(State::Sent) => plan.already_sent += 1,
                 Some(State::Failed) if !args.retry_failed => plan.failed_before += 1,
                 Some(State::Unknown | State::Sending) if !args.resend_unknown => plan.unknown += 1,
@@ -243,14 +245,14 @@ impl Plan {
     }
 
     /// 0 when every active subscriber has the edition, else 1.
-    fn exit_status(&self, ledger: &Ledger, slug: &str, list: &SubscriberList) -> Outcome {
-        let Ok(rows) = ledger.rows(slug) else {
+    fn exit_status(&self, ledger: &Ledger, slug: &str, list: &[Subscriber]) -> Outcome {
+        let Ok(states) = ledger.states(slug) else {
             return Outcome::Failed;
         };
-        let all_sent = list.active().all(|s| {
-            rows.get(&ledger::key(s.email.as_str()))
-                .is_some_and(|r| r.state == State::Sent)
-        });
+        let all_sent = list
+            .iter()
+            .filter(|s| s.status == Status::Active)
+            .all(|s| states.get(&ledger::key(s.email.as_str())) == Some(&State::Sent));
         if all_sent {
             Outcome::Success
         } else {
@@ -288,7 +290,7 @@ fn confirm(yes: bool, count: usize, url: &crate::transport::SmtpUrl) -> Result<(
 #[allow(clippy::too_many_arguments)]
 fn deliver(
     checked: Checked,
-    list: &SubscriberList,
+    recipients: Arc<Vec<Subscriber>>,
     plan: &Plan,
     sending: &Sending,
     connector: Connector,
@@ -312,7 +314,7 @@ fn deliver(
         edition: Arc::new(checked.edition),
         rendered: Arc::new(checked.rendered),
         clock: Clock::from_env(),
-        recipients: Arc::new(list.subscribers.clone()),
+        recipients,
         connector,
         limiter: Arc::new(RateLimiter::new(sending.rate, sending.burst)),
         writer: ledger.writer().map_err(|e| e.to_string())?,
