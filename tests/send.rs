@@ -588,3 +588,46 @@ fn test_send_reaches_exactly_one_address_and_leaves_the_ledger_alone() {
         "the ledger was not created"
     );
 }
+
+#[test]
+fn the_daily_limit_counts_across_runs() {
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 5);
+    let sink = smtp_sink(dir.path(), "sink", &[]);
+    let run = send(
+        dir.path(),
+        &sink.url(),
+        &["--rate", "unlimited", "--daily-limit", "3"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("daily limit: 3 more today"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("stopped: the daily limit is reached"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sink.messages().len(), 3);
+    let again = send(
+        dir.path(),
+        &sink.url(),
+        &["--rate", "unlimited", "--daily-limit", "3"],
+    );
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stdout.contains("daily limit: 0 more today"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(sink.messages().len(), 3, "nothing more today");
+    let raised = send(
+        dir.path(),
+        &sink.url(),
+        &["--rate", "unlimited", "--daily-limit", "10"],
+    );
+    assert_eq!(raised.code, 0, "{}", raised.stderr);
+    assert_each_once(&received(&[&sink]), 5);
+}
