@@ -91,6 +91,9 @@ pub enum Command {
         #[arg(long)]
         resend_unknown: bool,
     },
+    /// DKIM key helpers: generate a key, print its DNS record.
+    #[command(subcommand)]
+    Dkim(DkimCommand),
     /// Show what the ledger knows about an edition: counts per state, failures, unknowns, runs.
     Status {
         edition: PathBuf,
@@ -99,6 +102,33 @@ pub enum Command {
         /// Print JSON on stdout.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `courant dkim …`
+#[derive(Debug, Subcommand)]
+pub enum DkimCommand {
+    /// Generate an RSA key (PKCS#1 PEM, as `[dkim] key-file` reads it) and print its DNS record.
+    Generate {
+        #[arg(long)]
+        selector: String,
+        #[arg(long)]
+        domain: String,
+        /// Where to write the private key (created with mode 600; never overwritten).
+        #[arg(long, short)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+    },
+    /// Print the DNS TXT record for an existing key.
+    Record {
+        #[arg(long)]
+        selector: String,
+        #[arg(long)]
+        domain: String,
+        /// The private key (PKCS#1 PEM).
+        #[arg(long)]
+        key: PathBuf,
     },
 }
 

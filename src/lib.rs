@@ -15,6 +15,7 @@ pub mod cli;
 pub mod cmd;
 pub mod delivery;
 pub mod diagnostic;
+pub mod dkim;
 pub mod edition;
 pub mod ledger;
 pub mod message;

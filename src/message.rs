@@ -11,6 +11,7 @@
 use std::time::{Duration, SystemTime};
 
 use lettre::Message;
+use lettre::message::dkim::DkimConfig;
 use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
@@ -78,6 +79,7 @@ pub struct Composer<'a> {
     subject_prefix: String,
     /// The embedded images, base64-encoded once: (Content-ID, type, body).
     images: Vec<(String, ContentType, Body)>,
+    dkim: Option<&'a DkimConfig>,
 }
 
 impl<'a> Composer<'a> {
@@ -102,6 +104,7 @@ impl<'a> Composer<'a> {
             clock,
             subject_prefix: String::new(),
             images,
+            dkim: None,
         }
     }
 
@@ -152,12 +155,17 @@ impl<'a> Composer<'a> {
             ),
             None => alternative,
         };
-        self.headers(subscriber)
-            .multipart(body)
-            .map_err(|source| MessageError {
-                email: subscriber.email.to_string(),
-                source,
-            })
+        let mut message =
+            self.headers(subscriber)
+                .multipart(body)
+                .map_err(|source| MessageError {
+                    email: subscriber.email.to_string(),
+                    source,
+                })?;
+        if let Some(dkim) = self.dkim {
+            message.sign(dkim);
+        }
+        Ok(message)
     }
 
     fn headers(&self, subscriber: &Subscriber) -> lettre::message::MessageBuilder {
@@ -256,6 +264,12 @@ impl<'a> Composer<'a> {
             subscriber.email.as_str().to_lowercase()
         );
         hex(&Sha256::digest(input.as_bytes())[..10])
+    }
+
+    /// Signs every message with this key, as the last step.
+    pub fn with_dkim(mut self, dkim: Option<&'a DkimConfig>) -> Self {
+        self.dkim = dkim;
+        self
     }
 
     /// Prefixes every subject, e.g. `[TEST] `.

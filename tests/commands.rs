@@ -9,7 +9,18 @@ fn the_seed_edition_checks_clean() {
     let dir = seed();
     let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "issues/2022-12.toml: no problems found\n");
+    // The seed cannot ship a private key, so only the DKIM warning remains.
+    assert!(
+        run.stderr.starts_with("warning: DKIM is not configured"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("issues/2022-12.toml: 0 errors, 1 warning\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

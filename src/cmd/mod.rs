@@ -2,6 +2,7 @@
 
 mod build;
 mod check;
+mod dkim;
 mod lock;
 mod preview;
 mod send;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> ExitCode {
             retry_failed,
             resend_unknown,
         }),
+        Command::Dkim(command) => dkim::run(&command),
         Command::Status {
             edition,
             ledger,
@@ -133,6 +135,18 @@ pub(crate) fn report(findings: &[Finding], path: &Path) {
 
 pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
+}
+
+/// The DKIM signing key of the edition's newsletter, if `[dkim]` is set.
+pub(crate) fn load_dkim(
+    edition: &Edition,
+) -> Result<Option<lettre::message::dkim::DkimConfig>, String> {
+    let dir = edition
+        .newsletter_file
+        .path
+        .parent()
+        .unwrap_or(Path::new(""));
+    crate::dkim::load(&edition.newsletter, dir)
 }
 
 /// Prints an input error to stderr; the caller exits 2.

@@ -17,7 +17,15 @@ pub fn run(path: &Path, list: &Path, out: &Path, limit: Option<usize>) -> Outcom
         Err(error) => return bad_input(&error),
     };
     checked.report();
-    let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env());
+    let dkim = match super::load_dkim(&checked.edition) {
+        Ok(dkim) => dkim,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::BadInput;
+        }
+    };
+    let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
+        .with_dkim(dkim.as_ref());
     let written = match write_messages(&composer, &list, out, limit) {
         Ok(n) => n,
         Err(message) => {

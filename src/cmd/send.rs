@@ -19,6 +19,7 @@ use crate::message::Clock;
 use crate::rate_limiter::RateLimiter;
 use crate::subscribers::{Status, Subscriber, SubscriberList};
 use crate::transport::Connector;
+use lettre::message::dkim::DkimConfig;
 
 pub struct Args<'a> {
     pub edition: &'a Path,
@@ -68,6 +69,7 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
     };
     let sending = settings(&checked.edition.newsletter.sending, args);
     let connector = connector(args.smtp, &sending)?;
+    let dkim = super::load_dkim(&checked.edition)?.map(Arc::new);
     let ledger_path = ledger_path(args.edition, args.ledger);
     let slug = checked.edition.slug.clone();
     let _lock = super::lock::EditionLock::acquire(&ledger_path, &slug)?;
@@ -100,15 +102,19 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
     }
     confirm(args.yes, plan.to_send.len(), connector.url())?;
     let run_id = ledger.start_run(&slug).map_err(|e| e.to_string())?;
+    let setup = Setup {
+        connector,
+        dkim,
+        run_id,
+        daily_remaining,
+    };
     let report = deliver(
         checked,
         Arc::clone(&recipients),
         &plan,
         &sending,
-        connector,
+        setup,
         &ledger,
-        run_id,
-        daily_remaining,
     )?;
     let summary = summary(&report);
     ledger
@@ -287,17 +293,28 @@ fn confirm(yes: bool, count: usize, url: &crate::transport::SmtpUrl) -> Result<(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How this run sends, beyond the edition and the plan.
+struct Setup {
+    connector: Connector,
+    dkim: Option<Arc<DkimConfig>>,
+    run_id: i64,
+    daily_remaining: Option<u64>,
+}
+
 fn deliver(
     checked: Checked,
     recipients: Arc<Vec<Subscriber>>,
     plan: &Plan,
     sending: &Sending,
-    connector: Connector,
+    setup: Setup,
     ledger: &Ledger,
-    run_id: i64,
-    daily_remaining: Option<u64>,
 ) -> Result<Report, String> {
+    let Setup {
+        connector,
+        dkim,
+        run_id,
+        daily_remaining,
+    } = setup;
     // One thread for all connections: the work per message is small, and on a two-core
     // machine a second runtime thread only competed with the ledger's thread and the server
     // (measured in BENCHMARKS.md).
@@ -316,6 +333,7 @@ fn deliver(
         clock: Clock::from_env(),
         recipients,
         connector,
+        dkim,
         limiter: Arc::new(RateLimiter::new(sending.rate, sending.burst)),
         writer: ledger.writer().map_err(|e| e.to_string())?,
         run_id,

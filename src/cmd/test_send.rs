@@ -38,7 +38,15 @@ pub fn run(
             return Outcome::BadInput;
         }
     };
+    let dkim = match super::load_dkim(&checked.edition) {
+        Ok(dkim) => dkim,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::BadInput;
+        }
+    };
     let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
+        .with_dkim(dkim.as_ref())
         .with_subject_prefix("[TEST] ");
     let message = match composer.message(&subscriber) {
         Ok(m) => m,

@@ -99,6 +99,26 @@ fn unsubscribe(edition: &Edition, out: &mut Vec<Finding>) {
                 .at(edition.at_settings(&newsletter.web_base_url)),
         );
     }
+    match &newsletter.dkim {
+        None => {
+            let message = "DKIM is not configured: Gmail, Yahoo and Microsoft junk or refuse bulk mail without it; add `[dkim]` to newsletter.toml";
+            let at = Location::new(&edition.newsletter_file, 0..0);
+            out.push(Finding::warning("dkim-missing", message).at(at));
+        }
+        Some(dkim) => {
+            let from = newsletter.from.email.get_ref().domain();
+            let signing = dkim.domain.get_ref().as_str();
+            if !crate::dkim::aligned(from, signing) {
+                let message = format!(
+                    "the DKIM domain `{signing}` does not align with the From domain `{from}`: DMARC fails"
+                );
+                out.push(
+                    Finding::error("dkim-not-aligned", message)
+                        .at(edition.at_settings(&dkim.domain)),
+                );
+            }
+        }
+    }
     if let Some(greeting) = &newsletter.greeting
         && !greeting.text.get_ref().contains("{name}")
     {

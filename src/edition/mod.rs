@@ -16,7 +16,8 @@ use toml::Spanned;
 
 pub use load::LoadError;
 use value::{
-    BaseUrl, Color, EmailAddr, FontStack, HeaderText, LinkUrl, ListIdent, Rate, Span, UrlTemplate,
+    BaseUrl, Color, DnsName, EmailAddr, FontStack, HeaderText, LinkUrl, ListIdent, Rate, Span,
+    UrlTemplate,
 };
 
 use crate::diagnostic::{Location, SourceFile};
@@ -91,6 +92,21 @@ pub struct Newsletter {
     /// How `send` paces and retries.
     #[serde(default)]
     pub sending: Sending,
+    /// DKIM signing; `check` warns when it is missing.
+    #[serde(default)]
+    pub dkim: Option<DkimSettings>,
+}
+
+/// `[dkim]`: the key that signs every message, published at `<selector>._domainkey.<domain>`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DkimSettings {
+    pub selector: Spanned<DnsName>,
+    /// The signing domain (`d=`); must be the From domain or a parent of it (DMARC alignment).
+    pub domain: Spanned<DnsName>,
+    /// RSA private key, PKCS#1 PEM, relative to `newsletter.toml`; else `COURANT_DKIM_KEY`.
+    #[serde(default)]
+    pub key_file: Option<Spanned<String>>,
 }
 
 /// `[sending]`: pacing, retries and limits of `courant send`. Flags override each key.

@@ -315,6 +315,36 @@ impl ListIdent {
     }
 }
 
+/// A DNS name or label, such as a DKIM selector (`nieuwsbrief2022`) or domain (`example.nl`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct DnsName(String);
+
+impl TryFrom<String> for DnsName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        };
+        if s.split('.').all(label) {
+            Ok(DnsName(s.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "invalid DNS name `{s}`; expected letters, digits and hyphens, separated by dots"
+            ))
+        }
+    }
+}
+
+impl DnsName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A sending rate: `10/s`, `600/min`, `3600/h` or `unlimited`.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(try_from = "String")]
