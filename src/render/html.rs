@@ -46,16 +46,19 @@ impl Ctx<'_> {
         let lang = self.edition.newsletter.language.code();
         html! {
             (DOCTYPE)
-            html lang=(lang) xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" {
+            // No `xmlns:o`/`xmlns:v` on <html>: they are not valid HTML, and nothing here uses VML.
+            html lang=(lang) {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    meta name="x-apple-disable-message-reformatting";
+                    meta name="x-apple-disable-message-reformatting" content="";
                     meta name="format-detection" content="telephone=no, date=no, address=no, email=no, url=no";
                     meta name="color-scheme" content="light dark";
                     meta name="supported-color-schemes" content="light dark";
                     title { (self.title()) }
-                    (PreEscaped(mso_head(&self.edition.newsletter.theme)))
+                    @if self.target == Target::Email {
+                        (PreEscaped(mso_head(&self.edition.newsletter.theme)))
+                    }
                     style { (PreEscaped(stylesheet(&self.edition.newsletter.theme))) }
                     @if self.target == Target::Email {
                         style data-css-inline="keep" { (PreEscaped(outlook_dark(&self.edition.newsletter.theme))) }
@@ -89,14 +92,19 @@ impl Ctx<'_> {
 
     /// One centred 600 px band; Outlook on Windows ignores `max-width`, so it gets a table.
     fn band(&self, class: &str, rows: Markup) -> Markup {
+        let mso = self.target == Target::Email;
         html! {
-            (PreEscaped(r#"<!--[if mso]><table role="presentation" align="center" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->"#))
+            @if mso {
+                (PreEscaped(r#"<!--[if mso]><table role="presentation" align="center" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->"#))
+            }
             div.container {
                 table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" class=(class) {
                     (rows)
                 }
             }
-            (PreEscaped("<!--[if mso]></td></tr></table><![endif]-->"))
+            @if mso {
+                (PreEscaped("<!--[if mso]></td></tr></table><![endif]-->"))
+            }
         }
     }
 
@@ -262,11 +270,12 @@ fn inlines_html(inlines: &[Inline]) -> Markup {
     }
 }
 
-/// Outlook on Windows: 96 dpi so images keep their size, and the theme's fonts everywhere (it
-/// falls back to Times New Roman where a font stack has a web font first).
+/// Outlook on Windows: 96 dpi so images keep their size, the theme's fonts everywhere (it
+/// falls back to Times New Roman where a font stack has a web font first), and `mso-hide`,
+/// which only Outlook knows, kept out of the standard CSS.
 fn mso_head(theme: &Theme) -> String {
     format!(
-        r#"<!--[if mso]><noscript><xml><o:OfficeDocumentSettings><o:AllowPNG/><o:PixelsPerInch>96</o:PixelsPerInch></o:OfficeDocumentSettings></xml></noscript><style>table,td,h1,h2,h3,p,li,a{{font-family:{};}}</style><![endif]-->"#,
+        r#"<!--[if mso]><noscript><xml><o:OfficeDocumentSettings><o:AllowPNG/><o:PixelsPerInch>96</o:PixelsPerInch></o:OfficeDocumentSettings></xml></noscript><style>table,td,h1,h2,h3,p,li,a{{font-family:{};}}.preheader{{display:none!important;mso-hide:all;}}</style><![endif]-->"#,
         theme.font.as_str()
     )
 }
@@ -328,7 +337,7 @@ a{{color:{link};text-decoration:underline;}}\
 .spacer{{font-size:8px;line-height:8px;}}\
 .footer-cell{{padding-top:24px;padding-bottom:24px;}}\
 .footer-cell p{{font-size:14px;line-height:21px;color:{muted};}}\
-.preheader{{display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;color:{canvas};}}\
+.preheader{{display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;font-size:1px;line-height:1px;color:{canvas};}}\
 @media (max-width:620px){{\
 .px{{padding-left:16px!important;padding-right:16px!important;}}\
 h1{{font-size:24px!important;line-height:30px!important;}}\
