@@ -93,6 +93,8 @@ pub struct Run {
     pub connector: Connector,
     /// Signs every message, last.
     pub dkim: Option<Arc<lettre::message::dkim::DkimConfig>>,
+    /// Signs the unsubscribe tokens.
+    pub tokens: Option<crate::unsubscribe::TokenKey>,
     pub limiter: Arc<RateLimiter>,
     pub writer: Writer,
     pub run_id: i64,
@@ -140,7 +142,8 @@ pub async fn send(run: Run, jobs: Vec<usize>, stop: Arc<Notify>) -> Report {
 async fn worker(shared: Arc<Shared>) {
     let run = &shared.run;
     let composer = Composer::new(&run.edition, &run.rendered, run.clock.clone())
-        .with_dkim(run.dkim.as_deref());
+        .with_dkim(run.dkim.as_deref())
+        .with_tokens(run.tokens.clone());
     let mut connection: Option<Connection> = None;
     // The previous message's outcome. It is committed together with the next message's
     // `sending` mark when that one can start at once (one commit per message at full speed),

@@ -23,5 +23,6 @@ pub mod rate_limiter;
 pub mod render;
 pub mod subscribers;
 pub mod transport;
+pub mod unsubscribe;
 
 pub use cmd::run;

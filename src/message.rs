@@ -22,6 +22,7 @@ use crate::edition::value::encode_component;
 use crate::edition::{Edition, ImageMode};
 use crate::render::{Personal, Rendered, strings::strings};
 use crate::subscribers::Subscriber;
+use crate::unsubscribe::TokenKey;
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the message for `{email}`: {source}")]
@@ -80,6 +81,7 @@ pub struct Composer<'a> {
     /// The embedded images, base64-encoded once: (Content-ID, type, body).
     images: Vec<(String, ContentType, Body)>,
     dkim: Option<&'a DkimConfig>,
+    tokens: Option<TokenKey>,
 }
 
 impl<'a> Composer<'a> {
@@ -105,6 +107,7 @@ impl<'a> Composer<'a> {
             subject_prefix: String::new(),
             images,
             dkim: None,
+            tokens: None,
         }
     }
 
@@ -128,7 +131,13 @@ impl<'a> Composer<'a> {
 
     fn unsubscribe_url(&self, subscriber: &Subscriber) -> Option<String> {
         let template = self.edition.newsletter.unsubscribe.url.as_ref()?;
-        Some(template.fill(subscriber.email.as_str()))
+        let email = subscriber.email.as_str();
+        let token = match &self.tokens {
+            Some(key) => key.token(email),
+            // Only review copies (`build`) are made without the secret.
+            None => "TOKEN".to_owned(),
+        };
+        Some(template.fill(email, &token))
     }
 
     fn unsubscribe_mailto(&self, subscriber: &Subscriber) -> Option<String> {
@@ -269,6 +278,12 @@ impl<'a> Composer<'a> {
     /// Signs every message with this key, as the last step.
     pub fn with_dkim(mut self, dkim: Option<&'a DkimConfig>) -> Self {
         self.dkim = dkim;
+        self
+    }
+
+    /// Signs the unsubscribe tokens with this key.
+    pub fn with_tokens(mut self, tokens: Option<TokenKey>) -> Self {
+        self.tokens = tokens;
         self
     }
 

@@ -262,7 +262,7 @@ fn no_unsubscribe() {
     let run = check_after(|d| {
         edit(
             &d.join(SETTINGS),
-            "[unsubscribe]\nurl = \"https://example.org/afmelden?email={email}\"\n",
+            "[unsubscribe]\nurl = \"https://example.org/afmelden/{token}\"\n",
             "",
         )
     });
@@ -271,7 +271,7 @@ fn no_unsubscribe() {
 
 #[test]
 fn unsubscribe_url_without_placeholder() {
-    let run = check_after(|d| edit(&d.join(SETTINGS), "afmelden?email={email}", "afmelden"));
+    let run = check_after(|d| edit(&d.join(SETTINGS), "afmelden/{token}", "afmelden"));
     assert_case("unsubscribe_url_without_placeholder", &run, 2);
 }
 

@@ -161,3 +161,27 @@ fn preview_writes_the_messages_then_exits_1_on_error_findings() {
     );
     assert_eq!(common::emls(&dir.path().join("out")).len(), 4);
 }
+
+#[test]
+fn preview_without_the_unsubscribe_secret_refuses_with_status_2() {
+    let dir = seed();
+    let args = [
+        "preview",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "subscribers.example.toml",
+        "--out",
+        "out",
+    ];
+    let output = common::command(dir.path(), &args, &[])
+        .env_remove("COURANT_UNSUBSCRIBE_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.ends_with("error: COURANT_UNSUBSCRIBE_SECRET is not set; the unsubscribe links carry a token signed with it\n"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing written");
+}

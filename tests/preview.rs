@@ -5,7 +5,8 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{courant, emls, preview_seed, seed};
+use common::{SECRET, courant, emls, preview_seed, seed};
+use courant::unsubscribe::TokenKey;
 use mail_parser::{Message, MessageParser, MimeHeaders};
 
 fn parse(raw: &[u8]) -> Message<'_> {
@@ -95,6 +96,7 @@ fn messages_have_the_structure_and_headers_of_a_bulk_mail() {
             .unwrap()
             .to_owned();
         let encoded = to.replace('@', "%40");
+        let token = TokenKey::new(SECRET.as_bytes(), "nieuwsbrief.weerbaarnl.example").token(&to);
         let unsubscribe = m
             .header_raw("List-Unsubscribe")
             .unwrap()
@@ -102,13 +104,13 @@ fn messages_have_the_structure_and_headers_of_a_bulk_mail() {
         assert_eq!(
             unsubscribe.trim(),
             format!(
-                "<https://www.weerbaarnl.example/nieuwsbrief/afmelden?email={encoded}>, \
+                "<https://www.weerbaarnl.example/nieuwsbrief/afmelden/{token}>, \
                  <mailto:afmelden@weerbaarnl.example?subject=afmelden%20{encoded}>"
             )
         );
         let html = m.body_html(0).unwrap();
         assert!(
-            html.contains(&format!("afmelden?email={encoded}")),
+            html.contains(&format!("afmelden/{token}\"")),
             "{name}: personal unsubscribe link"
         );
         for image in m.attachments() {
@@ -168,9 +170,11 @@ fn the_plaintext_wraps_at_72_and_numbers_its_links() {
     }
     assert!(text.contains("[1] https://www.weerbaarnl.example/magazine/werken-aan-vertrouwen\n"));
     assert!(text.contains("Beeld: ©ESS"));
-    assert!(text.contains(
-        "https://www.weerbaarnl.example/nieuwsbrief/afmelden?email=anne.devries%40example.nl"
-    ));
+    let token = TokenKey::new(SECRET.as_bytes(), "nieuwsbrief.weerbaarnl.example")
+        .token("anne.devries@example.nl");
+    assert!(text.contains(&format!(
+        "https://www.weerbaarnl.example/nieuwsbrief/afmelden/{token}\n"
+    )));
     assert!(text.contains("Uitgelicht".to_uppercase().as_str()));
 }
 

@@ -33,7 +33,11 @@ fn write_all(checked: &Checked, out: &Path) -> Result<(), String> {
         edition, rendered, ..
     } = checked;
     let sample = Subscriber::sample(&edition.file);
-    let personal = Composer::new(edition, rendered, Clock::from_env()).personal(&sample);
+    // A review copy: the token is real when the secret is set, a placeholder otherwise.
+    let tokens = super::load_tokens(edition).ok().flatten();
+    let personal = Composer::new(edition, rendered, Clock::from_env())
+        .with_tokens(tokens)
+        .personal(&sample);
     write(&out.join("index.html"), &rendered.web)?;
     // Embedded images are `cid:` references in the message; here they sit beside the file.
     let email = rendered

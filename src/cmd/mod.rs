@@ -149,6 +149,33 @@ pub(crate) fn load_dkim(
     crate::dkim::load(&edition.newsletter, dir)
 }
 
+/// The key for unsubscribe tokens, if the unsubscribe URL has `{token}`; an error when it
+/// has and `COURANT_UNSUBSCRIBE_SECRET` is not set.
+pub(crate) fn load_tokens(
+    edition: &Edition,
+) -> Result<Option<crate::unsubscribe::TokenKey>, String> {
+    let newsletter = &edition.newsletter;
+    match &newsletter.unsubscribe.url {
+        Some(url) if url.has_token() => {
+            crate::unsubscribe::TokenKey::from_env(newsletter.list_id.as_str()).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What preview, test-send and send sign with: the DKIM key and the token key.
+pub(crate) fn load_keys(
+    edition: &Edition,
+) -> Result<
+    (
+        Option<lettre::message::dkim::DkimConfig>,
+        Option<crate::unsubscribe::TokenKey>,
+    ),
+    String,
+> {
+    Ok((load_dkim(edition)?, load_tokens(edition)?))
+}
+
 /// Prints an input error to stderr; the caller exits 2.
 pub(crate) fn bad_input(error: &LoadError) -> Outcome {
     match error {

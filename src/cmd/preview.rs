@@ -17,15 +17,16 @@ pub fn run(path: &Path, list: &Path, out: &Path, limit: Option<usize>) -> Outcom
         Err(error) => return bad_input(&error),
     };
     checked.report();
-    let dkim = match super::load_dkim(&checked.edition) {
-        Ok(dkim) => dkim,
+    let (dkim, tokens) = match super::load_keys(&checked.edition) {
+        Ok(keys) => keys,
         Err(message) => {
             eprintln!("error: {message}");
             return Outcome::BadInput;
         }
     };
     let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
-        .with_dkim(dkim.as_ref());
+        .with_dkim(dkim.as_ref())
+        .with_tokens(tokens);
     let written = match write_messages(&composer, &list, out, limit) {
         Ok(n) => n,
         Err(message) => {

@@ -69,7 +69,8 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
     };
     let sending = settings(&checked.edition.newsletter.sending, args);
     let connector = connector(args.smtp, &sending)?;
-    let dkim = super::load_dkim(&checked.edition)?.map(Arc::new);
+    let (dkim, tokens) = super::load_keys(&checked.edition)?;
+    let dkim = dkim.map(Arc::new);
     let ledger_path = ledger_path(args.edition, args.ledger);
     let slug = checked.edition.slug.clone();
     let _lock = super::lock::EditionLock::acquire(&ledger_path, &slug)?;
@@ -105,6 +106,7 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
     let setup = Setup {
         connector,
         dkim,
+        tokens,
         run_id,
         daily_remaining,
     };
@@ -297,6 +299,7 @@ fn confirm(yes: bool, count: usize, url: &crate::transport::SmtpUrl) -> Result<(
 struct Setup {
     connector: Connector,
     dkim: Option<Arc<DkimConfig>>,
+    tokens: Option<crate::unsubscribe::TokenKey>,
     run_id: i64,
     daily_remaining: Option<u64>,
 }
@@ -312,6 +315,7 @@ fn deliver(
     let Setup {
         connector,
         dkim,
+        tokens,
         run_id,
         daily_remaining,
     } = setup;
@@ -334,6 +338,7 @@ fn deliver(
         recipients,
         connector,
         dkim,
+        tokens,
         limiter: Arc::new(RateLimiter::new(sending.rate, sending.burst)),
         writer: ledger.writer().map_err(|e| e.to_string())?,
         run_id,

@@ -38,8 +38,8 @@ pub fn run(
             return Outcome::BadInput;
         }
     };
-    let dkim = match super::load_dkim(&checked.edition) {
-        Ok(dkim) => dkim,
+    let (dkim, tokens) = match super::load_keys(&checked.edition) {
+        Ok(keys) => keys,
         Err(e) => {
             eprintln!("error: {e}");
             return Outcome::BadInput;
@@ -47,6 +47,7 @@ pub fn run(
     };
     let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
+        .with_tokens(tokens)
         .with_subject_prefix("[TEST] ");
     let message = match composer.message(&subscriber) {
         Ok(m) => m,

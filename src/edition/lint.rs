@@ -92,6 +92,16 @@ fn unsubscribe(edition: &Edition, out: &mut Vec<Finding>) {
         let at = Location::new(&edition.newsletter_file, 0..0);
         out.push(Finding::error("unsubscribe-missing", message).at(at));
     }
+    if let Some(url) = &unsubscribe.url
+        && url.has_email()
+        && !url.has_token()
+    {
+        let message = "the unsubscribe URL shows the address: anyone could unsubscribe anyone, and spam filters flag addresses in links; use `{token}`";
+        out.push(
+            Finding::warning("unsubscribe-no-token", message)
+                .at(Location::new(&edition.newsletter_file, 0..0)),
+        );
+    }
     if !newsletter.web_base_url.get_ref().is_https() {
         let message = "`web-base-url` does not use https";
         out.push(

@@ -185,24 +185,37 @@ pub struct UrlTemplate(String);
 impl TryFrom<String> for UrlTemplate {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        let url = parse_url(&s.replace("{email}", "x"))?;
+        let url = parse_url(&s.replace("{email}", "x").replace("{token}", "x"))?;
         if url.scheme() != "https" {
             return Err(format!(
                 "the unsubscribe URL must use https, not `{}`",
                 url.scheme()
             ));
         }
-        if !s.contains("{email}") {
-            return Err("the unsubscribe URL has no `{email}` placeholder".into());
+        if !s.contains("{token}") && !s.contains("{email}") {
+            return Err("the unsubscribe URL has no `{token}` placeholder".into());
         }
         Ok(UrlTemplate(s))
     }
 }
 
 impl UrlTemplate {
-    /// The URL for one subscriber, their address percent-encoded.
-    pub fn fill(&self, email: &str) -> String {
-        self.0.replace("{email}", &encode_component(email))
+    /// The URL for one subscriber: `{token}` is their signed token, `{email}` their address,
+    /// percent-encoded.
+    pub fn fill(&self, email: &str, token: &str) -> String {
+        self.0
+            .replace("{email}", &encode_component(email))
+            .replace("{token}", token)
+    }
+
+    /// Whether the URL carries a token (and so needs the secret).
+    pub fn has_token(&self) -> bool {
+        self.0.contains("{token}")
+    }
+
+    /// Whether the URL shows the address itself.
+    pub fn has_email(&self) -> bool {
+        self.0.contains("{email}")
     }
 }
 
@@ -449,11 +462,13 @@ mod tests {
 
     #[test]
     fn unsubscribe_template_encodes_the_address() {
-        let t = UrlTemplate::try_from("https://x.example/u?e={email}".to_owned()).unwrap();
+        let t =
+            UrlTemplate::try_from("https://x.example/u?e={email}&t={token}".to_owned()).unwrap();
         assert_eq!(
-            t.fill("a+b@x.example"),
-            "https://x.example/u?e=a%2Bb%40x.example"
+            t.fill("a+b@x.example", "T"),
+            "https://x.example/u?e=a%2Bb%40x.example&t=T"
         );
+        assert!(t.has_token() && t.has_email());
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const EPOCH: &str = "1671062400"; // 2022-12-15T00:00:00Z
+/// The unsubscribe secret every test runs with.
+pub const SECRET: &str = "test-secret-0123456789";
 
 /// The repository's root (where `issues/` is).
 pub fn root() -> PathBuf {
@@ -37,6 +39,8 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         .env_remove("COURANT_SMTP_URL")
         .env_remove("COURANT_SMTP_PASSWORD")
         .env_remove("COURANT_LEDGER")
+        .env_remove("COURANT_DKIM_KEY")
+        .env("COURANT_UNSUBSCRIBE_SECRET", SECRET)
         .envs(env.iter().copied());
     command
 }

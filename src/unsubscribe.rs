@@ -1,0 +1,119 @@
+//! Unsubscribe tokens: who may unsubscribe whom, without a database lookup.
+//!
+//! A token is `base64url(address) . base64url(HMAC-SHA256(secret, list-id "\n" address))`,
+//! the address lowercased and the MAC cut to 128 bits. It names the address (so the service
+//! needs no table of tokens) and cannot be made for another address without the secret, which
+//! comes from `COURANT_UNSUBSCRIBE_SECRET` only.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Where the secret comes from.
+pub const SECRET_ENV: &str = "COURANT_UNSUBSCRIBE_SECRET";
+
+const MAC_BYTES: usize = 16;
+
+/// The key that signs and checks tokens for one list.
+#[derive(Clone)]
+pub struct TokenKey {
+    secret: Vec<u8>,
+    list_id: String,
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKey")
+            .field("list_id", &self.list_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKey {
+    pub fn new(secret: &[u8], list_id: &str) -> TokenKey {
+        TokenKey {
+            secret: secret.to_vec(),
+            list_id: list_id.to_owned(),
+        }
+    }
+
+    /// The key from `COURANT_UNSUBSCRIBE_SECRET`, which must have at least 16 bytes.
+    pub fn from_env(list_id: &str) -> Result<TokenKey, String> {
+        let secret = std::env::var(SECRET_ENV).map_err(|_| {
+            format!("{SECRET_ENV} is not set; the unsubscribe links carry a token signed with it")
+        })?;
+        if secret.len() < 16 {
+            return Err(format!(
+                "{SECRET_ENV} is too short: use at least 16 random characters"
+            ));
+        }
+        Ok(TokenKey::new(secret.as_bytes(), list_id))
+    }
+
+    fn mac(&self, address: &str) -> Hmac<Sha256> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
+        mac.update(self.list_id.as_bytes());
+        mac.update(b"\n");
+        mac.update(address.as_bytes());
+        mac
+    }
+
+    /// The token for an address.
+    pub fn token(&self, email: &str) -> String {
+        let address = email.to_lowercase();
+        let tag = self.mac(&address).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&address),
+            URL_SAFE_NO_PAD.encode(&tag[..MAC_BYTES])
+        )
+    }
+
+    /// The address a token was made for, if this key made it.
+    pub fn verify(&self, token: &str) -> Option<String> {
+        let (address, tag) = token.trim().split_once('.')?;
+        let address = String::from_utf8(URL_SAFE_NO_PAD.decode(address).ok()?).ok()?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        self.mac(&address).verify_truncated_left(&tag).ok()?;
+        (tag.len() == MAC_BYTES).then_some(address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_names_its_address_and_only_verifies_with_its_key() {
+        let key = TokenKey::new(b"0123456789abcdef0123", "list.example");
+        let token = key.token("Anne@Example.org");
+        assert_eq!(key.verify(&token).as_deref(), Some("anne@example.org"));
+        assert_eq!(
+            TokenKey::new(b"another secret, long", "list.example").verify(&token),
+            None
+        );
+        assert_eq!(
+            TokenKey::new(b"0123456789abcdef0123", "other.example").verify(&token),
+            None
+        );
+    }
+
+    #[test]
+    fn a_forged_token_does_not_verify() {
+        let key = TokenKey::new(b"0123456789abcdef0123", "list.example");
+        let (_, tag) = key
+            .token("anne@example.org")
+            .split_once('.')
+            .map(|(a, t)| (a.to_owned(), t.to_owned()))
+            .unwrap();
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode("bert@example.org"));
+        assert_eq!(key.verify(&forged), None);
+        assert_eq!(key.verify("garbage"), None);
+        assert_eq!(
+            key.verify(&format!("{}.", URL_SAFE_NO_PAD.encode("anne@example.org"))),
+            None
+        );
+    }
+}
