@@ -46,6 +46,8 @@ pub enum Command {
         /// Write at most this many messages.
         #[arg(long)]
         limit: Option<usize>,
+        #[command(flatten)]
+        ledger: LedgerArgs,
     },
     /// Send one message of an edition to one address, subject prefixed `[TEST] `.
     ///
@@ -91,6 +93,29 @@ pub enum Command {
         #[arg(long)]
         resend_unknown: bool,
     },
+    /// Add addresses to the suppression list: no edition is sent to them again.
+    Unsubscribe {
+        /// The addresses.
+        #[arg(required = true)]
+        addresses: Vec<String>,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+    /// Export or import the suppression list as CSV (`email,at,source`).
+    #[command(subcommand)]
+    Suppressions(SuppressionsCommand),
+    /// Serve the unsubscribe links: GET shows a confirmation page, POST (the page's button, or
+    /// an RFC 8058 one-click POST) unsubscribes. Run it behind the reverse proxy that serves
+    /// the unsubscribe URL; the token is the last part of the path.
+    ServeUnsubscribe {
+        /// The newsletter's settings, e.g. `issues/newsletter.toml`.
+        settings: PathBuf,
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8025")]
+        listen: std::net::SocketAddr,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
     /// DKIM key helpers: generate a key, print its DNS record.
     #[command(subcommand)]
     Dkim(DkimCommand),
@@ -132,6 +157,22 @@ pub enum DkimCommand {
     },
 }
 
+/// `courant suppressions …`
+#[derive(Debug, Subcommand)]
+pub enum SuppressionsCommand {
+    /// Write the suppression list as CSV to stdout.
+    Export {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+    /// Add the addresses of a CSV file (a column `email`) to the suppression list.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+}
+
 /// Where to send through.
 #[derive(Debug, Args)]
 pub struct SmtpArgs {
@@ -150,7 +191,8 @@ pub struct SmtpArgs {
 /// The ledger file.
 #[derive(Debug, Args)]
 pub struct LedgerArgs {
-    /// The SQLite file with the send record [default: `courant.sqlite` beside the edition].
+    /// The SQLite file with the send record and the suppression list [default: `courant.sqlite`
+    /// beside the edition, or `issues/courant.sqlite`].
     #[arg(long, env = "COURANT_LEDGER", value_name = "FILE")]
     pub ledger: Option<PathBuf>,
 }

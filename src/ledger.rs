@@ -158,6 +158,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     run INTEGER REFERENCES runs(id),
     PRIMARY KEY (edition, email)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS suppressions (
+    email TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    source TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_sent_at ON deliveries(sent_at) WHERE sent_at IS NOT NULL;
 ";
 
@@ -303,6 +308,39 @@ impl Ledger {
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Adds an address to the suppression list; `false` when it was there already (the first
+    /// time and source are kept).
+    pub fn suppress(&self, email: &str, source: &str, at: i64) -> Result<bool, LedgerError> {
+        self.conn
+            .execute(
+                "INSERT INTO suppressions (email, at, source) VALUES (?1, ?2, ?3) ON CONFLICT (email) DO NOTHING",
+                params![key(email), at, source],
+            )
+            .map(|n| n == 1)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every suppressed address: (address, unix seconds, source), in address order.
+    pub fn suppressions(&self) -> Result<Vec<(String, i64, String)>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT email, at, source FROM suppressions ORDER BY email")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The suppressed addresses, as keys.
+    pub fn suppressed(&self) -> Result<std::collections::HashSet<String>, LedgerError> {
+        Ok(self
+            .suppressions()?
+            .into_iter()
+            .map(|(email, _, _)| email)
+            .collect())
     }
 
     /// Starts the thread that applies writes for the send loop.

@@ -157,7 +157,7 @@ fn preview_writes_the_messages_then_exits_1_on_error_findings() {
     );
     assert_eq!(
         run.stdout,
-        "wrote 4 messages to out; skipped 1 unsubscribed\n"
+        "wrote 4 messages to out; skipped 1 unsubscribed, 0 suppressed\n"
     );
     assert_eq!(common::emls(&dir.path().join("out")).len(), 4);
 }

@@ -36,7 +36,7 @@ fn writes_one_message_per_active_subscriber() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "wrote 4 messages to out; skipped 1 unsubscribed\n"
+        "wrote 4 messages to out; skipped 1 unsubscribed, 0 suppressed\n"
     );
     let names: Vec<_> = emls(&dir.path().join("out"))
         .into_iter()
@@ -229,7 +229,7 @@ fn a_csv_list_with_semicolons_and_a_bom_previews_too() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "wrote 1 message to out; skipped 1 unsubscribed\n"
+        "wrote 1 message to out; skipped 1 unsubscribed, 0 suppressed\n"
     );
     let (_, raw) = &emls(&dir.path().join("out"))[0];
     assert_eq!(

@@ -6,7 +6,9 @@ mod dkim;
 mod lock;
 mod preview;
 mod send;
+mod serve_unsubscribe;
 mod status;
+mod suppressions;
 mod test_send;
 
 use std::path::Path;
@@ -44,7 +46,17 @@ pub fn run(cli: Cli) -> ExitCode {
             subscribers,
             out,
             limit,
-        } => preview::run(&edition, &subscribers, &out, limit),
+            ledger,
+        } => preview::run(&edition, &subscribers, &out, limit, &ledger),
+        Command::Unsubscribe { addresses, ledger } => {
+            suppressions::unsubscribe(&addresses, &ledger)
+        }
+        Command::Suppressions(command) => suppressions::run(&command),
+        Command::ServeUnsubscribe {
+            settings,
+            listen,
+            ledger,
+        } => serve_unsubscribe::run(&settings, listen, &ledger),
         Command::TestSend {
             edition,
             to,

@@ -3,11 +3,19 @@
 use std::path::Path;
 
 use super::{Checked, Outcome, bad_input, plural, write};
+use crate::cli::LedgerArgs;
 use crate::diagnostic::display_path;
+use crate::ledger::{self, Ledger};
 use crate::message::{Clock, Composer};
 use crate::subscribers::{Subscriber, SubscriberList};
 
-pub fn run(path: &Path, list: &Path, out: &Path, limit: Option<usize>) -> Outcome {
+pub fn run(
+    path: &Path,
+    list: &Path,
+    out: &Path,
+    limit: Option<usize>,
+    ledger: &LedgerArgs,
+) -> Outcome {
     let checked = match Checked::load(path) {
         Ok(checked) => checked,
         Err(error) => return bad_input(&error),
@@ -27,18 +35,30 @@ pub fn run(path: &Path, list: &Path, out: &Path, limit: Option<usize>) -> Outcom
     let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens);
-    let written = match write_messages(&composer, &list, out, limit) {
+    let suppressed = match suppressed(path, ledger) {
+        Ok(set) => set,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Outcome::BadInput;
+        }
+    };
+    let recipients: Vec<&Subscriber> = list
+        .active()
+        .filter(|s| !suppressed.contains(&ledger::key(s.email.as_str())))
+        .collect();
+    let written = match write_messages(&composer, &recipients, out, limit) {
         Ok(n) => n,
         Err(message) => {
             eprintln!("error: {message}");
             return Outcome::Failed;
         }
     };
-    let skipped = list.subscribers.len() - list.active().count();
+    let unsubscribed = list.subscribers.len() - list.active().count();
     println!(
-        "wrote {written} {} to {}; skipped {skipped} unsubscribed",
+        "wrote {written} {} to {}; skipped {unsubscribed} unsubscribed, {} suppressed",
         plural(written, "message", "messages"),
-        display_path(out)
+        display_path(out),
+        list.active().count() - recipients.len()
     );
     if checked.has_errors() {
         Outcome::Failed
@@ -47,15 +67,33 @@ pub fn run(path: &Path, list: &Path, out: &Path, limit: Option<usize>) -> Outcom
     }
 }
 
+/// The suppression list of the ledger, if there is a ledger: preview never creates one.
+fn suppressed(
+    edition: &Path,
+    args: &LedgerArgs,
+) -> Result<std::collections::HashSet<String>, String> {
+    let path = super::send::ledger_path(edition, args);
+    if !path.exists() {
+        return Ok(Default::default());
+    }
+    Ledger::open(&path)
+        .and_then(|l| l.suppressed())
+        .map_err(|e| e.to_string())
+}
+
 fn write_messages(
     composer: &Composer,
-    list: &SubscriberList,
+    recipients: &[&Subscriber],
     out: &Path,
     limit: Option<usize>,
 ) -> Result<usize, String> {
     remove_old_previews(out)?;
     let mut written = 0;
-    for (i, subscriber) in list.active().take(limit.unwrap_or(usize::MAX)).enumerate() {
+    for (i, subscriber) in recipients
+        .iter()
+        .take(limit.unwrap_or(usize::MAX))
+        .enumerate()
+    {
         let message = composer.message(subscriber).map_err(|e| e.to_string())?;
         write(&out.join(file_name(i + 1, subscriber)), message.formatted())?;
         written += 1;

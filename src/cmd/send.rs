@@ -83,7 +83,8 @@ fn plan_and_send(args: &Args) -> Result<Outcome, String> {
         );
     }
     let rows = ledger.states(&slug).map_err(|e| e.to_string())?;
-    let plan = Plan::new(&list.subscribers, &rows, args);
+    let suppressed = ledger.suppressed().map_err(|e| e.to_string())?;
+    let plan = Plan::new(&list.subscribers, &rows, &suppressed, args);
     drop(rows);
     let recipients = Arc::new(list.subscribers);
     let daily_remaining = match sending.daily_limit {
@@ -164,6 +165,9 @@ pub fn connector(smtp: &SmtpArgs, sending: &Sending) -> Result<Connector, String
 struct Plan {
     active: usize,
     unsubscribed: usize,
+    suppressed: usize,
+    /// Active and not suppressed: who should have the edition when all is done.
+    expected: Vec<usize>,
     already_sent: usize,
     failed_before: usize,
     unknown: usize,
@@ -172,10 +176,17 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(list: &[Subscriber], rows: &HashMap<String, State>, args: &Args) -> Plan {
+    fn new(
+        list: &[Subscriber],
+        rows: &HashMap<String, State>,
+        suppressed: &std::collections::HashSet<String>,
+        args: &Args,
+    ) -> Plan {
         let mut plan = Plan {
             active: 0,
             unsubscribed: 0,
+            suppressed: 0,
+            expected: Vec::new(),
             already_sent: 0,
             failed_before: 0,
             unknown: 0,
@@ -187,7 +198,13 @@ impl Plan {
                 continue;
             }
             plan.active += 1;
-            match rows.get(&ledger::key(s.email.as_str())) {
+            let key = ledger::key(s.email.as_str());
+            if suppressed.contains(&key) {
+                plan.suppressed += 1;
+                continue;
+            }
+            plan.expected.push(i);
+            match rows.get(&key) {
                 Some(State::Sent) => plan.already_sent += 1,
                 Some(State::Failed) if !args.retry_failed => plan.failed_before += 1,
                 Some(State::Unknown | State::Sending) if !args.resend_unknown => plan.unknown += 1,
@@ -211,8 +228,8 @@ impl Plan {
             edition.content.subject.get_ref()
         );
         println!(
-            "recipients: {} active, {} unsubscribed",
-            self.active, self.unsubscribed
+            "recipients: {} active, {} unsubscribed, {} suppressed",
+            self.active, self.unsubscribed, self.suppressed
         );
         println!(
             "ledger: {} already sent, {} failed before{}, {} unknown{}",
@@ -257,10 +274,10 @@ impl Plan {
         let Ok(states) = ledger.states(slug) else {
             return Outcome::Failed;
         };
-        let all_sent = list
+        let all_sent = self
+            .expected
             .iter()
-            .filter(|s| s.status == Status::Active)
-            .all(|s| states.get(&ledger::key(s.email.as_str())) == Some(&State::Sent));
+            .all(|&i| states.get(&ledger::key(list[i].email.as_str())) == Some(&State::Sent));
         if all_sent {
             Outcome::Success
         } else {
