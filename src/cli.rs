@@ -34,6 +34,16 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Write the web archive: every edition's web version at the URL its emails link to, an
+    /// index newest first, and an Atom feed. No personal data.
+    Archive {
+        /// The folder of the editions.
+        #[arg(default_value = "issues")]
+        issues: PathBuf,
+        /// The folder to write the site to (created if needed).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Write one .eml per active subscriber: exactly the bytes a send would transmit.
     Preview {
         edition: PathBuf,

@@ -1,5 +1,6 @@
 //! One small file per subcommand; each only wires the stages together.
 
+mod archive;
 mod build;
 mod check;
 mod dkim;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> ExitCode {
             limit,
             ledger,
         } => preview::run(&edition, &subscribers, &out, limit, &ledger),
+        Command::Archive { issues, out } => archive::run(&issues, &out),
         Command::Unsubscribe { addresses, ledger } => {
             suppressions::unsubscribe(&addresses, &ledger)
         }

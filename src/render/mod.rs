@@ -4,6 +4,7 @@
 //! [`Template`]s with slots for the greeting and the unsubscribe URL; filling those in is all
 //! the work done per subscriber.
 
+pub mod archive;
 pub mod assets;
 pub mod html;
 pub mod markdown;
