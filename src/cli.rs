@@ -16,6 +16,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a newsletter folder: settings with every key explained, a first edition, a
+    /// subscriber list and a short how-to. Never overwrites a file.
+    Init {
+        /// The folder to create it in.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Load, render and lint an edition; report every finding with file:line:column.
     ///
     /// Exits 0 when clean (warnings allowed), 1 when any error is found, 2 when the input

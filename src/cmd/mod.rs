@@ -4,6 +4,7 @@ mod archive;
 mod build;
 mod check;
 mod dkim;
+mod init;
 mod lock;
 mod preview;
 mod send;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> ExitCode {
             ledger,
         } => preview::run(&edition, &subscribers, &out, limit, &ledger),
         Command::Archive { issues, out } => archive::run(&issues, &out),
+        Command::Init { dir } => init::run(&dir),
         Command::Unsubscribe { addresses, ledger } => {
             suppressions::unsubscribe(&addresses, &ledger)
         }
