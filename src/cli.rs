@@ -51,6 +51,17 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Preview an edition live in the browser: desktop, phone, dark mode, plain text, headers,
+    /// the web version and the findings of `check`, updated whenever a file changes.
+    Serve {
+        edition: PathBuf,
+        /// Address and port to listen on; the preview has no login, so keep it on loopback.
+        #[arg(long, default_value = "127.0.0.1:8026")]
+        listen: std::net::SocketAddr,
+        /// Offer these subscribers in the picker.
+        #[arg(long, short)]
+        subscribers: Option<PathBuf>,
+    },
     /// Write one .eml per active subscriber: exactly the bytes a send would transmit.
     Preview {
         edition: PathBuf,

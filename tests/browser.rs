@@ -60,3 +60,63 @@ fn the_seed_reads_well_on_a_phone_on_a_desktop_in_dark_mode_and_passes_axe() {
         .collect();
     assert!(serious.is_empty(), "axe: {serious:#?}");
 }
+
+#[test]
+fn the_serve_page_follows_edits_shows_a_diagnostic_and_recovers() {
+    let dir = seed();
+    let port = common::servers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = common::command(
+        dir.path(),
+        &["serve", "issues/2022-12.toml", "--listen", &listen],
+        &[],
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(
+        line,
+        format!("previewing issues/2022-12.toml on http://{listen}/\n")
+    );
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/serve.mjs"))
+        .arg(format!("http://{listen}/"))
+        .arg(dir.path().join("issues/2022-12.toml"))
+        .current_dir(root())
+        .output()
+        .expect("node runs");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("serve: {seen}");
+    assert_eq!(seen["before"], "Nieuwsbrief WeerbaarNL – December 2022");
+    assert_eq!(seen["edited"]["text"], "Live bewerkt");
+    let diagnostic = seen["broken"]["text"].as_str().unwrap();
+    assert!(
+        diagnostic.starts_with("error: invalid basic string"),
+        "{diagnostic}"
+    );
+    assert!(
+        diagnostic.contains("--> issues/2022-12.toml:4:"),
+        "{diagnostic}"
+    );
+    assert_eq!(
+        seen["brokenHasLastGood"], true,
+        "the last good render is one click away"
+    );
+    assert_eq!(
+        seen["fixed"]["text"],
+        "Nieuwsbrief WeerbaarNL – December 2022"
+    );
+}

@@ -8,6 +8,7 @@ mod init;
 mod lock;
 mod preview;
 mod send;
+mod serve;
 mod serve_unsubscribe;
 mod status;
 mod suppressions;
@@ -52,6 +53,11 @@ pub fn run(cli: Cli) -> ExitCode {
         } => preview::run(&edition, &subscribers, &out, limit, &ledger),
         Command::Archive { issues, out } => archive::run(&issues, &out),
         Command::Init { dir } => init::run(&dir),
+        Command::Serve {
+            edition,
+            listen,
+            subscribers,
+        } => serve::run(&edition, listen, subscribers.as_deref()),
         Command::Unsubscribe { addresses, ledger } => {
             suppressions::unsubscribe(&addresses, &ledger)
         }
