@@ -198,6 +198,33 @@ pub(crate) fn load_keys(
     Ok((load_dkim(edition)?, load_tokens(edition)?))
 }
 
+/// Serves `app` on `listen` until Ctrl-C, printing `announce(address)` once it listens.
+pub(crate) fn serve_http(
+    listen: std::net::SocketAddr,
+    app: axum::Router,
+    announce: impl FnOnce(std::net::SocketAddr) -> String,
+) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        println!(
+            "{}",
+            announce(listener.local_addr().map_err(|e| e.to_string())?)
+        );
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
 /// Prints an input error to stderr; the caller exits 2.
 pub(crate) fn bad_input(error: &LoadError) -> Outcome {
     match error {

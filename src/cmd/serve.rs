@@ -68,22 +68,8 @@ fn serve(edition: &Path, listen: SocketAddr, subscribers: Option<&Path>) -> Resu
         .route("/img/{name}", get(image))
         .route("/events", get(events))
         .with_state(shared);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let address = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("previewing {} on http://{address}/", display_path(edition));
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| e.to_string())
+    super::serve_http(listen, app, move |address| {
+        format!("previewing {} on http://{address}/", display_path(edition))
     })
 }
 

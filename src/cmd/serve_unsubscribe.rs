@@ -56,24 +56,8 @@ fn serve(settings: &Path, listen: SocketAddr, args: &LedgerArgs) -> Result<(), S
         ledger: Mutex::new(ledger),
     });
     let app = Router::new().fallback(handle).with_state(service);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        println!(
-            "serving unsubscribe links on http://{}",
-            listener.local_addr().map_err(|e| e.to_string())?
-        );
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| e.to_string())
+    super::serve_http(listen, app, |address| {
+        format!("serving unsubscribe links on http://{address}")
     })
 }
 
