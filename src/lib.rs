@@ -8,8 +8,11 @@
 //! 2. [`subscribers`] reads the list (TOML or CSV).
 //! 3. [`render`] turns the model into email HTML (maud, CSS inlined), plaintext and a web version,
 //!    once per edition, with slots for the few personal values.
-//! 4. [`message`] fills the slots for one subscriber and builds the MIME message (lettre).
-//! 5. [`cmd`] wires these stages into the subcommands of [`cli`].
+//! 4. [`message`] fills the slots for one subscriber and builds the MIME message (lettre),
+//!    signed last by [`dkim`]; [`unsubscribe`] makes the tokens of its unsubscribe link.
+//! 5. [`delivery`] is the send loop: [`transport`] connections to the SMTP server, paced by
+//!    [`rate_limiter`], every recipient's outcome recorded in the [`ledger`] (SQLite).
+//! 6. [`cmd`] wires these stages into the subcommands of [`cli`].
 
 pub mod cli;
 pub mod cmd;
