@@ -3,7 +3,8 @@
 //! The layout is the one that survives every client: a 600 px table column, centred, with
 //! Outlook-for-Windows "ghost tables" in MSO conditional comments, fluid below 600 px through
 //! `@media` rules, and dark colours through `prefers-color-scheme`. The stylesheet is written
-//! once in `<style>`; [`super::inline`] then moves every ordinary rule into `style` attributes.
+//! once in `<style>`; css-inline (in [`super::render`]) then moves every ordinary rule into
+//! `style` attributes.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
