@@ -635,3 +635,36 @@ fn the_daily_limit_counts_across_runs() {
     assert_eq!(raised.code, 0, "{}", raised.stderr);
     assert_each_once(&received(&[&sink]), 5);
 }
+
+#[test]
+fn max_per_connection_opens_a_new_connection_after_that_many_messages() {
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 6);
+    let server = aiosmtpd(dir.path(), "mx", &[]);
+    let run = send(
+        dir.path(),
+        &server.url(),
+        &[
+            "--rate",
+            "unlimited",
+            "--concurrency",
+            "1",
+            "--max-per-connection",
+            "2",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let peers: std::collections::HashSet<String> = server
+        .messages()
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(peers.len(), 3, "6 messages, 2 per connection: {peers:?}");
+}

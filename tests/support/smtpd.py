@@ -4,7 +4,8 @@
                              [--implicit CERT KEY] [--auth USER:PASSWORD]
 
 Each accepted message is written to DIR as NNNNN.eml, its envelope recipients on the first line
-(`X-Envelope-To: a, b`). Recipients starting with PREFIX get `550 5.1.1 No such user`; with
+(`X-Envelope-To: a, b`) and the client's address and port (one per connection) on the second
+(`X-Peer: 127.0.0.1:54321`). Recipients starting with PREFIX get `550 5.1.1 No such user`; with
 --greylist every recipient is refused once with `451 4.7.1 Greylisted, try again` and accepted
 on the next attempt. Prints `ready` when it listens; stops on SIGTERM.
 """
@@ -39,6 +40,7 @@ class Store:
     async def handle_DATA(self, server, session, envelope):
         name = self.dir / f"{next(self.count):05d}.eml"
         header = ("X-Envelope-To: " + ", ".join(envelope.rcpt_tos) + "\r\n").encode()
+        header += ("X-Peer: %s:%s\r\n" % session.peer[:2]).encode()
         name.write_bytes(header + envelope.original_content)
         return "250 2.0.0 Message accepted"
 
