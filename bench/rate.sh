@@ -7,6 +7,8 @@
 # message arrived. Prints the mean rate over the run and the most messages in any sliding
 # one-second window (which must not exceed rate + burst).
 set -euo pipefail
+# The seed's unsubscribe links carry a signed token; any secret will do for a benchmark.
+export COURANT_UNSUBSCRIBE_SECRET=${COURANT_UNSUBSCRIBE_SECRET:-bench-only-0123456789}
 cd "$(dirname "$0")/.."
 rate=${1:-50}
 seconds=${2:-20}
