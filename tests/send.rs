@@ -668,3 +668,37 @@ fn max_per_connection_opens_a_new_connection_after_that_many_messages() {
         .collect();
     assert_eq!(peers.len(), 3, "6 messages, 2 per connection: {peers:?}");
 }
+
+#[test]
+fn no_reply_after_the_data_is_unknown_and_not_sent_again_unless_asked() {
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 1);
+    // The server takes the whole message, then is silent: it may or may not deliver it.
+    let silent = smtp_sink(dir.path(), "silent", &["-W", ".:5"]);
+    let run = send(dir.path(), &silent.url(), &["--timeout", "1s"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("unknown: r0@example.org: no reply to the message data within 1s"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(status_json(dir.path())["counts"]["unknown"], 1);
+    let healthy = smtp_sink(dir.path(), "healthy", &[]);
+    let again = send(dir.path(), &healthy.url(), &[]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again
+            .stdout
+            .contains("1 unknown (--resend-unknown to send again)"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        healthy.messages().is_empty(),
+        "an unknown is not sent again by itself"
+    );
+    let resent = send(dir.path(), &healthy.url(), &["--resend-unknown"]);
+    assert_eq!(resent.code, 0, "{}", resent.stderr);
+    assert_eq!(healthy.recipients(), ["r0@example.org"]);
+}

@@ -447,9 +447,13 @@ impl Progress {
                     bar.inc(1);
                 }
             }
-            Event::Failed { email, why } | Event::Unknown { email, why } => {
+            Event::Failed { email, why } => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
                 self.println(&format!("failed: {email}: {why}"));
+            }
+            Event::Unknown { email, why } => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.println(&format!("unknown: {email}: {why}"));
             }
             Event::Deferred { email, why } => {
                 self.deferred.fetch_add(1, Ordering::Relaxed);
