@@ -55,6 +55,19 @@ fn assert_each_once(counts: &HashMap<String, usize>, n: usize) {
     assert!(counts.values().all(|&c| c == 1), "a duplicate: {counts:?}");
 }
 
+/// After a run against `failing`, sends again to a healthy sink (with `flags`, unlimited
+/// rate) and asserts that the two servers together got each of the `n` recipients once.
+fn deliver_the_rest(dir: &Path, failing: &Server, flags: &[&str], n: usize) {
+    let healthy = smtp_sink(dir, "healthy", &[]);
+    let run = send(
+        dir,
+        &healthy.url(),
+        &[&["--rate", "unlimited"], flags].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_each_once(&received(&[failing, &healthy]), n);
+}
+
 /// Starts `send` at `rate` in the background, with piped output.
 fn spawn_send(dir: &Path, url: &str, rate: &str) -> std::process::Child {
     let args = [
@@ -207,11 +220,7 @@ fn soft_rejects_are_deferred_then_delivered_once_by_the_next_run() {
     assert!(reply.starts_with("450"), "{reply}");
     assert!(rejecting.messages().is_empty());
 
-    let healthy = smtp_sink(dir.path(), "healthy", &[]);
-    let run = send(dir.path(), &healthy.url(), &["--rate", "unlimited"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let counts = received(&[&rejecting, &healthy]);
-    assert_each_once(&counts, 10);
+    deliver_the_rest(dir.path(), &rejecting, &[], 10);
 }
 
 #[test]
@@ -280,15 +289,7 @@ fn a_server_that_drops_the_connection_loses_nothing_and_duplicates_nothing() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("incomplete response"), "{}", run.stderr);
     assert!(dropping.messages().is_empty());
-    let healthy = smtp_sink(dir.path(), "healthy", &[]);
-    let run = send(
-        dir.path(),
-        &healthy.url(),
-        &["--rate", "unlimited", "--retry-failed"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let counts = received(&[&dropping, &healthy]);
-    assert_each_once(&counts, 8);
+    deliver_the_rest(dir.path(), &dropping, &["--retry-failed"], 8);
 }
 
 #[test]
@@ -305,15 +306,12 @@ fn a_server_that_aborts_after_data_is_not_counted_as_delivered() {
     let status = status_json(dir.path());
     assert_eq!(status["counts"]["sent"], 0, "{status:#}");
     assert!(aborting.messages().is_empty());
-    let healthy = smtp_sink(dir.path(), "healthy", &[]);
-    let run = send(
+    deliver_the_rest(
         dir.path(),
-        &healthy.url(),
-        &["--rate", "unlimited", "--retry-failed", "--resend-unknown"],
+        &aborting,
+        &["--retry-failed", "--resend-unknown"],
+        4,
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let counts = received(&[&aborting, &healthy]);
-    assert_each_once(&counts, 4);
 }
 
 #[test]
@@ -342,11 +340,7 @@ fn a_stalled_server_times_out_instead_of_hanging() {
         "{}",
         run.stderr
     );
-    let healthy = smtp_sink(dir.path(), "healthy", &[]);
-    let run = send(dir.path(), &healthy.url(), &["--rate", "unlimited"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let counts = received(&[&stalled, &healthy]);
-    assert_each_once(&counts, 3);
+    deliver_the_rest(dir.path(), &stalled, &[], 3);
 }
 
 #[test]
