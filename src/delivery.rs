@@ -15,30 +15,18 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::edition::Edition;
+use crate::edition::{Edition, Sending};
 use crate::ledger::{self, Op, Outcome, Writer};
 use crate::message::{Clock, Composer};
 use crate::rate_limiter::RateLimiter;
 use crate::render::Rendered;
 use crate::subscribers::Subscriber;
-use crate::transport::{ConnectError, Connection, Connector, SendError};
+use crate::transport::{ConnectError, SendError, Session, Transport};
 
 /// The longest wait between two retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// How often a worker tries to reach the server before the run stops.
 const CONNECT_ATTEMPTS: u32 = 3;
-
-/// What the loop needs to know beyond the recipients.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub concurrency: usize,
-    pub max_per_connection: Option<u32>,
-    pub retries: u32,
-    pub retry_delay: Duration,
-    pub max_consecutive_failures: u32,
-    /// How many more messages may start today; `None` for no limit.
-    pub daily_remaining: Option<u64>,
-}
 
 /// Something that happened, for the progress display.
 #[derive(Debug, Clone)]
@@ -85,12 +73,12 @@ pub struct Report {
 }
 
 /// Everything the workers share.
-pub struct Run {
+pub struct Run<T: Transport> {
     pub edition: Arc<Edition>,
     pub rendered: Arc<Rendered>,
     pub clock: Clock,
     pub recipients: Arc<Vec<Subscriber>>,
-    pub connector: Connector,
+    pub transport: T,
     /// Signs every message, last.
     pub dkim: Option<Arc<lettre::message::dkim::DkimConfig>>,
     /// Signs the unsubscribe tokens.
@@ -98,12 +86,16 @@ pub struct Run {
     pub limiter: Arc<RateLimiter>,
     pub writer: Writer,
     pub run_id: i64,
-    pub options: Options,
+    /// Concurrency, retries, their delay, connection reuse and the failure streak that stops
+    /// the run, from `[sending]` with the flags applied.
+    pub sending: Sending,
+    /// How many more messages may start today; `None` for no limit.
+    pub daily_remaining: Option<u64>,
     pub on_event: Arc<dyn Fn(Event) + Send + Sync>,
 }
 
-struct Shared {
-    run: Run,
+struct Shared<T: Transport> {
+    run: Run<T>,
     queue: Queue,
     consecutive_failures: AtomicU32,
     started: AtomicU64,
@@ -111,8 +103,8 @@ struct Shared {
 }
 
 /// Sends to every recipient (indexes into `run.recipients`) and reports what happened.
-pub async fn send(run: Run, jobs: Vec<usize>, stop: Arc<Notify>) -> Report {
-    let workers = run.options.concurrency.max(1).min(jobs.len().max(1));
+pub async fn send<T: Transport>(run: Run<T>, jobs: Vec<usize>, stop: Arc<Notify>) -> Report {
+    let workers = run.sending.concurrency.max(1).min(jobs.len().max(1));
     let shared = Arc::new(Shared {
         queue: Queue::new(jobs),
         consecutive_failures: AtomicU32::new(0),
@@ -139,12 +131,12 @@ pub async fn send(run: Run, jobs: Vec<usize>, stop: Arc<Notify>) -> Report {
     report
 }
 
-async fn worker(shared: Arc<Shared>) {
+async fn worker<T: Transport>(shared: Arc<Shared<T>>) {
     let run = &shared.run;
     // Signing is left to `sign`, off this thread: RSA costs ~3 ms a message.
     let composer = Composer::new(&run.edition, &run.rendered, run.clock.clone())
         .with_tokens(run.tokens.clone());
-    let mut connection: Option<Connection> = None;
+    let mut connection: Option<T::Session> = None;
     // The previous message's outcome. It is committed together with the next message's
     // `sending` mark when that one can start at once (one commit per message at full speed),
     // and on its own before any wait, so an outcome is never held back.
@@ -172,9 +164,9 @@ async fn worker(shared: Arc<Shared>) {
                 finished = Some(outcome);
                 if !keep
                     || run
-                        .options
+                        .sending
                         .max_per_connection
-                        .is_some_and(|max| conn.sent >= max)
+                        .is_some_and(|max| conn.sent() >= max)
                 {
                     let old = connection.take().expect("connected");
                     if keep {
@@ -256,10 +248,10 @@ impl Finished {
 /// One recipient, one attempt, after committing `previous` with this message's `sending`
 /// mark. Returns this message's outcome (not yet committed) and whether the connection can be
 /// used again; `Err` stops the run.
-async fn attempt(
-    shared: &Shared,
+async fn attempt<T: Transport>(
+    shared: &Shared<T>,
     composer: &Composer<'_>,
-    conn: &mut Connection,
+    conn: &mut T::Session,
     job: Job,
     previous: Option<Finished>,
 ) -> Result<(Finished, bool), Stop> {
@@ -317,7 +309,7 @@ async fn attempt(
     ))
 }
 
-async fn connect(shared: &Shared) -> Result<Connection, Stop> {
+async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, Stop> {
     let mut last = String::new();
     for n in 0..CONNECT_ATTEMPTS {
         if n > 0 {
@@ -326,7 +318,7 @@ async fn connect(shared: &Shared) -> Result<Connection, Stop> {
                 return Err(Stop::Interrupted);
             }
         }
-        match shared.run.connector.connect().await {
+        match shared.run.transport.open().await {
             Ok(c) => return Ok(c),
             Err(e @ ConnectError::Fatal { .. }) => return Err(Stop::Fatal(e.to_string())),
             Err(e) => last = e.to_string(),
@@ -335,9 +327,9 @@ async fn connect(shared: &Shared) -> Result<Connection, Stop> {
     Err(Stop::Unreachable(last))
 }
 
-impl Shared {
+impl<T: Transport> Shared<T> {
     fn take_daily_slot(&self) -> bool {
-        let Some(limit) = self.run.options.daily_remaining else {
+        let Some(limit) = self.run.daily_remaining else {
             return true;
         };
         self.started.fetch_add(1, Ordering::SeqCst) < limit
@@ -347,7 +339,7 @@ impl Shared {
     /// whenever there is a wait.
     async fn prepare(
         &self,
-        connection: &mut Option<Connection>,
+        connection: &mut Option<T::Session>,
         finished: &mut Option<Finished>,
     ) -> Result<(), Stop> {
         if connection.is_none() {
@@ -373,7 +365,11 @@ impl Shared {
         if ops.is_empty() {
             return Ok(());
         }
-        self.run.writer.write(ops).await.map_err(Stop::Ledger)?;
+        self.run
+            .writer
+            .write(ops)
+            .await
+            .map_err(|e| Stop::Ledger(e.to_string()))?;
         if let Some(f) = finished {
             self.count(&f.event);
             (self.run.on_event)(f.event);
@@ -392,7 +388,7 @@ impl Shared {
         match error {
             SendError::Uncertain(_) => (Outcome::Unknown { reply }, None),
             e if e.is_permanent() => (Outcome::Failed { code, reply }, None),
-            _ if job.tries >= self.run.options.retries => {
+            _ if job.tries >= self.run.sending.retries => {
                 let tries = job.tries + 1;
                 let reply = format!(
                     "{reply} (gave up after {tries} {})",
@@ -401,7 +397,7 @@ impl Shared {
                 (Outcome::Failed { code, reply }, None)
             }
             _ => {
-                let delay = backoff(self.run.options.retry_delay, job.tries);
+                let delay = backoff(self.run.sending.retry_delay.0, job.tries);
                 let next = Job {
                     index: job.index,
                     tries: job.tries + 1,
@@ -438,7 +434,7 @@ impl Shared {
             return;
         }
         let failures = self.consecutive_failures.fetch_add(1, Ordering::SeqCst) + 1;
-        let max = self.run.options.max_consecutive_failures;
+        let max = self.run.sending.max_consecutive_failures;
         if max > 0 && failures >= max {
             self.queue.stop(Stop::TooManyFailures(failures));
         }

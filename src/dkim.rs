@@ -5,7 +5,7 @@
 //! lettre's default `simple/relaxed` does not verify, and `Content-Type` of a multipart message
 //! must not be signed (lettre writes it outside the hashed headers), so it is not in the list.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use lettre::message::dkim::{
@@ -22,26 +22,40 @@ use crate::edition::Newsletter;
 /// Where the key comes from when `key-file` is not set.
 pub const KEY_ENV: &str = "COURANT_DKIM_KEY";
 
+/// Why there is no usable key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read the DKIM key `{}`: {source}", display_path(path))]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no DKIM key: set `key-file` in `[dkim]` or {KEY_ENV} to the PEM")]
+    Missing,
+    #[error("the DKIM key is not an RSA private key in PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`): {0}")]
+    Signing(String),
+    #[error("not an RSA private key in PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`): {0}")]
+    NotPkcs1(#[from] rsa::pkcs1::Error),
+    #[error("cannot generate a key: {0}")]
+    Generate(#[from] rsa::Error),
+    #[error("cannot encode the public key: {0}")]
+    Encode(#[from] rsa::pkcs8::spki::Error),
+}
+
 /// The signing configuration of a newsletter, or `None` without `[dkim]`.
-pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<DkimConfig>, String> {
+pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<DkimConfig>, KeyError> {
     let Some(settings) = &newsletter.dkim else {
         return Ok(None);
     };
     let pem = match &settings.key_file {
         Some(file) => {
             let path = settings_dir.join(file.get_ref());
-            std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read the DKIM key `{}`: {e}", display_path(&path)))?
+            std::fs::read_to_string(&path).map_err(|source| KeyError::Read { path, source })?
         }
-        None => std::env::var(KEY_ENV).map_err(|_| {
-            format!("no DKIM key: set `key-file` in `[dkim]` or {KEY_ENV} to the PEM")
-        })?,
+        None => std::env::var(KEY_ENV).map_err(|_| KeyError::Missing)?,
     };
-    let key = DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa).map_err(|e| {
-        format!(
-            "the DKIM key is not an RSA private key in PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`): {e}"
-        )
-    })?;
+    let key = DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa)
+        .map_err(|e| KeyError::Signing(e.to_string()))?;
     let mut headers = vec![
         "From",
         "To",
@@ -86,26 +100,17 @@ pub fn aligned(from_domain: &str, signing_domain: &str) -> bool {
 }
 
 /// A new RSA key: the PKCS#1 PEM that lettre reads, and the public key for DNS.
-pub fn generate(bits: usize) -> Result<(String, String), String> {
-    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
-        .map_err(|e| format!("cannot generate a key: {e}"))?;
-    let pem = key
-        .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
-        .map_err(|e| e.to_string())?
-        .to_string();
+pub fn generate(bits: usize) -> Result<(String, String), KeyError> {
+    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)?;
+    let pem = key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)?.to_string();
     let public = public_key(&pem)?;
     Ok((pem, public))
 }
 
 /// The base64 DER public key (`p=`) of a PKCS#1 PEM private key.
-pub fn public_key(pem: &str) -> Result<String, String> {
-    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| {
-        format!("not an RSA private key in PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`): {e}")
-    })?;
-    let der = key
-        .to_public_key()
-        .to_public_key_der()
-        .map_err(|e| e.to_string())?;
+pub fn public_key(pem: &str) -> Result<String, KeyError> {
+    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem)?;
+    let der = key.to_public_key().to_public_key_der()?;
     Ok(base64::engine::general_purpose::STANDARD.encode(der.as_bytes()))
 }
 

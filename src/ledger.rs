@@ -11,11 +11,21 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
+
+/// A set of addresses as [`key`]s.
+pub type KeySet = std::collections::HashSet<String>;
+
+/// Where the ledger is when neither `--ledger` nor `COURANT_LEDGER` says: `courant.sqlite` in
+/// `dir`, the newsletter's folder (the one with `newsletter.toml` and the editions). Every
+/// command uses this one rule, so they all find the same record.
+pub fn default_location(dir: &Path) -> PathBuf {
+    dir.join("courant.sqlite")
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("ledger `{}`: {source}", crate::diagnostic::display_path(path))]
@@ -335,7 +345,7 @@ impl Ledger {
     }
 
     /// The suppressed addresses, as keys.
-    pub fn suppressed(&self) -> Result<std::collections::HashSet<String>, LedgerError> {
+    pub fn suppressed(&self) -> Result<KeySet, LedgerError> {
         Ok(self
             .suppressions()?
             .into_iter()
@@ -348,9 +358,10 @@ impl Ledger {
         let conn = open_connection(&self.path).map_err(|e| self.err(e))?;
         let (tx, rx) = mpsc::channel::<Request>();
         let path = self.path.clone();
+        let thread_path = path.clone();
         std::thread::Builder::new()
             .name("ledger".into())
-            .spawn(move || write_loop(conn, &rx))
+            .spawn(move || write_loop(conn, &thread_path, &rx))
             .map_err(|e| LedgerError {
                 path,
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
@@ -379,7 +390,16 @@ impl Ledger {
 
 struct Request {
     ops: Vec<Op>,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), WriteError>>,
+}
+
+/// Why a write of the send loop was not committed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Commit(Arc<LedgerError>),
+    #[error("the ledger writer has stopped")]
+    Stopped,
 }
 
 /// A handle for the send loop's workers; clones share the one writer thread.
@@ -391,21 +411,25 @@ pub struct Writer {
 impl Writer {
     /// Applies `ops` in one transaction with whatever else is waiting, and returns once it is
     /// committed.
-    pub async fn write(&self, ops: Vec<Op>) -> Result<(), String> {
+    pub async fn write(&self, ops: Vec<Op>) -> Result<(), WriteError> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Request { ops, done })
-            .map_err(|_| "the ledger writer has stopped".to_owned())?;
-        wait.await
-            .map_err(|_| "the ledger writer has stopped".to_owned())?
+            .map_err(|_| WriteError::Stopped)?;
+        wait.await.map_err(|_| WriteError::Stopped)?
     }
 }
 
-fn write_loop(mut conn: Connection, rx: &mpsc::Receiver<Request>) {
+fn write_loop(mut conn: Connection, path: &Path, rx: &mpsc::Receiver<Request>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
-        let result = commit(&mut conn, &batch).map_err(|e| e.to_string());
+        let result = commit(&mut conn, &batch).map_err(|source| {
+            WriteError::Commit(Arc::new(LedgerError {
+                path: path.to_path_buf(),
+                source,
+            }))
+        });
         for request in batch {
             let _ = request.done.send(result.clone());
         }

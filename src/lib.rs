@@ -14,18 +14,20 @@
 //!    [`rate_limiter`], every recipient's outcome recorded in the [`ledger`] (SQLite).
 //! 6. [`cmd`] wires these stages into the subcommands of [`cli`].
 
-pub mod cli;
 pub mod cmd;
 pub mod delivery;
 pub mod diagnostic;
 pub mod dkim;
 pub mod edition;
 pub mod ledger;
+pub mod lint;
 pub mod message;
+pub mod plan;
 pub mod rate_limiter;
 pub mod render;
+pub mod source;
 pub mod subscribers;
 pub mod transport;
 pub mod unsubscribe;
 
-pub use cmd::run;
+pub use cmd::{Cli, run};

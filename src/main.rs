@@ -1,8 +1,5 @@
-use std::process::ExitCode;
-
 use clap::Parser;
 
-fn main() -> ExitCode {
-    let cli = courant::cli::Cli::parse();
-    courant::run(cli)
+fn main() -> std::process::ExitCode {
+    courant::run(courant::Cli::parse())
 }

@@ -294,7 +294,7 @@ impl<'a> Composer<'a> {
     }
 }
 
-/// A text part whose body is already quoted-printable encoded (see `render::template`).
+/// A text part whose body is already quoted-printable encoded (see `render::slots`).
 fn quoted_printable_part(content_type: ContentType, encoded: Vec<u8>) -> SinglePart {
     let body = Body::dangerous_pre_encoded(encoded, ContentTransferEncoding::QuotedPrintable);
     SinglePart::builder().header(content_type).body(body)

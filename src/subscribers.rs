@@ -11,9 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::{Finding, Location, SourceFile};
-use crate::edition::LoadError;
-use crate::edition::load::{parse, read_source};
-use crate::edition::value::{EmailAddr, HeaderText, check_header_text};
+use crate::edition::value::{EmailAddr, HeaderText, ValueError, check_header_text};
+use crate::source::{LoadError, parse, read_source};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -167,8 +166,9 @@ fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
         let offset = record.position().map_or(0, |p| p.byte() as usize);
         let at = Location::new(file, offset..offset);
         let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
-        let invalid =
-            |m: String| LoadError::invalid(Finding::error("invalid-subscriber", m).at(at.clone()));
+        let invalid = |e: ValueError| {
+            LoadError::invalid(Finding::error("invalid-subscriber", e.to_string()).at(at.clone()))
+        };
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -179,9 +179,9 @@ fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
             "" | "active" => Status::Active,
             "unsubscribed" => Status::Unsubscribed,
             other => {
-                return Err(invalid(format!(
+                return Err(invalid(ValueError::new(format!(
                     "unknown status `{other}`; expected `active` or `unsubscribed`"
-                )));
+                ))));
             }
         };
         let name = (!name.is_empty()).then(|| name.to_owned());

@@ -15,6 +15,15 @@ pub const SECRET_ENV: &str = "COURANT_UNSUBSCRIBE_SECRET";
 
 const MAC_BYTES: usize = 16;
 
+/// Why there is no key for the tokens; the secret itself never appears in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("{SECRET_ENV} is not set; the unsubscribe links carry a token signed with it")]
+    Missing,
+    #[error("{SECRET_ENV} is too short: use at least 16 random characters")]
+    TooShort,
+}
+
 /// The key that signs and checks tokens for one list.
 #[derive(Clone)]
 pub struct TokenKey {
@@ -39,14 +48,10 @@ impl TokenKey {
     }
 
     /// The key from `COURANT_UNSUBSCRIBE_SECRET`, which must have at least 16 bytes.
-    pub fn from_env(list_id: &str) -> Result<TokenKey, String> {
-        let secret = std::env::var(SECRET_ENV).map_err(|_| {
-            format!("{SECRET_ENV} is not set; the unsubscribe links carry a token signed with it")
-        })?;
+    pub fn from_env(list_id: &str) -> Result<TokenKey, SecretError> {
+        let secret = std::env::var(SECRET_ENV).map_err(|_| SecretError::Missing)?;
         if secret.len() < 16 {
-            return Err(format!(
-                "{SECRET_ENV} is too short: use at least 16 random characters"
-            ));
+            return Err(SecretError::TooShort);
         }
         Ok(TokenKey::new(secret.as_bytes(), list_id))
     }

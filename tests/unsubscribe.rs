@@ -244,3 +244,22 @@ fn staff_unsubscribe_import_and_export_and_preview_skips_them() {
         "wrote 2 messages to out; skipped 1 unsubscribed, 2 suppressed\n"
     );
 }
+
+#[test]
+fn staff_commands_run_inside_the_newsletter_folder_use_its_ledger() {
+    let dir = seed();
+    let issues = dir.path().join("issues");
+    let run = courant(&issues, &["unsubscribe", "anne.devries@example.nl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "suppressed 1 address; 0 already on the list (courant.sqlite)\n"
+    );
+    let list = suppressions(dir.path());
+    assert!(list.contains("anne.devries@example.nl,"), "{list}");
+    assert_eq!(
+        suppressions(&issues),
+        list,
+        "one ledger, wherever it is run"
+    );
+}

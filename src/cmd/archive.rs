@@ -1,44 +1,48 @@
 //! `courant archive`: every edition's web version, an index newest first, and an Atom feed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Checked, Outcome, bad_input, plural, write};
+use super::{Checked, Error, ExitStatus, plural, write};
 use crate::diagnostic::display_path;
-use crate::edition::load::NEWSLETTER_FILE;
+use crate::edition::NEWSLETTER_FILE;
 use crate::render::archive;
 
-pub fn run(issues: &Path, out: &Path) -> Outcome {
-    let mut checked = Vec::new();
-    for path in edition_files(issues) {
-        match Checked::load(&path) {
-            Ok(c) => checked.push(c),
-            Err(error) => return bad_input(&error),
-        }
-    }
+/// Write the web archive: every edition's web version at the URL its emails link to, an
+/// index newest first, and an Atom feed. No personal data.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The folder of the editions.
+    #[arg(default_value = "issues")]
+    issues: PathBuf,
+    /// The folder to write the site to (created if needed).
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let mut checked = edition_files(&args.issues)
+        .iter()
+        .map(|path| Checked::load(path))
+        .collect::<Result<Vec<_>, _>>()?;
     if checked.is_empty() {
-        eprintln!("error: no editions in `{}`", display_path(issues));
-        return Outcome::BadInput;
+        return Err(Error::Refused(format!(
+            "no editions in `{}`",
+            display_path(&args.issues)
+        )));
     }
     checked.sort_by_key(|c| std::cmp::Reverse((archive::date(&c.edition), c.edition.slug.clone())));
-    match write_site(&checked, out) {
-        Ok(()) => {
-            println!(
-                "wrote {} {} with an index and feed.xml to {}",
-                checked.len(),
-                plural(checked.len(), "edition", "editions"),
-                display_path(out)
-            );
-            Outcome::Success
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            Outcome::Failed
-        }
-    }
+    write_site(&checked, &args.out)?;
+    println!(
+        "wrote {} {} with an index and feed.xml to {}",
+        checked.len(),
+        plural(checked.len(), "edition", "editions"),
+        display_path(&args.out)
+    );
+    Ok(ExitStatus::Success)
 }
 
 /// The edition files of a folder: every `.toml` but the settings, in name order.
-fn edition_files(issues: &Path) -> Vec<std::path::PathBuf> {
+fn edition_files(issues: &Path) -> Vec<PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(issues)
         .into_iter()
         .flatten()
@@ -53,7 +57,7 @@ fn edition_files(issues: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-fn write_site(checked: &[Checked], out: &Path) -> Result<(), String> {
+fn write_site(checked: &[Checked], out: &Path) -> Result<(), Error> {
     let editions: Vec<_> = checked.iter().map(|c| &c.edition).collect();
     for c in checked {
         let folder = out.join(&c.edition.slug);

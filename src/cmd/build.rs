@@ -1,40 +1,40 @@
 //! `courant build`: the web version, the email HTML and the plaintext, written for review.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Checked, Outcome, bad_input, write};
+use super::{Checked, Error, ExitStatus, write};
 use crate::diagnostic::display_path;
 use crate::message::{Clock, Composer};
 use crate::subscribers::Subscriber;
 
-pub fn run(path: &Path, out: &Path) -> Outcome {
-    let checked = match Checked::load(path) {
-        Ok(checked) => checked,
-        Err(error) => return bad_input(&error),
-    };
-    checked.report();
-    if let Err(message) = write_all(&checked, out) {
-        eprintln!("error: {message}");
-        return Outcome::Failed;
-    }
-    println!(
-        "wrote index.html (web version), email.html and email.txt to {}",
-        display_path(out)
-    );
-    if checked.has_errors() {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
+/// Write the web version, the email HTML and the plaintext of an edition, for review.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The edition file, e.g. `issues/2022-12.toml`.
+    edition: PathBuf,
+    /// The folder to write to (created if needed).
+    #[arg(long, short)]
+    out: PathBuf,
 }
 
-fn write_all(checked: &Checked, out: &Path) -> Result<(), String> {
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let checked = Checked::load(&args.edition)?;
+    checked.report();
+    write_all(&checked, &args.out)?;
+    println!(
+        "wrote index.html (web version), email.html and email.txt to {}",
+        display_path(&args.out)
+    );
+    Ok(checked.status())
+}
+
+fn write_all(checked: &Checked, out: &Path) -> Result<(), Error> {
     let Checked {
         edition, rendered, ..
     } = checked;
     let sample = Subscriber::sample(&edition.file);
     // A review copy: the token is real when the secret is set, a placeholder otherwise.
-    let tokens = super::load_tokens(edition).ok().flatten();
+    let tokens = checked.tokens().ok().flatten();
     let personal = Composer::new(edition, rendered, Clock::from_env())
         .with_tokens(tokens)
         .personal(&sample);

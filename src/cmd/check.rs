@@ -1,30 +1,47 @@
 //! `courant check`: load, render, lint, report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Checked, Outcome, bad_input, report};
+use super::checked::report;
+use super::{Checked, Error, ExitStatus};
 use crate::diagnostic::{Finding, display_path};
-use crate::edition::LoadError;
+use crate::source::LoadError;
 
-pub fn run(path: &Path, json: bool) -> Outcome {
+/// Load, render and lint an edition; report every finding with file:line:column.
+///
+/// Exits 0 when clean (warnings allowed), 1 when any error is found, 2 when the input
+/// cannot be read or parsed.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The edition file, e.g. `issues/2022-12.toml` (settings come from `newsletter.toml` beside it).
+    edition: PathBuf,
+    /// Print the findings as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let path = &args.edition;
     let checked = match Checked::load(path) {
         Ok(checked) => checked,
-        Err(error) if json => return print_json(path, &[input_finding(&error)], Outcome::BadInput),
-        Err(error) => return bad_input(&error),
+        Err(error) if args.json => {
+            return Ok(print_json(
+                path,
+                &[input_finding(&error)],
+                ExitStatus::BadInput,
+            ));
+        }
+        Err(error) => return Err(error.into()),
     };
-    let outcome = if checked.has_errors() {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    };
-    if json {
-        return print_json(path, &checked.findings, outcome);
+    let status = checked.status();
+    if args.json {
+        return Ok(print_json(path, &checked.findings, status));
     }
     report(&checked.findings, path);
     if checked.findings.is_empty() {
         eprintln!("{}: no problems found", display_path(path));
     }
-    outcome
+    Ok(status)
 }
 
 fn input_finding(error: &LoadError) -> Finding {
@@ -36,7 +53,7 @@ fn input_finding(error: &LoadError) -> Finding {
     }
 }
 
-fn print_json(path: &Path, findings: &[Finding], outcome: Outcome) -> Outcome {
+fn print_json(path: &Path, findings: &[Finding], status: ExitStatus) -> ExitStatus {
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let value = serde_json::json!({
         "edition": display_path(path),
@@ -45,5 +62,5 @@ fn print_json(path: &Path, findings: &[Finding], outcome: Outcome) -> Outcome {
         "findings": findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
     });
     println!("{value:#}");
-    outcome
+    status
 }

@@ -1,26 +1,48 @@
 //! `courant dkim`: make a signing key and the DNS record that publishes it.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use super::Outcome;
-use crate::cli::DkimCommand;
+use super::{Error, ExitStatus};
 use crate::diagnostic::display_path;
 use crate::dkim::{dns_record, generate, public_key};
 use crate::edition::value::DnsName;
 
-pub fn run(command: &DkimCommand) -> Outcome {
-    match try_run(command) {
-        Ok(()) => Outcome::Success,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Outcome::BadInput
-        }
-    }
+/// DKIM key helpers: generate a key, print its DNS record.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Generate an RSA key (PKCS#1 PEM, as `[dkim] key-file` reads it) and print its DNS record.
+    Generate {
+        /// The selector: the record is published at `<selector>._domainkey.<domain>`.
+        #[arg(long)]
+        selector: String,
+        /// The signing domain (`d=`): the From domain or a parent of it.
+        #[arg(long)]
+        domain: String,
+        /// Where to write the private key (created with mode 600; never overwritten).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The key's size in bits.
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+    },
+    /// Print the DNS TXT record for an existing key.
+    Record {
+        /// The selector: the record is published at `<selector>._domainkey.<domain>`.
+        #[arg(long)]
+        selector: String,
+        /// The signing domain (`d=`).
+        #[arg(long)]
+        domain: String,
+        /// The private key (PKCS#1 PEM).
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
-fn try_run(command: &DkimCommand) -> Result<(), String> {
+pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
     match command {
-        DkimCommand::Generate {
+        Command::Generate {
             selector,
             domain,
             out,
@@ -35,36 +57,39 @@ fn try_run(command: &DkimCommand) -> Result<(), String> {
             );
             println!("{}", dns_record(&selector, &domain, &public));
         }
-        DkimCommand::Record {
+        Command::Record {
             selector,
             domain,
             key,
         } => {
             let (selector, domain) = names(selector, domain)?;
-            let pem = std::fs::read_to_string(key)
-                .map_err(|e| format!("cannot read `{}`: {e}", display_path(key)))?;
+            let pem = std::fs::read_to_string(key).map_err(|source| Error::Read {
+                path: key.clone(),
+                source,
+            })?;
             println!("{}", dns_record(&selector, &domain, &public_key(&pem)?));
         }
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
-fn names(selector: &str, domain: &str) -> Result<(String, String), String> {
-    let selector =
-        DnsName::try_from(selector.to_owned()).map_err(|e| format!("--selector: {e}"))?;
-    let domain = DnsName::try_from(domain.to_owned()).map_err(|e| format!("--domain: {e}"))?;
+fn names(selector: &str, domain: &str) -> Result<(String, String), Error> {
+    let name = |flag, value: &str| {
+        DnsName::try_from(value.to_owned()).map_err(|source| Error::Argument { flag, source })
+    };
+    let (selector, domain) = (name("--selector", selector)?, name("--domain", domain)?);
     Ok((selector.as_str().to_owned(), domain.as_str().to_owned()))
 }
 
 /// Creates the key file readable by its owner only, refusing to replace an existing one.
-fn write_private(path: &std::path::Path, pem: &str) -> Result<(), String> {
+fn write_private(path: &Path, pem: &str) -> Result<(), Error> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| format!("cannot create `{}`: {e}", display_path(path)))?;
+        .map_err(|e| Error::create(path, e))?;
     file.write_all(pem.as_bytes())
-        .map_err(|e| format!("cannot write `{}`: {e}", display_path(path)))
+        .map_err(|e| Error::write(path, e))
 }

@@ -3,30 +3,33 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::Outcome;
+use super::{Error, ExitStatus};
 use crate::diagnostic::display_path;
+
+/// Create a newsletter folder: settings with every key explained, a first edition, a
+/// subscriber list and a short how-to. Never overwrites a file.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The folder to create it in.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+}
 
 const NEWSLETTER: &str = include_str!("init/newsletter.toml");
 const EDITION: &str = include_str!("init/edition.toml");
 const SUBSCRIBERS: &str = include_str!("init/subscribers.toml");
 const HOWTO: &str = include_str!("init/HOWTO.md");
 
-pub fn run(dir: &Path) -> Outcome {
-    match create(dir) {
-        Ok(edition) => {
-            println!(
-                "created a newsletter in {}; start with {}",
-                display_path(dir),
-                display_path(&dir.join("HOWTO.md"))
-            );
-            println!("first edition: {}", display_path(&edition));
-            Outcome::Success
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            Outcome::BadInput
-        }
-    }
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let dir = &args.dir;
+    let edition = create(dir)?;
+    println!(
+        "created a newsletter in {}; start with {}",
+        display_path(dir),
+        display_path(&dir.join("HOWTO.md"))
+    );
+    println!("first edition: {}", display_path(&edition));
+    Ok(ExitStatus::Success)
 }
 
 /// Today (or `SOURCE_DATE_EPOCH`) as `YYYY-MM-DD`.
@@ -40,7 +43,7 @@ fn today() -> String {
     humantime::format_rfc3339_seconds(now).to_string()[..10].to_owned()
 }
 
-fn create(dir: &Path) -> Result<PathBuf, String> {
+fn create(dir: &Path) -> Result<PathBuf, Error> {
     let date = today();
     let slug = &date[..7];
     let edition = dir.join("issues").join(format!("{slug}.toml"));
@@ -56,23 +59,21 @@ fn create(dir: &Path) -> Result<PathBuf, String> {
         .map(|(p, _)| format!("`{}`", display_path(p)))
         .collect();
     if !existing.is_empty() {
-        return Err(format!(
+        return Err(Error::Refused(format!(
             "refusing to overwrite {}; nothing was written",
             existing.join(", ")
-        ));
+        )));
     }
     for (path, text) in &files {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create `{}`: {e}", display_path(parent)))?;
+            std::fs::create_dir_all(parent).map_err(|e| Error::create(parent, e))?;
         }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)
-            .map_err(|e| format!("cannot create `{}`: {e}", display_path(path)))?;
-        std::io::Write::write_all(&mut file, text.as_bytes())
-            .map_err(|e| format!("cannot write `{}`: {e}", display_path(path)))?;
+            .map_err(|e| Error::create(path, e))?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::write(path, e))?;
     }
     Ok(edition)
 }

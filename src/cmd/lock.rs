@@ -7,14 +7,17 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
+use super::Error;
 use crate::diagnostic::display_path;
 
-pub struct EditionLock {
+/// Held while a `send` of one edition runs; dropping it (or the process ending) releases it.
+pub(crate) struct EditionLock {
     _file: File,
 }
 
 impl EditionLock {
-    pub fn acquire(ledger: &Path, slug: &str) -> Result<EditionLock, String> {
+    /// Takes the lock of edition `slug` of the ledger at `ledger`, or says who holds it.
+    pub(crate) fn acquire(ledger: &Path, slug: &str) -> Result<EditionLock, Error> {
         let name = format!(
             "{}.{slug}.lock",
             ledger
@@ -23,8 +26,7 @@ impl EditionLock {
         );
         let path = ledger.with_file_name(name);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create `{}`: {e}", display_path(dir)))?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::create(dir, e))?;
         }
         let mut file = OpenOptions::new()
             .read(true)
@@ -32,7 +34,12 @@ impl EditionLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|e| format!("cannot open the lock file `{}`: {e}", display_path(&path)))?;
+            .map_err(|e| {
+                Error::Refused(format!(
+                    "cannot open the lock file `{}`: {e}",
+                    display_path(&path)
+                ))
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -44,18 +51,26 @@ impl EditionLock {
                 } else {
                     format!(" (process {holder})")
                 };
-                return Err(format!(
+                return Err(Error::Refused(format!(
                     "another `courant send` of edition `{slug}` is running{who}; wait for it to finish, or stop it"
-                ));
+                )));
             }
             Err(TryLockError::Error(e)) => {
-                return Err(format!("cannot lock `{}`: {e}", display_path(&path)));
+                return Err(Error::Refused(format!(
+                    "cannot lock `{}`: {e}",
+                    display_path(&path)
+                )));
             }
         }
         file.set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| write!(file, "{}", std::process::id()))
-            .map_err(|e| format!("cannot write the lock file `{}`: {e}", display_path(&path)))?;
+            .map_err(|e| {
+                Error::Refused(format!(
+                    "cannot write the lock file `{}`: {e}",
+                    display_path(&path)
+                ))
+            })?;
         Ok(EditionLock { _file: file })
     }
 }

@@ -1,84 +1,62 @@
 //! `courant preview`: one .eml per active subscriber, exactly the bytes a send would transmit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Checked, Outcome, bad_input, plural, write};
-use crate::cli::LedgerArgs;
+use super::args::{LedgerArgs, dir_of};
+use super::{Checked, Error, ExitStatus, plural, write};
 use crate::diagnostic::display_path;
-use crate::ledger::{self, Ledger};
+use crate::ledger::{self, KeySet, Ledger};
 use crate::message::{Clock, Composer};
 use crate::subscribers::{Subscriber, SubscriberList};
 
-pub fn run(
-    path: &Path,
-    list: &Path,
-    out: &Path,
+/// Write one .eml per active subscriber: exactly the bytes a send would transmit.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The edition file, e.g. `issues/2022-12.toml`.
+    edition: PathBuf,
+    /// The subscriber list: TOML (`[[subscriber]]`) or CSV with a header row.
+    #[arg(long, short)]
+    subscribers: PathBuf,
+    /// The folder to write the .eml files to (created if needed).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Write at most this many messages.
+    #[arg(long)]
     limit: Option<usize>,
-    ledger: &LedgerArgs,
-) -> Outcome {
-    let checked = match Checked::load(path) {
-        Ok(checked) => checked,
-        Err(error) => return bad_input(&error),
-    };
-    let list = match SubscriberList::load(list) {
-        Ok(list) => list,
-        Err(error) => return bad_input(&error),
-    };
+    #[command(flatten)]
+    ledger: LedgerArgs,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let checked = Checked::load(&args.edition)?;
+    let list = SubscriberList::load(&args.subscribers)?;
     checked.report();
-    let (dkim, tokens) = match super::load_keys(&checked.edition) {
-        Ok(keys) => keys,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Outcome::BadInput;
-        }
-    };
+    let (dkim, tokens) = checked.keys()?;
     let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens);
-    let suppressed = match suppressed(path, ledger) {
-        Ok(set) => set,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Outcome::BadInput;
-        }
-    };
+    let suppressed = suppressed(&args.ledger.path(dir_of(&args.edition)))?;
     let recipients: Vec<&Subscriber> = list
         .active()
         .filter(|s| !suppressed.contains(&ledger::key(s.email.as_str())))
         .collect();
-    let written = match write_messages(&composer, &recipients, out, limit) {
-        Ok(n) => n,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Outcome::Failed;
-        }
-    };
+    let written = write_messages(&composer, &recipients, &args.out, args.limit)?;
     let unsubscribed = list.subscribers.len() - list.active().count();
     println!(
         "wrote {written} {} to {}; skipped {unsubscribed} unsubscribed, {} suppressed",
         plural(written, "message", "messages"),
-        display_path(out),
+        display_path(&args.out),
         list.active().count() - recipients.len()
     );
-    if checked.has_errors() {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
+    Ok(checked.status())
 }
 
 /// The suppression list of the ledger, if there is a ledger: preview never creates one.
-fn suppressed(
-    edition: &Path,
-    args: &LedgerArgs,
-) -> Result<std::collections::HashSet<String>, String> {
-    let path = super::send::ledger_path(edition, args);
+fn suppressed(path: &Path) -> Result<KeySet, Error> {
     if !path.exists() {
-        return Ok(Default::default());
+        return Ok(KeySet::new());
     }
-    Ledger::open(&path)
-        .and_then(|l| l.suppressed())
-        .map_err(|e| e.to_string())
+    Ok(Ledger::open(path)?.suppressed()?)
 }
 
 fn write_messages(
@@ -86,7 +64,7 @@ fn write_messages(
     recipients: &[&Subscriber],
     out: &Path,
     limit: Option<usize>,
-) -> Result<usize, String> {
+) -> Result<usize, Error> {
     remove_old_previews(out)?;
     let mut written = 0;
     for (i, subscriber) in recipients
@@ -94,7 +72,7 @@ fn write_messages(
         .take(limit.unwrap_or(usize::MAX))
         .enumerate()
     {
-        let message = composer.message(subscriber).map_err(|e| e.to_string())?;
+        let message = composer.message(subscriber)?;
         write(&out.join(file_name(i + 1, subscriber)), message.formatted())?;
         written += 1;
     }
@@ -102,7 +80,7 @@ fn write_messages(
 }
 
 /// `0001-anne.de.vries@example.nl.eml`: list order first, then the address, readable and stable.
-pub fn file_name(n: usize, subscriber: &Subscriber) -> String {
+pub(crate) fn file_name(n: usize, subscriber: &Subscriber) -> String {
     let safe: String = subscriber
         .email
         .as_str()
@@ -119,7 +97,7 @@ pub fn file_name(n: usize, subscriber: &Subscriber) -> String {
 }
 
 /// A preview shows one run: files of an earlier run (a longer list, say) would mislead.
-fn remove_old_previews(out: &Path) -> Result<(), String> {
+fn remove_old_previews(out: &Path) -> Result<(), Error> {
     let Ok(entries) = std::fs::read_dir(out) else {
         return Ok(());
     };
@@ -130,8 +108,11 @@ fn remove_old_previews(out: &Path) -> Result<(), String> {
                 .split_once('-')
                 .is_some_and(|(n, _)| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()));
         if ours {
-            std::fs::remove_file(entry.path())
-                .map_err(|e| format!("cannot remove `{name}`: {e}"))?;
+            std::fs::remove_file(entry.path()).map_err(|source| Error::Write {
+                action: "remove",
+                path: entry.path(),
+                source,
+            })?;
         }
     }
     Ok(())

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::WatchStream;
 
-use super::{Checked, Outcome};
+use super::{Checked, Error, ExitStatus};
 use crate::diagnostic::display_path;
 use crate::message::{Clock, Composer};
 use crate::subscribers::{Subscriber, SubscriberList};
@@ -37,17 +37,23 @@ struct Preview {
 
 type Shared = Arc<(Mutex<Preview>, watch::Sender<u64>)>;
 
-pub fn run(edition: &Path, listen: SocketAddr, subscribers: Option<&Path>) -> Outcome {
-    match serve(edition, listen, subscribers) {
-        Ok(()) => Outcome::Success,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Outcome::BadInput
-        }
-    }
+/// Preview an edition live in the browser: desktop, phone, dark mode, plain text, headers,
+/// the web version and the findings of `check`, updated whenever a file changes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The edition file, e.g. `issues/2022-12.toml`.
+    edition: PathBuf,
+    /// Address and port to listen on; the preview has no login, so keep it on loopback.
+    #[arg(long, default_value = "127.0.0.1:8026")]
+    listen: SocketAddr,
+    /// Offer these subscribers in the picker.
+    #[arg(long, short)]
+    subscribers: Option<PathBuf>,
 }
 
-fn serve(edition: &Path, listen: SocketAddr, subscribers: Option<&Path>) -> Result<(), String> {
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let edition = args.edition.as_path();
+    let subscribers = args.subscribers.as_deref();
     let mut preview = Preview {
         edition: edition.to_path_buf(),
         subscribers: subscribers.map(Path::to_path_buf),
@@ -68,7 +74,7 @@ fn serve(edition: &Path, listen: SocketAddr, subscribers: Option<&Path>) -> Resu
         .route("/img/{name}", get(image))
         .route("/events", get(events))
         .with_state(shared);
-    super::serve_http(listen, app, move |address| {
+    super::serve_http(args.listen, app, move |address| {
         format!("previewing {} on http://{address}/", display_path(edition))
     })
 }
@@ -96,21 +102,23 @@ fn watch_files(
     edition: &Path,
     subscribers: Option<&Path>,
     shared: Shared,
-) -> Result<notify::RecommendedWatcher, String> {
+) -> Result<notify::RecommendedWatcher, Error> {
     let (tx, rx) = std::sync::mpsc::channel();
+    let cannot_watch =
+        |what: String, e: notify::Error| Error::Refused(format!("cannot watch {what}: {e}"));
     let mut watcher =
-        notify::recommended_watcher(tx).map_err(|e| format!("cannot watch files: {e}"))?;
+        notify::recommended_watcher(tx).map_err(|e| cannot_watch("files".into(), e))?;
     let folder = edition
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     watcher
         .watch(folder, notify::RecursiveMode::Recursive)
-        .map_err(|e| format!("cannot watch `{}`: {e}", display_path(folder)))?;
+        .map_err(|e| cannot_watch(format!("`{}`", display_path(folder)), e))?;
     if let Some(list) = subscribers {
         watcher
             .watch(list, notify::RecursiveMode::NonRecursive)
-            .map_err(|e| format!("cannot watch `{}`: {e}", display_path(list)))?;
+            .map_err(|e| cannot_watch(format!("`{}`", display_path(list)), e))?;
     }
     std::thread::spawn(move || {
         while let Ok(first) = rx.recv() {
@@ -174,7 +182,7 @@ impl ViewQuery {
 }
 
 fn composer(checked: &Checked) -> Composer<'_> {
-    let tokens = super::load_tokens(&checked.edition).ok().flatten();
+    let tokens = checked.tokens().ok().flatten();
     Composer::new(&checked.edition, &checked.rendered, Clock::from_env()).with_tokens(tokens)
 }
 
@@ -196,20 +204,7 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
                 style { (PreEscaped(UI_CSS)) }
             }
             body {
-                header {
-                    h1 { "courant serve: " (display_path(&preview.edition)) }
-                    @if !preview.list.is_empty() {
-                        form method="get" {
-                            label for="as" { "Personalise as " }
-                            select id="as" name="as" onchange="this.form.submit()" {
-                                option value="" { "a reader without a name" }
-                                @for s in &preview.list {
-                                    option value=(s.email.as_str()) selected[q.as_subscriber.as_deref() == Some(s.email.as_str())] { (s.email.as_str()) }
-                                }
-                            }
-                        }
-                    }
-                }
+                (picker(&preview, &q))
                 main {
                     @match &preview.current {
                         Err(diagnostic) => {
@@ -250,6 +245,26 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
         }
     };
     Html(page.into_string())
+}
+
+/// The page's header: the edition's path and the subscriber picker.
+fn picker(preview: &Preview, q: &ViewQuery) -> Markup {
+    html! {
+        header {
+            h1 { "courant serve: " (display_path(&preview.edition)) }
+            @if !preview.list.is_empty() {
+                form method="get" {
+                    label for="as" { "Personalise as " }
+                    select id="as" name="as" onchange="this.form.submit()" {
+                        option value="" { "a reader without a name" }
+                        @for s in &preview.list {
+                            option value=(s.email.as_str()) selected[q.as_subscriber.as_deref() == Some(s.email.as_str())] { (s.email.as_str()) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn not_loaded() -> Response {

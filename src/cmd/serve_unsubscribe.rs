@@ -6,7 +6,7 @@
 //! a bad one gets a 400 page and changes nothing; a repeated POST is harmless.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -16,12 +16,27 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::Outcome;
-use crate::cli::LedgerArgs;
-use crate::edition::load::{parse, read_source};
+use super::args::{LedgerArgs, dir_of};
+use super::{Error, ExitStatus};
 use crate::edition::{Language, Newsletter};
 use crate::ledger::{self, Ledger};
+use crate::render::strings::page_words;
+use crate::source::{parse, read_source};
 use crate::unsubscribe::TokenKey;
+
+/// Serve the unsubscribe links: GET shows a confirmation page, POST (the page's button, or
+/// an RFC 8058 one-click POST) unsubscribes. Run it behind the reverse proxy that serves
+/// the unsubscribe URL; the token is the last part of the path.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The newsletter's settings, e.g. `issues/newsletter.toml`.
+    settings: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8025")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    ledger: LedgerArgs,
+}
 
 struct Service {
     name: String,
@@ -30,25 +45,11 @@ struct Service {
     ledger: Mutex<Ledger>,
 }
 
-pub fn run(settings: &Path, listen: SocketAddr, args: &LedgerArgs) -> Outcome {
-    match serve(settings, listen, args) {
-        Ok(()) => Outcome::Success,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Outcome::BadInput
-        }
-    }
-}
-
-fn serve(settings: &Path, listen: SocketAddr, args: &LedgerArgs) -> Result<(), String> {
-    let file = read_source(settings).map_err(|e| e.to_string())?;
-    let newsletter: Newsletter = parse(&file).map_err(|e| e.to_string())?;
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let file = read_source(&args.settings)?;
+    let newsletter: Newsletter = parse(&file)?;
     let key = TokenKey::from_env(newsletter.list_id.as_str())?;
-    let path = args
-        .ledger
-        .clone()
-        .unwrap_or_else(|| settings.with_file_name("courant.sqlite"));
-    let ledger = Ledger::open(&path).map_err(|e| e.to_string())?;
+    let ledger = Ledger::open(&args.ledger.path(dir_of(&args.settings)))?;
     let service = Arc::new(Service {
         name: newsletter.name.get_ref().to_string(),
         language: newsletter.language,
@@ -56,7 +57,7 @@ fn serve(settings: &Path, listen: SocketAddr, args: &LedgerArgs) -> Result<(), S
         ledger: Mutex::new(ledger),
     });
     let app = Router::new().fallback(handle).with_state(service);
-    super::serve_http(listen, app, |address| {
+    super::serve_http(args.listen, app, |address| {
         format!("serving unsubscribe links on http://{address}")
     })
 }
@@ -80,7 +81,7 @@ async fn handle(
             .map(str::to_owned)
     });
     let address = token.as_deref().and_then(|t| service.key.verify(t));
-    let words = words(service.language);
+    let words = page_words(service.language);
     let Some(address) = address else {
         return page(
             &service,
@@ -99,33 +100,37 @@ async fn handle(
                 form method="post" { button type="submit" { (words.button) } }
             },
         ),
-        axum::http::Method::POST => {
-            let one_click = body.as_ref() == b"List-Unsubscribe=One-Click";
-            let source = if one_click { "one-click" } else { "web" };
-            let stored = service.ledger.lock().map_err(|_| ()).and_then(|l| {
-                l.suppress(&address, source, ledger::now())
-                    .map_err(|e| eprintln!("error: {e}"))
-            });
-            match stored {
-                Ok(_) => page(
-                    &service,
-                    StatusCode::OK,
-                    words.done_title,
-                    html! { p { (words.done) } },
-                ),
-                Err(()) => page(
-                    &service,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    words.invalid_title,
-                    html! { p { (words.failed) } },
-                ),
-            }
-        }
+        axum::http::Method::POST => unsubscribe(&service, &address, &body),
         _ => (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "GET, POST")],
         )
             .into_response(),
+    }
+}
+
+/// A POST with a valid token: the page's button, or a mail client's RFC 8058 one-click POST.
+fn unsubscribe(service: &Service, address: &str, body: &[u8]) -> Response {
+    let words = page_words(service.language);
+    let one_click = body == b"List-Unsubscribe=One-Click";
+    let source = if one_click { "one-click" } else { "web" };
+    let stored = service.ledger.lock().map_err(|_| ()).and_then(|l| {
+        l.suppress(address, source, ledger::now())
+            .map_err(|e| eprintln!("error: {e}"))
+    });
+    match stored {
+        Ok(_) => page(
+            service,
+            StatusCode::OK,
+            words.done_title,
+            html! { p { (words.done) } },
+        ),
+        Err(()) => page(
+            service,
+            StatusCode::SERVICE_UNAVAILABLE,
+            words.invalid_title,
+            html! { p { (words.failed) } },
+        ),
     }
 }
 
@@ -150,40 +155,4 @@ fn page(service: &Service, status: StatusCode, title: &str, body: Markup) -> Res
         Html(markup.into_string()),
     )
         .into_response()
-}
-
-struct Words {
-    confirm_title: &'static str,
-    confirm: &'static str,
-    button: &'static str,
-    done_title: &'static str,
-    done: &'static str,
-    invalid_title: &'static str,
-    invalid: &'static str,
-    failed: &'static str,
-}
-
-fn words(language: Language) -> &'static Words {
-    match language {
-        Language::Nl => &Words {
-            confirm_title: "Afmelden",
-            confirm: "Wilt u deze nieuwsbrief niet meer ontvangen op",
-            button: "Ja, meld mij af",
-            done_title: "U bent afgemeld",
-            done: "U ontvangt deze nieuwsbrief niet meer.",
-            invalid_title: "Deze afmeldlink werkt niet",
-            invalid: "De link is onvolledig of niet door ons gemaakt. Gebruik de afmeldlink onderaan de nieuwsbrief, of mail de redactie.",
-            failed: "Het afmelden is nu niet gelukt. Probeer het later opnieuw.",
-        },
-        Language::En => &Words {
-            confirm_title: "Unsubscribe",
-            confirm: "Stop receiving this newsletter at",
-            button: "Yes, unsubscribe me",
-            done_title: "You are unsubscribed",
-            done: "You will not receive this newsletter any more.",
-            invalid_title: "This unsubscribe link does not work",
-            invalid: "The link is incomplete or was not made by us. Use the unsubscribe link at the bottom of the newsletter, or write to the editors.",
-            failed: "Unsubscribing did not work just now. Please try again later.",
-        },
-    }
 }

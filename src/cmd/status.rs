@@ -1,46 +1,53 @@
 //! `courant status`: what the ledger knows about an edition.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::Outcome;
-use crate::cli::LedgerArgs;
+use super::args::{LedgerArgs, dir_of};
+use super::{Error, ExitStatus};
+use crate::diagnostic::display_path;
 use crate::ledger::{Ledger, Row, RunRecord, State};
 
-pub fn run(edition: &Path, args: &LedgerArgs, json: bool) -> Outcome {
-    let slug = edition
+/// Show what the ledger knows about an edition: counts per state, failures, unknowns, runs.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The edition file, e.g. `issues/2022-12.toml`.
+    edition: PathBuf,
+    #[command(flatten)]
+    ledger: LedgerArgs,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let slug = args
+        .edition
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let path = super::send::ledger_path(edition, args);
+    let path = args.ledger.path(dir_of(&args.edition));
     if !path.exists() {
-        eprintln!(
-            "error: no ledger at `{}`: nothing was sent yet",
-            crate::diagnostic::display_path(&path)
-        );
-        return Outcome::BadInput;
+        return Err(Error::Refused(format!(
+            "no ledger at `{}`: nothing was sent yet",
+            display_path(&path)
+        )));
     }
-    let report = Ledger::open(&path).and_then(|l| Ok((l.rows(&slug)?, l.runs(&slug)?)));
-    let (rows, runs) = match report {
-        Ok(found) => found,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::BadInput;
-        }
-    };
+    let ledger = Ledger::open(&path)?;
+    let (rows, runs) = (ledger.rows(&slug)?, ledger.runs(&slug)?);
     let mut rows: Vec<Row> = rows.into_values().collect();
     rows.sort_by(|a, b| a.email.cmp(&b.email));
     let counts: BTreeMap<State, usize> = State::ALL
         .iter()
         .map(|&s| (s, rows.iter().filter(|r| r.state == s).count()))
         .collect();
-    if json {
+    if args.json {
         print_json(&slug, &counts, &rows, &runs);
     } else {
         print_text(&slug, &counts, &rows, &runs);
     }
-    Outcome::Success
+    Ok(ExitStatus::Success)
 }
 
 fn print_text(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &[RunRecord]) {

@@ -1,48 +1,55 @@
 //! `courant unsubscribe` and `courant suppressions`: the staff's side of the suppression list.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{Outcome, plural};
-use crate::cli::{LedgerArgs, SuppressionsCommand};
+use super::args::LedgerArgs;
+use super::{Error, ExitStatus, plural};
 use crate::diagnostic::display_path;
 use crate::edition::value::EmailAddr;
 use crate::ledger::{self, Ledger};
 
-/// The ledger of the staff commands: `--ledger`, else `issues/courant.sqlite`.
-fn ledger_path(args: &LedgerArgs) -> PathBuf {
-    args.ledger
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("issues/courant.sqlite"))
+/// Add addresses to the suppression list: no edition is sent to them again.
+#[derive(Debug, clap::Args)]
+pub(crate) struct UnsubscribeArgs {
+    /// The addresses.
+    #[arg(required = true)]
+    addresses: Vec<String>,
+    #[command(flatten)]
+    ledger: LedgerArgs,
 }
 
-fn open(args: &LedgerArgs) -> Result<Ledger, String> {
-    Ledger::open(&ledger_path(args)).map_err(|e| e.to_string())
+/// Export or import the suppression list as CSV (`email,at,source`).
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Write the suppression list as CSV to stdout.
+    Export {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+    /// Add the addresses of a CSV file (a column `email`) to the suppression list.
+    Import {
+        /// The CSV file: a header row with an `email` column; comma or semicolon separated.
+        file: PathBuf,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
 }
 
-pub fn unsubscribe(addresses: &[String], args: &LedgerArgs) -> Outcome {
-    finish(add(
-        addresses.iter().map(|a| (a.clone(), 0)),
-        "staff",
-        args,
-        "the command line",
-    ))
+pub(crate) fn unsubscribe(args: &UnsubscribeArgs) -> Result<ExitStatus, Error> {
+    let addresses = args.addresses.iter().map(|a| (a.clone(), 0));
+    add(addresses, "staff", &args.ledger, "the command line")
 }
 
-pub fn run(command: &SuppressionsCommand) -> Outcome {
+pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
     match command {
-        SuppressionsCommand::Export { ledger } => finish(export(ledger)),
-        SuppressionsCommand::Import { file, ledger } => finish(import(file, ledger)),
+        Command::Export { ledger } => export(ledger),
+        Command::Import { file, ledger } => import(file, ledger),
     }
 }
 
-fn finish(result: Result<(), String>) -> Outcome {
-    match result {
-        Ok(()) => Outcome::Success,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Outcome::BadInput
-        }
-    }
+/// The staff commands' ledger: `--ledger`, else the one in the newsletter's folder.
+fn open(args: &LedgerArgs) -> Result<Ledger, Error> {
+    Ok(Ledger::open(&args.path_from_here())?)
 }
 
 /// Checks every address first, so that a typo adds nothing.
@@ -51,12 +58,14 @@ fn add(
     source: &str,
     args: &LedgerArgs,
     origin: &str,
-) -> Result<(), String> {
+) -> Result<ExitStatus, Error> {
     let mut valid = Vec::new();
     for (address, line) in addresses {
-        let parsed: EmailAddr = address.parse().map_err(|e| match line {
-            0 => format!("{origin}: {e}"),
-            n => format!("{origin}:{n}: {e}"),
+        let parsed: EmailAddr = address.parse().map_err(|e| {
+            Error::Refused(match line {
+                0 => format!("{origin}: {e}"),
+                n => format!("{origin}:{n}: {e}"),
+            })
         })?;
         valid.push(parsed);
     }
@@ -64,10 +73,7 @@ fn add(
     let now = ledger::now();
     let mut added = 0;
     for address in &valid {
-        if ledger
-            .suppress(address.as_str(), source, now)
-            .map_err(|e| e.to_string())?
-        {
+        if ledger.suppress(address.as_str(), source, now)? {
             added += 1;
         }
     }
@@ -77,29 +83,35 @@ fn add(
         plural(added, "address", "addresses"),
         display_path(ledger.path())
     );
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
-fn export(args: &LedgerArgs) -> Result<(), String> {
+fn export(args: &LedgerArgs) -> Result<ExitStatus, Error> {
     let mut writer = csv::Writer::from_writer(std::io::stdout());
-    let write = |e: csv::Error| e.to_string();
+    let failed = |e: csv::Error| Error::Failed(format!("cannot write the CSV: {e}"));
     writer
         .write_record(["email", "at", "source"])
-        .map_err(write)?;
-    for (email, at, source) in open(args)?.suppressions().map_err(|e| e.to_string())? {
+        .map_err(failed)?;
+    for (email, at, source) in open(args)?.suppressions()? {
         let at = humantime::format_rfc3339_seconds(
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.max(0) as u64),
         );
         writer
             .write_record([email, at.to_string(), source])
-            .map_err(write)?;
+            .map_err(failed)?;
     }
-    writer.flush().map_err(|e| e.to_string())
+    writer
+        .flush()
+        .map_err(|e| Error::Failed(format!("cannot write the CSV: {e}")))?;
+    Ok(ExitStatus::Success)
 }
 
-fn import(file: &std::path::Path, args: &LedgerArgs) -> Result<(), String> {
+fn import(file: &Path, args: &LedgerArgs) -> Result<ExitStatus, Error> {
     let shown = display_path(file);
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
     let text = text.trim_start_matches('\u{feff}');
     let header = text.lines().next().unwrap_or("");
     let delimiter = if header.matches(';').count() > header.matches(',').count() {
@@ -112,17 +124,17 @@ fn import(file: &std::path::Path, args: &LedgerArgs) -> Result<(), String> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{shown}: {e}"))?
-        .clone();
+    let bad = |e: csv::Error| Error::Refused(format!("{shown}: {e}"));
+    let headers = reader.headers().map_err(bad)?.clone();
     let column = headers
         .iter()
         .position(|h| h.eq_ignore_ascii_case("email"))
-        .ok_or_else(|| format!("{shown}:1: the header row has no `email` column"))?;
+        .ok_or_else(|| {
+            Error::Refused(format!("{shown}:1: the header row has no `email` column"))
+        })?;
     let mut addresses = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("{shown}: {e}"))?;
+        let record = record.map_err(bad)?;
         let line = record.position().map_or(0, |p| p.line() as usize);
         if let Some(address) = record.get(column).filter(|a| !a.is_empty()) {
             addresses.push((address.to_owned(), line));

@@ -2,113 +2,80 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Checked, Outcome, bad_input};
-use crate::cli::SmtpArgs;
+use super::args::SmtpArgs;
+use super::{Checked, Error, ExitStatus};
+use crate::edition::value::EmailAddr;
 use crate::message::{Clock, Composer};
 use crate::subscribers::{Subscriber, SubscriberList};
-use crate::transport::SendError;
 
-pub fn run(
-    edition: &Path,
-    to: &str,
-    as_subscriber: Option<&str>,
-    list: Option<&PathBuf>,
-    smtp: &SmtpArgs,
-) -> Outcome {
-    let checked = match Checked::load(edition) {
-        Ok(checked) => checked,
-        Err(error) => return bad_input(&error),
-    };
+/// Send one message of an edition to one address, subject prefixed `[TEST] `.
+///
+/// The message is personalised as the subscriber given with `--as` (or as a reader
+/// without a name). The ledger is not touched. Prints the server's reply.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The edition file, e.g. `issues/2022-12.toml`.
+    edition: PathBuf,
+    /// The address to send the test to.
+    #[arg(long)]
+    to: String,
+    /// Personalise as this subscriber of `--subscribers`.
+    #[arg(long = "as", requires = "subscribers")]
+    as_subscriber: Option<String>,
+    /// The subscriber list to find `--as` in.
+    #[arg(long, short)]
+    subscribers: Option<PathBuf>,
+    #[command(flatten)]
+    smtp: SmtpArgs,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+    let checked = Checked::load(&args.edition)?;
     checked.report();
-    let to_address: crate::edition::value::EmailAddr = match to.parse() {
-        Ok(address) => address,
-        Err(e) => {
-            eprintln!("error: --to: {e}");
-            return Outcome::BadInput;
-        }
-    };
-    let subscriber = match pick(&checked, as_subscriber, list) {
-        Ok(s) => s,
-        Err(outcome) => return outcome,
-    };
-    let connector = match super::send::connector(smtp, &checked.edition.newsletter.sending) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::BadInput;
-        }
-    };
-    let (dkim, tokens) = match super::load_keys(&checked.edition) {
-        Ok(keys) => keys,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::BadInput;
-        }
-    };
-    let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
+    let to: EmailAddr = args.to.parse().map_err(|source| Error::Argument {
+        flag: "--to",
+        source,
+    })?;
+    let subscriber = pick(&checked, args)?;
+    let connector = args.smtp.connector(&checked.edition.newsletter.sending)?;
+    let (dkim, tokens) = checked.keys()?;
+    let message = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens)
-        .with_subject_prefix("[TEST] ");
-    let message = match composer.message(&subscriber) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::BadInput;
-        }
-    };
+        .with_subject_prefix("[TEST] ")
+        .message(&subscriber)?;
     let from = checked.edition.newsletter.from.email.get_ref().to_address();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return Outcome::Failed;
-        }
-    };
-    let result = runtime.block_on(async {
-        let mut conn = connector.connect().await.map_err(|e| e.to_string())?;
+    let accepted = super::runtime()?.block_on(async {
+        let mut conn = connector
+            .connect()
+            .await
+            .map_err(|e| Error::Failed(e.to_string()))?;
         let result = conn
-            .send(&from, &to_address.to_address(), &message.formatted())
+            .send(&from, &to.to_address(), &message.formatted())
             .await;
         conn.quit().await;
-        result.map_err(|e: SendError| format!("the server did not take the message: {e}"))
-    });
-    match result {
-        Ok(accepted) => {
-            println!(
-                "sent to {to_address} as {}: {}",
-                subscriber.email, accepted.reply
-            );
-            Outcome::Success
-        }
-        Err(why) => {
-            eprintln!("error: {why}");
-            Outcome::Failed
-        }
-    }
+        result.map_err(|e| Error::Failed(format!("the server did not take the message: {e}")))
+    })?;
+    println!("sent to {to} as {}: {}", subscriber.email, accepted.reply);
+    Ok(ExitStatus::Success)
 }
 
 /// The subscriber to personalise as: `--as` from the list, or a reader without a name.
-fn pick(
-    checked: &Checked,
-    as_subscriber: Option<&str>,
-    list: Option<&PathBuf>,
-) -> Result<Subscriber, Outcome> {
-    let (Some(wanted), Some(path)) = (as_subscriber, list) else {
+fn pick(checked: &Checked, args: &Args) -> Result<Subscriber, Error> {
+    let (Some(wanted), Some(path)) = (&args.as_subscriber, &args.subscribers) else {
         return Ok(Subscriber::sample(&checked.edition.file));
     };
-    let list = SubscriberList::load(path).map_err(|e| bad_input(&e))?;
+    let list = SubscriberList::load(path)?;
     let found = list
         .subscribers
         .into_iter()
         .find(|s| s.email.as_str().eq_ignore_ascii_case(wanted));
-    found.ok_or_else(|| {
-        eprintln!(
-            "error: `{wanted}` is not in `{}`",
-            crate::diagnostic::display_path(path)
-        );
-        Outcome::BadInput
-    })
+    found.ok_or_else(|| not_in_list(wanted, path))
+}
+
+fn not_in_list(wanted: &str, path: &Path) -> Error {
+    Error::Refused(format!(
+        "`{wanted}` is not in `{}`",
+        crate::diagnostic::display_path(path)
+    ))
 }

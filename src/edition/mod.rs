@@ -4,8 +4,7 @@
 //! and `issues/<slug>.toml` (this month's texts). Both are read with spans, so every later
 //! finding can point at the line that caused it.
 
-pub mod lint;
-pub(crate) mod load;
+mod load;
 pub mod value;
 
 use std::path::PathBuf;
@@ -14,9 +13,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use load::LoadError;
+pub use load::NEWSLETTER_FILE;
 use value::{
-    BaseUrl, Color, DnsName, EmailAddr, FontStack, HeaderText, LinkUrl, ListIdent, Rate, Span,
+    BaseUrl, Color, DnsName, EmailAddr, FontStack, HeaderText, Interval, LinkUrl, ListIdent, Rate,
     UrlTemplate,
 };
 
@@ -126,11 +125,11 @@ pub struct Sending {
     /// Attempts after the first for a transient failure; default 5.
     pub retries: u32,
     /// The first retry's delay; each next one doubles, with jitter; default `30s`.
-    pub retry_delay: Span,
+    pub retry_delay: Interval,
     /// Stop the run after this many failures in a row; default 20.
     pub max_consecutive_failures: u32,
     /// The longest wait for the server at each step (connect, each reply, the data); default `2m`.
-    pub timeout: Span,
+    pub timeout: Interval,
 }
 
 impl Default for Sending {
@@ -142,9 +141,9 @@ impl Default for Sending {
             concurrency: 4,
             max_per_connection: None,
             retries: 5,
-            retry_delay: Span(std::time::Duration::from_secs(30)),
+            retry_delay: Interval(std::time::Duration::from_secs(30)),
             max_consecutive_failures: 20,
-            timeout: Span(std::time::Duration::from_secs(120)),
+            timeout: Interval(std::time::Duration::from_secs(120)),
         }
     }
 }

@@ -6,27 +6,40 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
+/// Why a value is not valid: the message names the value and says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(String);
+
+impl ValueError {
+    pub fn new(message: impl Into<String>) -> ValueError {
+        ValueError(message.into())
+    }
+}
+
 /// Free text that goes into a mail header: no CR, LF or other control character, ever.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct HeaderText(String);
 
 impl TryFrom<String> for HeaderText {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         check_header_text(&s)?;
         Ok(HeaderText(s))
     }
 }
 
 /// Rejects what would break a header apart or hide in it: CR, LF and other control characters.
-pub fn check_header_text(s: &str) -> Result<(), String> {
+pub fn check_header_text(s: &str) -> Result<(), ValueError> {
     match s.chars().find(|c| c.is_control()) {
-        Some('\r' | '\n') => Err("line break in a header value; it must be one line".into()),
-        Some(c) => Err(format!(
+        Some('\r' | '\n') => Err(ValueError::new(
+            "line break in a header value; it must be one line",
+        )),
+        Some(c) => Err(ValueError::new(format!(
             "control character U+{:04X} in a header value",
             c as u32
-        )),
+        ))),
         None => Ok(()),
     }
 }
@@ -49,15 +62,15 @@ impl fmt::Display for HeaderText {
 pub struct EmailAddr(String);
 
 impl TryFrom<String> for EmailAddr {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         s.parse()
     }
 }
 
 impl FromStr for EmailAddr {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         check_header_text(s)?;
         let trimmed = s.trim();
         let valid = email_address::EmailAddress::parse_with_options(
@@ -70,11 +83,13 @@ impl FromStr for EmailAddr {
             Ok(_) if trimmed.parse::<lettre::Address>().is_ok() => {
                 Ok(EmailAddr(trimmed.to_owned()))
             }
-            Ok(_) => Err(format!("invalid email address `{trimmed}`")),
-            Err(e) => Err(format!(
+            Ok(_) => Err(ValueError::new(format!(
+                "invalid email address `{trimmed}`"
+            ))),
+            Err(e) => Err(ValueError::new(format!(
                 "invalid email address `{trimmed}`: {}",
                 sentence_to_clause(&e.to_string())
-            )),
+            ))),
         }
     }
 }
@@ -114,14 +129,14 @@ impl fmt::Display for EmailAddr {
 pub struct LinkUrl(url::Url);
 
 impl TryFrom<String> for LinkUrl {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         let url = parse_url(&s)?;
         match url.scheme() {
             "http" | "https" | "mailto" => Ok(LinkUrl(url)),
-            other => Err(format!(
+            other => Err(ValueError::new(format!(
                 "unsupported URL scheme `{other}`; expected `https`, `http` or `mailto`"
-            )),
+            ))),
         }
     }
 }
@@ -136,9 +151,9 @@ impl LinkUrl {
     }
 }
 
-fn parse_url(s: &str) -> Result<url::Url, String> {
+fn parse_url(s: &str) -> Result<url::Url, ValueError> {
     check_header_text(s)?;
-    url::Url::parse(s).map_err(|e| format!("invalid URL `{s}`: {e}"))
+    url::Url::parse(s).map_err(|e| ValueError::new(format!("invalid URL `{s}`: {e}")))
 }
 
 /// An absolute `https` (or `http`) URL under which a folder lives; always ends with `/`.
@@ -147,14 +162,14 @@ fn parse_url(s: &str) -> Result<url::Url, String> {
 pub struct BaseUrl(url::Url);
 
 impl TryFrom<String> for BaseUrl {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         let with_slash = if s.ends_with('/') { s } else { format!("{s}/") };
         let url = parse_url(&with_slash)?;
         if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
-            return Err(format!(
+            return Err(ValueError::new(format!(
                 "invalid base URL `{url}`; expected an https URL of a folder"
-            ));
+            )));
         }
         Ok(BaseUrl(url))
     }
@@ -183,17 +198,19 @@ impl BaseUrl {
 pub struct UrlTemplate(String);
 
 impl TryFrom<String> for UrlTemplate {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         let url = parse_url(&s.replace("{email}", "x").replace("{token}", "x"))?;
         if url.scheme() != "https" {
-            return Err(format!(
+            return Err(ValueError::new(format!(
                 "the unsubscribe URL must use https, not `{}`",
                 url.scheme()
-            ));
+            )));
         }
         if !s.contains("{token}") && !s.contains("{email}") {
-            return Err("the unsubscribe URL has no `{token}` placeholder".into());
+            return Err(ValueError::new(
+                "the unsubscribe URL has no `{token}` placeholder",
+            ));
         }
         Ok(UrlTemplate(s))
     }
@@ -236,12 +253,13 @@ pub fn encode_component(s: &str) -> String {
 pub struct Color(pub [u8; 3]);
 
 impl TryFrom<String> for Color {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         let hex = s
             .strip_prefix('#')
             .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-        let hex = hex.ok_or_else(|| format!("invalid colour `{s}`; expected `#rrggbb`"))?;
+        let hex = hex
+            .ok_or_else(|| ValueError::new(format!("invalid colour `{s}`; expected `#rrggbb`")))?;
         let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
         Ok(Color([byte(0), byte(2), byte(4)]))
     }
@@ -282,13 +300,13 @@ impl fmt::Display for Color {
 pub struct FontStack(String);
 
 impl TryFrom<String> for FontStack {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         let allowed = |c: char| c.is_alphanumeric() || " ,-'".contains(c);
         if s.trim().is_empty() || !s.chars().all(allowed) {
-            return Err(format!(
+            return Err(ValueError::new(format!(
                 "invalid font stack `{s}`; expected font names separated by commas"
-            ));
+            )));
         }
         Ok(FontStack(s))
     }
@@ -306,17 +324,17 @@ impl FontStack {
 pub struct ListIdent(String);
 
 impl TryFrom<String> for ListIdent {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         let atom = |a: &str| {
             !a.is_empty()
                 && a.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
         };
         if s.split('.').count() < 2 || !s.split('.').all(atom) {
-            return Err(format!(
+            return Err(ValueError::new(format!(
                 "invalid list id `{s}`; expected a dotted name such as `news.example.org`"
-            ));
+            )));
         }
         Ok(ListIdent(s))
     }
@@ -334,8 +352,8 @@ impl ListIdent {
 pub struct DnsName(String);
 
 impl TryFrom<String> for DnsName {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         let label = |l: &str| {
             !l.is_empty()
                 && l.len() <= 63
@@ -345,9 +363,9 @@ impl TryFrom<String> for DnsName {
         if s.split('.').all(label) {
             Ok(DnsName(s.to_ascii_lowercase()))
         } else {
-            Err(format!(
+            Err(ValueError::new(format!(
                 "invalid DNS name `{s}`; expected letters, digits and hyphens, separated by dots"
-            ))
+            )))
         }
     }
 }
@@ -368,21 +386,23 @@ pub enum Rate {
 }
 
 impl TryFrom<String> for Rate {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         s.parse()
     }
 }
 
 impl FromStr for Rate {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         let s = s.trim();
         if s == "unlimited" {
             return Ok(Rate::Unlimited);
         }
         let invalid = || {
-            format!("invalid rate `{s}`; expected e.g. `10/s`, `600/min`, `3600/h` or `unlimited`")
+            ValueError::new(format!(
+                "invalid rate `{s}`; expected e.g. `10/s`, `600/min`, `3600/h` or `unlimited`"
+            ))
         };
         let (count, unit) = s.split_once('/').ok_or_else(invalid)?;
         let count: f64 = count.trim().parse().map_err(|_| invalid())?;
@@ -412,21 +432,25 @@ impl fmt::Display for Rate {
 /// A duration written like `30s`, `2m` or `1h 30m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
-pub struct Span(pub std::time::Duration);
+pub struct Interval(pub std::time::Duration);
 
-impl TryFrom<String> for Span {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+impl TryFrom<String> for Interval {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
         s.parse()
     }
 }
 
-impl FromStr for Span {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for Interval {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         humantime::parse_duration(s.trim())
-            .map(Span)
-            .map_err(|e| format!("invalid duration `{s}`: {e}; expected e.g. `30s` or `2m`"))
+            .map(Interval)
+            .map_err(|e| {
+                ValueError::new(format!(
+                    "invalid duration `{s}`: {e}; expected e.g. `30s` or `2m`"
+                ))
+            })
     }
 }
 

@@ -25,29 +25,8 @@ pub fn date(edition: &Edition) -> String {
 
 /// The index page; `editions` newest first, all of one newsletter.
 pub fn index(newsletter: &Newsletter, editions: &[&Edition]) -> String {
-    let theme = &newsletter.theme;
     let (all, feed) = heading(newsletter);
-    let css = format!(
-        "body{{margin:0;font-family:{font};font-size:16px;line-height:1.5;color:{text};background:{bg}}}\
-header,main,footer{{max-width:40em;margin:0 auto;padding:1em}}header{{background:{brand};color:{on_brand};max-width:none}}\
-header>*{{max-width:40em;margin-left:auto;margin-right:auto}}h1{{font-size:1.75em;line-height:1.2;margin:.5em auto .25em}}\
-a{{color:{link}}}ol{{list-style:none;padding:0}}li{{margin:0 0 1.5em}}time,.summary{{display:block;color:{muted}}}\
-h2{{font-size:1.25em;margin:0}}\
-@media (prefers-color-scheme:dark){{body{{color:{d_text};background:{d_bg}}}header{{background:{d_brand};color:{d_on_brand}}}a{{color:{d_link}}}time,.summary{{color:{d_muted}}}}}",
-        font = theme.font.as_str(),
-        text = theme.text.get_ref(),
-        bg = theme.background.get_ref(),
-        brand = theme.brand.get_ref(),
-        on_brand = theme.on_brand.get_ref(),
-        link = theme.link.get_ref(),
-        muted = theme.muted.get_ref(),
-        d_text = theme.dark.text.get_ref(),
-        d_bg = theme.dark.background.get_ref(),
-        d_brand = theme.dark.brand.get_ref(),
-        d_on_brand = theme.dark.on_brand.get_ref(),
-        d_link = theme.dark.link.get_ref(),
-        d_muted = theme.dark.muted.get_ref(),
-    );
+    let css = index_css(newsletter);
     let page: Markup = html! {
         (DOCTYPE)
         html lang=(newsletter.language.code()) {
@@ -86,6 +65,32 @@ h2{{font-size:1.25em;margin:0}}\
         }
     };
     page.into_string()
+}
+
+/// The index's stylesheet, in the theme's colours, light and dark.
+fn index_css(newsletter: &Newsletter) -> String {
+    let theme = &newsletter.theme;
+    format!(
+        "body{{margin:0;font-family:{font};font-size:16px;line-height:1.5;color:{text};background:{bg}}}\
+header,main,footer{{max-width:40em;margin:0 auto;padding:1em}}header{{background:{brand};color:{on_brand};max-width:none}}\
+header>*{{max-width:40em;margin-left:auto;margin-right:auto}}h1{{font-size:1.75em;line-height:1.2;margin:.5em auto .25em}}\
+a{{color:{link}}}ol{{list-style:none;padding:0}}li{{margin:0 0 1.5em}}time,.summary{{display:block;color:{muted}}}\
+h2{{font-size:1.25em;margin:0}}\
+@media (prefers-color-scheme:dark){{body{{color:{d_text};background:{d_bg}}}header{{background:{d_brand};color:{d_on_brand}}}a{{color:{d_link}}}time,.summary{{color:{d_muted}}}}}",
+        font = theme.font.as_str(),
+        text = theme.text.get_ref(),
+        bg = theme.background.get_ref(),
+        brand = theme.brand.get_ref(),
+        on_brand = theme.on_brand.get_ref(),
+        link = theme.link.get_ref(),
+        muted = theme.muted.get_ref(),
+        d_text = theme.dark.text.get_ref(),
+        d_bg = theme.dark.background.get_ref(),
+        d_brand = theme.dark.brand.get_ref(),
+        d_on_brand = theme.dark.on_brand.get_ref(),
+        d_link = theme.dark.link.get_ref(),
+        d_muted = theme.dark.muted.get_ref(),
+    )
 }
 
 /// An Atom feed (RFC 4287) of the editions, newest first.

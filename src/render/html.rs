@@ -10,8 +10,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::assets::{Asset, Assets, CONTENT_WIDTH};
 use super::markdown::{self, Block, Inline};
+use super::slots::Slot;
 use super::strings::{Strings, strings};
-use super::template::Slot;
 use crate::edition::{Edition, ImageMode, Item, Theme};
 
 /// Which document is rendered.

@@ -8,8 +8,8 @@ pub mod archive;
 pub mod assets;
 pub mod html;
 pub mod markdown;
+pub mod slots;
 pub mod strings;
-pub mod template;
 pub mod text;
 
 use std::sync::LazyLock;
@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use css_inline::CSSInliner;
 
 pub use assets::{Asset, Assets};
-pub use template::{Escape, Personal, Slot, Template};
+pub use slots::{Escape, Personal, Slot, Template};
 
 use crate::edition::Edition;
 

@@ -6,8 +6,8 @@
 use textwrap::{Options, WordSeparator, WordSplitter};
 
 use super::markdown::{self, Block, Inline};
+use super::slots::Slot;
 use super::strings::strings;
-use super::template::Slot;
 use crate::edition::{Edition, Item};
 
 /// Line width of the plaintext body.

@@ -20,13 +20,15 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 use tokio::net::TcpStream;
 
-pub use url::{Security, SmtpUrl};
+pub use url::{Security, SmtpUrl, UrlError};
 
 /// A problem with the configuration: nothing can be sent (exit status 2).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0}")]
-    Url(String),
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
     #[error(
         "refusing to log in as `{user}` over an unencrypted connection ({url}); use STARTTLS (`smtp://`) or `smtps://`"
     )]
@@ -90,6 +92,63 @@ impl SendError {
     /// 421, 451, 452 and 454 ask the client to send less for a while.
     pub fn asks_to_slow_down(&self) -> bool {
         matches!(self.code(), Some(421 | 451 | 452 | 454))
+    }
+}
+
+/// What the send loop needs of a way to deliver: connections to open. [`Connector`] is the
+/// SMTP one; the send loop's unit tests script one in memory.
+pub trait Transport: Send + Sync + 'static {
+    type Session: Session;
+    /// Opens a connection ready for transactions (greeted, secured, logged in).
+    fn open(&self) -> impl Future<Output = Result<Self::Session, ConnectError>> + Send;
+}
+
+/// One open connection of a [`Transport`].
+pub trait Session: Send + 'static {
+    /// Messages accepted on this connection so far.
+    fn sent(&self) -> u32;
+    /// One transaction. After an error other than a refusal the session is not used again.
+    fn send(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        message: &[u8],
+    ) -> impl Future<Output = Result<Accepted, SendError>> + Send;
+    /// Ends a refused transaction; `false` when the session is not usable any more.
+    fn reset(&mut self) -> impl Future<Output = bool> + Send;
+    /// Closes politely.
+    fn quit(self) -> impl Future<Output = ()> + Send;
+    /// Closes without waiting for the server.
+    fn abort(self) -> impl Future<Output = ()> + Send;
+}
+
+impl Transport for Connector {
+    type Session = Connection;
+    fn open(&self) -> impl Future<Output = Result<Connection, ConnectError>> + Send {
+        self.connect()
+    }
+}
+
+impl Session for Connection {
+    fn sent(&self) -> u32 {
+        self.sent
+    }
+    fn send(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        message: &[u8],
+    ) -> impl Future<Output = Result<Accepted, SendError>> + Send {
+        Connection::send(self, from, to, message)
+    }
+    fn reset(&mut self) -> impl Future<Output = bool> + Send {
+        Connection::reset(self)
+    }
+    fn quit(self) -> impl Future<Output = ()> + Send {
+        Connection::quit(self)
+    }
+    fn abort(self) -> impl Future<Output = ()> + Send {
+        Connection::abort(self)
     }
 }
 
@@ -277,7 +336,7 @@ fn tls_parameters(host: &str, ca: Option<&Path>) -> Result<TlsParameters, Config
     }
     builder
         .build_rustls()
-        .map_err(|e| ConfigError::Url(format!("TLS setup failed: {e}")))
+        .map_err(|e| ConfigError::Tls(e.to_string()))
 }
 
 /// An error with its causes, e.g. `network error: Broken pipe (os error 32)`.

@@ -23,20 +23,35 @@ pub struct SmtpUrl {
     pub user: Option<String>,
 }
 
-impl std::str::FromStr for SmtpUrl {
-    type Err = String;
+/// Why an SMTP URL is not usable. The URL itself is not repeated: it could hold a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("invalid SMTP URL: {0}")]
+    Syntax(#[from] url::ParseError),
+    #[error("the SMTP URL must not contain a password; set COURANT_SMTP_PASSWORD")]
+    Password,
+    #[error("the SMTP URL has no host")]
+    NoHost,
+    #[error("unknown SMTP URL parameter `{0}`; only `tls=none` is known")]
+    Parameter(String),
+    #[error("unknown `tls={0}`; only `tls=none` is known")]
+    Tls(String),
+    #[error("unknown SMTP URL scheme `{0}`; expected `smtp` or `smtps`")]
+    Scheme(String),
+}
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        let url = url::Url::parse(s).map_err(|e| format!("invalid SMTP URL: {e}"))?;
+impl std::str::FromStr for SmtpUrl {
+    type Err = UrlError;
+
+    fn from_str(s: &str) -> Result<Self, UrlError> {
+        let url = url::Url::parse(s)?;
         if !url.password().unwrap_or("").is_empty() {
-            return Err(
-                "the SMTP URL must not contain a password; set COURANT_SMTP_PASSWORD".into(),
-            );
+            return Err(UrlError::Password);
         }
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or("the SMTP URL has no host")?;
+            .ok_or(UrlError::NoHost)?;
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
@@ -46,21 +61,17 @@ impl std::str::FromStr for SmtpUrl {
             .find(|(k, _)| k == "tls")
             .map(|(_, v)| v.into_owned());
         if let Some((key, _)) = url.query_pairs().find(|(k, _)| k != "tls") {
-            return Err(format!(
-                "unknown SMTP URL parameter `{key}`; only `tls=none` is known"
-            ));
+            return Err(UrlError::Parameter(key.into_owned()));
         }
         let security = match (url.scheme(), tls.as_deref()) {
             ("smtp", None) => Security::StartTls,
             ("smtp", Some("none")) => Security::None,
             ("smtps", None) => Security::Implicit,
             ("smtp" | "smtps", Some(other)) => {
-                return Err(format!("unknown `tls={other}`; only `tls=none` is known"));
+                return Err(UrlError::Tls(other.to_owned()));
             }
             (scheme, _) => {
-                return Err(format!(
-                    "unknown SMTP URL scheme `{scheme}`; expected `smtp` or `smtps`"
-                ));
+                return Err(UrlError::Scheme(scheme.to_owned()));
             }
         };
         let default_port = if security == Security::Implicit {
@@ -127,7 +138,8 @@ mod tests {
         let err = "smtp://u:geheim@mail.example"
             .parse::<SmtpUrl>()
             .unwrap_err();
-        assert!(!err.contains("geheim"), "{err}");
+        assert_eq!(err, UrlError::Password);
+        assert!(!err.to_string().contains("geheim"), "{err}");
         assert!("http://mail.example".parse::<SmtpUrl>().is_err());
         assert!("smtp://mail.example?tls=maybe".parse::<SmtpUrl>().is_err());
     }

@@ -6,9 +6,9 @@ use std::ops::Range;
 use lettre::message::SinglePart;
 use toml::Spanned;
 
-use super::value::{Color, LinkUrl};
-use super::{Edition, Text};
 use crate::diagnostic::{Finding, Location, SourceFile};
+use crate::edition::value::{Color, LinkUrl};
+use crate::edition::{Edition, Text};
 use crate::render::markdown::{self, ProblemKind};
 use crate::render::{Personal, Rendered, Slot};
 
@@ -234,7 +234,7 @@ fn items(edition: &Edition, out: &mut Vec<Finding>) {
 fn link(url: &str, text: &str, at: Location, out: &mut Vec<Finding>) {
     match LinkUrl::try_from(url.to_owned()) {
         Ok(parsed) => link_scheme(&parsed, at.clone(), out),
-        Err(message) => out.push(Finding::error("link-invalid", message).at(at.clone())),
+        Err(e) => out.push(Finding::error("link-invalid", e.to_string()).at(at.clone())),
     }
     link_text(text, at, out);
 }
@@ -259,7 +259,7 @@ fn link_text(text: &str, at: Location, out: &mut Vec<Finding>) {
     }
 }
 
-fn alt(edition: &Edition, image: &super::Image, out: &mut Vec<Finding>) {
+fn alt(edition: &Edition, image: &crate::edition::Image, out: &mut Vec<Finding>) {
     let Some(alt) = &image.alt else {
         let message = "image without `alt` text; describe what the picture shows (or `alt = \"\"` if it is decorative)";
         return out.push(Finding::error("alt-missing", message).at(edition.at(&image.src)));

@@ -1,0 +1,166 @@
+//! The argument groups several commands share, each defined once with the one conversion into
+//! the settings it feeds: `--smtp` into a connector, `--ledger` into a path, pacing flags onto
+//! `[sending]`.
+
+use std::path::{Path, PathBuf};
+
+use crate::edition::Sending;
+use crate::edition::value::{Interval, Rate};
+use crate::ledger;
+use crate::transport::{ConfigError, Connector};
+
+/// Where to send through.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SmtpArgs {
+    /// `smtp://user@host:587` (STARTTLS), `smtps://user@host:465`, or `smtp://host:25?tls=none`.
+    /// The password is read from COURANT_SMTP_PASSWORD only.
+    #[arg(long, env = "COURANT_SMTP_URL")]
+    smtp: String,
+    /// Trust this CA certificate (PEM) besides the system's.
+    #[arg(long, value_name = "FILE")]
+    smtp_ca: Option<PathBuf>,
+    /// Longest wait for the server at each step, e.g. `30s` [default: `timeout` of `[sending]`].
+    #[arg(long)]
+    timeout: Option<Interval>,
+}
+
+impl SmtpArgs {
+    /// `--timeout` over `timeout` of `[sending]`.
+    pub(crate) fn apply(&self, sending: &mut Sending) {
+        sending.timeout = self.timeout.unwrap_or(sending.timeout);
+    }
+
+    /// The connector for `--smtp` with `sending`'s timeout; the password only ever comes from
+    /// the environment.
+    pub(crate) fn connector(&self, sending: &Sending) -> Result<Connector, ConfigError> {
+        let url = self.smtp.parse()?;
+        let password = std::env::var("COURANT_SMTP_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let timeout = self.timeout.unwrap_or(sending.timeout).0;
+        Connector::new(url, password, self.smtp_ca.as_deref(), timeout)
+    }
+}
+
+/// The ledger file.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LedgerArgs {
+    /// The SQLite file with the send record and the suppression list [default: `courant.sqlite`
+    /// in the newsletter's folder, the one with `newsletter.toml`].
+    #[arg(long, env = "COURANT_LEDGER", value_name = "FILE")]
+    ledger: Option<PathBuf>,
+}
+
+impl LedgerArgs {
+    /// `--ledger`, else the default in `dir`, the folder of the edition or of its settings.
+    pub(crate) fn path(&self, dir: &Path) -> PathBuf {
+        self.ledger
+            .clone()
+            .unwrap_or_else(|| ledger::default_location(dir))
+    }
+
+    /// For commands without an edition: `--ledger`, else the default in the newsletter's folder
+    /// found from the current one (see [`newsletter_dir`]).
+    pub(crate) fn path_from_here(&self) -> PathBuf {
+        self.path(&newsletter_dir())
+    }
+}
+
+/// The newsletter's folder seen from the current one: here when `newsletter.toml` is here, else
+/// `issues`, the folder `courant init` makes.
+pub(crate) fn newsletter_dir() -> PathBuf {
+    if Path::new(crate::edition::NEWSLETTER_FILE).exists() {
+        PathBuf::new()
+    } else {
+        PathBuf::from("issues")
+    }
+}
+
+/// The folder of an edition or settings file, for defaults that live beside it.
+pub(crate) fn dir_of(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new(""))
+}
+
+/// Overrides of `[sending]` in newsletter.toml.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PacingArgs {
+    /// e.g. `10/s`, `600/min`, `3600/h` or `unlimited`.
+    #[arg(long)]
+    rate: Option<Rate>,
+    /// How many messages may start at once after a pause; 1 paces evenly.
+    #[arg(long)]
+    burst: Option<u32>,
+    /// Most open SMTP connections.
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Messages per connection before it is closed and a new one opened.
+    #[arg(long)]
+    max_per_connection: Option<u32>,
+    /// At most this many messages in any 24 hours, counted across runs from the ledger.
+    #[arg(long)]
+    daily_limit: Option<u64>,
+    /// Attempts after the first for a transient failure.
+    #[arg(long)]
+    retries: Option<u32>,
+    /// The first retry's delay, e.g. `30s`; each next one doubles.
+    #[arg(long)]
+    retry_delay: Option<Interval>,
+    /// Stop the run after this many failures in a row.
+    #[arg(long)]
+    max_consecutive_failures: Option<u32>,
+}
+
+impl PacingArgs {
+    /// Every flag given replaces its key of `[sending]`.
+    pub(crate) fn apply(&self, s: &mut Sending) {
+        s.rate = self.rate.unwrap_or(s.rate);
+        s.burst = self.burst.unwrap_or(s.burst);
+        s.concurrency = self.concurrency.unwrap_or(s.concurrency).max(1);
+        s.max_per_connection = self.max_per_connection.or(s.max_per_connection);
+        s.daily_limit = self.daily_limit.or(s.daily_limit);
+        s.retries = self.retries.unwrap_or(s.retries);
+        s.retry_delay = self.retry_delay.unwrap_or(s.retry_delay);
+        s.max_consecutive_failures = self
+            .max_consecutive_failures
+            .unwrap_or(s.max_consecutive_failures);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        pacing: PacingArgs,
+    }
+
+    #[test]
+    fn a_flag_replaces_its_key_and_leaves_the_others() {
+        let flags = Flags::parse_from(["x", "--rate", "5/s", "--retries", "1"]);
+        let mut sending = Sending::default();
+        flags.pacing.apply(&mut sending);
+        assert_eq!(sending.rate, Rate::PerSecond(5.0));
+        assert_eq!(sending.retries, 1);
+        assert_eq!(sending.burst, Sending::default().burst);
+    }
+
+    #[test]
+    fn the_default_ledger_is_in_the_given_folder() {
+        let args = LedgerArgs { ledger: None };
+        assert_eq!(
+            args.path(Path::new("issues")),
+            Path::new("issues/courant.sqlite")
+        );
+        let chosen = LedgerArgs {
+            ledger: Some("elsewhere.sqlite".into()),
+        };
+        assert_eq!(
+            chosen.path(Path::new("issues")),
+            Path::new("elsewhere.sqlite")
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! What `send` shows while it runs: a progress bar on a terminal, a line every few seconds
+//! otherwise, and every failure as it happens.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::delivery::Event;
+
+/// A progress bar on a terminal; a line every few seconds otherwise.
+pub(crate) struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    sent: AtomicU64,
+    failed: AtomicU64,
+    deferred: AtomicU64,
+    started: Instant,
+}
+
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+impl Progress {
+    pub(crate) fn new(total: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            let style = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} sent · {msg} · {per_sec} · ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            sent: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            deferred: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn event(&self, event: &Event) {
+        match event {
+            Event::Sent => {
+                self.sent.fetch_add(1, Ordering::Relaxed);
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+            }
+            Event::Failed { email, why } => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.println(&format!("failed: {email}: {why}"));
+            }
+            Event::Unknown { email, why } => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.println(&format!("unknown: {email}: {why}"));
+            }
+            Event::Deferred { email, why } => {
+                self.deferred.fetch_add(1, Ordering::Relaxed);
+                self.println(&format!("deferred: {email}: {why}"));
+            }
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "{} failed, {} deferred",
+                self.failed.load(Ordering::Relaxed),
+                self.deferred.load(Ordering::Relaxed)
+            ));
+        }
+    }
+
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// Prints a line every few seconds when there is no bar, until dropped.
+    pub(crate) async fn tick(self: Arc<Self>) {
+        if self.bar.is_some() {
+            return;
+        }
+        loop {
+            tokio::time::sleep(PLAIN_EVERY).await;
+            eprintln!("{}", self.line());
+        }
+    }
+
+    fn line(&self) -> String {
+        let sent = self.sent.load(Ordering::Relaxed);
+        let rate = sent as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        format!(
+            "progress: sent {sent}/{}, {} failed, {} deferred, {rate:.1}/s",
+            self.total,
+            self.failed.load(Ordering::Relaxed),
+            self.deferred.load(Ordering::Relaxed)
+        )
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
