@@ -6,8 +6,6 @@
 //! on. The run stops early — cleanly and resumably — when asked to (a signal), when the server
 //! cannot be reached, after too many failures in a row, or at the daily limit.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +20,10 @@ use crate::rate_limiter::RateLimiter;
 use crate::render::Rendered;
 use crate::subscribers::Subscriber;
 use crate::transport::{ConnectError, SendError, Session, Transport};
+
+mod queue;
+
+use queue::{Job, Queue};
 
 /// The longest wait between two retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
@@ -447,163 +449,5 @@ pub fn backoff(base: Duration, tries: u32) -> Duration {
     exponential.mul_f64(0.5 + fastrand::f64()).min(MAX_BACKOFF)
 }
 
-/// One recipient to try: an index into the recipients, and how often it was tried this run.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Job {
-    due: Instant,
-    index: usize,
-    tries: u32,
-}
-
-#[derive(Default)]
-struct QueueState {
-    fresh: VecDeque<usize>,
-    retries: BinaryHeap<Reverse<Job>>,
-    in_flight: usize,
-    stop: Option<Stop>,
-}
-
-/// The recipients still to try: fresh ones in list order, and retries when they are due.
-struct Queue {
-    state: Mutex<QueueState>,
-    changed: Notify,
-}
-
-impl Queue {
-    fn new(jobs: Vec<usize>) -> Queue {
-        let state = QueueState {
-            fresh: jobs.into(),
-            ..QueueState::default()
-        };
-        Queue {
-            state: Mutex::new(state),
-            changed: Notify::new(),
-        }
-    }
-
-    /// The next job, waiting for a retry to come due; `None` when all is done or stopped.
-    async fn next(&self) -> Option<Job> {
-        loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            let wait = {
-                let mut state = self.state.lock().expect("not poisoned");
-                if state.stop.is_some() {
-                    return None;
-                }
-                let now = Instant::now();
-                if state.retries.peek().is_some_and(|r| r.0.due <= now) {
-                    state.in_flight += 1;
-                    return state.retries.pop().map(|r| r.0);
-                }
-                if let Some(index) = state.fresh.pop_front() {
-                    state.in_flight += 1;
-                    return Some(Job {
-                        due: now,
-                        index,
-                        tries: 0,
-                    });
-                }
-                if state.retries.is_empty() && state.in_flight == 0 {
-                    return None;
-                }
-                state.retries.peek().map(|r| r.0.due)
-            };
-            match wait {
-                Some(due) => {
-                    tokio::select! {
-                        () = &mut changed => {}
-                        () = tokio::time::sleep_until(due) => {}
-                    }
-                }
-                None => changed.await,
-            }
-        }
-    }
-
-    /// The next job if one is ready now, without waiting.
-    fn try_next(&self) -> Option<Job> {
-        let mut state = self.state.lock().expect("not poisoned");
-        if state.stop.is_some() {
-            return None;
-        }
-        let now = Instant::now();
-        let job = if state.retries.peek().is_some_and(|r| r.0.due <= now) {
-            state.retries.pop().map(|r| r.0)
-        } else {
-            state.fresh.pop_front().map(|index| Job {
-                due: now,
-                index,
-                tries: 0,
-            })
-        };
-        state.in_flight += usize::from(job.is_some());
-        job
-    }
-
-    /// A job is finished; `retry` goes back on the queue.
-    fn done(&self, retry: Option<Job>) {
-        let mut state = self.state.lock().expect("not poisoned");
-        state.in_flight -= 1;
-        if let Some(job) = retry {
-            state.retries.push(Reverse(job));
-        }
-        drop(state);
-        self.changed.notify_waiters();
-    }
-
-    /// Starts no new jobs; the first reason given is kept.
-    fn stop(&self, why: Stop) {
-        let mut state = self.state.lock().expect("not poisoned");
-        state.stop.get_or_insert(why);
-        drop(state);
-        self.changed.notify_waiters();
-    }
-
-    fn stopped(&self) -> Option<Stop> {
-        self.state.lock().expect("not poisoned").stop.clone()
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_within_jitter() {
-        let base = Duration::from_secs(10);
-        for tries in 0..4 {
-            let d = backoff(base, tries);
-            let nominal = base * (1 << tries);
-            assert!(d >= nominal / 2 && d < nominal * 3 / 2, "{tries}: {d:?}");
-        }
-        assert_eq!(backoff(Duration::from_secs(3600), 10), MAX_BACKOFF);
-    }
-
-    #[tokio::test]
-    async fn the_queue_gives_fresh_jobs_in_order_then_due_retries() {
-        let queue = Queue::new(vec![0, 1]);
-        let first = queue.next().await.unwrap();
-        assert_eq!(first.index, 0);
-        queue.done(Some(Job {
-            due: Instant::now() + Duration::from_millis(30),
-            index: 0,
-            tries: 1,
-        }));
-        assert_eq!(queue.next().await.unwrap().index, 1);
-        queue.done(None);
-        let retry = queue.next().await.unwrap();
-        assert_eq!((retry.index, retry.tries), (0, 1));
-        queue.done(None);
-        assert!(queue.next().await.is_none());
-    }
-
-    #[tokio::test]
-    async fn a_stopped_queue_gives_nothing() {
-        let queue = Queue::new(vec![0, 1]);
-        queue.stop(Stop::Interrupted);
-        assert!(queue.next().await.is_none());
-        assert_eq!(queue.stopped(), Some(Stop::Interrupted));
-    }
-}
+mod tests;
