@@ -1,0 +1,120 @@
+//! The seed edition in a real browser: headless Chromium (Debian's package) driven by
+//! playwright-core through `tests/browser/measure.mjs`, which prints what it measured.
+
+use std::process::Command;
+
+use crate::common::{courant, root, seed};
+
+#[test]
+fn the_seed_reads_well_on_a_phone_on_a_desktop_in_dark_mode_and_passes_axe() {
+    let dir = seed();
+    let run = courant(dir.path(), &["build", "issues/2022-12.toml", "--out", "b"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/measure.mjs"))
+        .arg(dir.path().join("b"))
+        .current_dir(root())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("measured: {m}");
+
+    assert!(
+        m["phone"]["scrollWidth"].as_f64().unwrap() <= 375.0,
+        "horizontal overflow at 375 px: {m}"
+    );
+    assert_eq!(
+        m["phone"]["imagesLoaded"], m["phone"]["images"],
+        "every image loads"
+    );
+    assert_eq!(m["phone"]["images"], 8);
+    assert!(
+        m["phone"]["minFontPx"].as_f64().unwrap() >= 14.0,
+        "text under 14 px: {m}"
+    );
+    assert_eq!(
+        m["desktop"]["columnWidth"].as_f64(),
+        Some(600.0),
+        "the content column at desktop width"
+    );
+    assert!(
+        m["dark"]["minContrast"].as_f64().unwrap() >= 4.5,
+        "dark-mode contrast: {m}"
+    );
+    assert_eq!(
+        m["dark"]["background"], "rgb(24, 33, 44)",
+        "the edition's dark background applies"
+    );
+    let serious: Vec<_> = m["axe"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe: {serious:#?}");
+}
+
+#[test]
+fn the_serve_page_follows_edits_shows_a_diagnostic_and_recovers() {
+    let dir = seed();
+    let port = crate::common::servers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = crate::common::command(
+        dir.path(),
+        &["serve", "issues/2022-12.toml", "--listen", &listen],
+        &[],
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(
+        line,
+        format!("previewing issues/2022-12.toml on http://{listen}/\n")
+    );
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/serve.mjs"))
+        .arg(format!("http://{listen}/"))
+        .arg(dir.path().join("issues/2022-12.toml"))
+        .current_dir(root())
+        .output()
+        .expect("node runs");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("serve: {seen}");
+    assert_eq!(seen["before"], "Nieuwsbrief WeerbaarNL – December 2022");
+    assert_eq!(seen["edited"]["text"], "Live bewerkt");
+    let diagnostic = seen["broken"]["text"].as_str().unwrap();
+    assert!(
+        diagnostic.starts_with("error: invalid basic string"),
+        "{diagnostic}"
+    );
+    assert!(
+        diagnostic.contains("--> issues/2022-12.toml:4:"),
+        "{diagnostic}"
+    );
+    assert_eq!(
+        seen["brokenHasLastGood"], true,
+        "the last good render is one click away"
+    );
+    assert_eq!(
+        seen["fixed"]["text"],
+        "Nieuwsbrief WeerbaarNL – December 2022"
+    );
+}

@@ -1,0 +1,185 @@
+//! `check` and `build` on the seed edition, as a new user runs them.
+
+use crate::common::{courant, edit, seed};
+
+#[test]
+fn the_seed_edition_checks_clean() {
+    let dir = seed();
+    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The seed cannot ship a private key, so only the DKIM warning remains.
+    assert!(
+        run.stderr.starts_with("warning: DKIM is not configured"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("issues/2022-12.toml: 0 errors, 1 warning\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_broken_copy_of_the_seed_gets_file_line_column_and_exit_2() {
+    let dir = seed();
+    edit(
+        &dir.path().join("issues/2022-12.toml"),
+        "[[section]]\ntitle = \"Uitgelicht\"",
+        "[[section]]\ntitle = Uitgelicht",
+    );
+    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--> issues/2022-12.toml:36:9\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("36 | title = Uitgelicht\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn build_writes_a_web_version_without_personal_data() {
+    let dir = seed();
+    let run = courant(
+        dir.path(),
+        &["build", "issues/2022-12.toml", "--out", "site"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let web = std::fs::read_to_string(dir.path().join("site/index.html")).unwrap();
+    for landmark in ["<header>", "<main>", "<footer>", "<html lang=\"nl\""] {
+        assert!(web.contains(landmark), "{landmark}");
+    }
+    for personal in ["Beste", "afmelden?email", "\u{e000}"] {
+        assert!(
+            !web.contains(personal),
+            "the web version contains {personal:?}"
+        );
+    }
+    for image in ["magazine.png", "brug.png", "logo.png"] {
+        assert!(
+            dir.path().join("site").join(image).is_file(),
+            "{image} copied"
+        );
+    }
+}
+
+#[test]
+fn the_email_html_meets_the_layout_rules() {
+    let dir = seed();
+    courant(
+        dir.path(),
+        &["build", "issues/2022-12.toml", "--out", "site"],
+    );
+    let html = std::fs::read_to_string(dir.path().join("site/email.html")).unwrap();
+    // One <style> block, kept only for the at-rules; everything else is inlined.
+    assert_eq!(
+        html.matches("<style>").count(),
+        2,
+        "ours plus Outlook's conditional one"
+    );
+    assert!(
+        html.contains("@media (max-width:620px)")
+            && html.contains("@media (prefers-color-scheme:dark)")
+    );
+    assert!(
+        html.contains("<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"")
+    );
+    assert!(
+        html.contains("<style data-css-inline=\"keep\">[data-ogsb] .content{"),
+        "Outlook.com dark rules"
+    );
+    assert!(!html.contains("<script") && !html.contains("<link"));
+    let tables: Vec<&str> = html
+        .split("<table")
+        .skip(1)
+        .map(|t| &t[..t.find('>').unwrap()])
+        .collect();
+    assert!(
+        tables.iter().all(|t| t.contains("role=\"presentation\"")),
+        "every layout table is presentational"
+    );
+    let tables = tables.len();
+    let images = html.matches("<img ").count();
+    assert_eq!(images, 8);
+    assert_eq!(html.matches(" alt=\"").count(), images);
+    assert_eq!(
+        html.matches(" width=\"").count() - tables,
+        images,
+        "every image has a width"
+    );
+    assert_eq!(html.matches(" height=\"").count(), images);
+    let headings: Vec<_> = ["<h1", "<h2", "<h3"]
+        .iter()
+        .map(|h| html.matches(h).count())
+        .collect();
+    assert_eq!(
+        headings,
+        [1, 4, 4],
+        "h1 masthead, h2 intro/items/section, h3 the Uitgelicht items"
+    );
+}
+
+#[test]
+fn preview_writes_the_messages_then_exits_1_on_error_findings() {
+    let dir = seed();
+    edit(
+        &dir.path().join("issues/2022-12.toml"),
+        "credit = \"Beeld: ©ESS / ESS\"",
+        "credit = \"Beeld: ©ESS / ESS\", alt = \"\"",
+    );
+    let run = crate::common::preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(
+        run.code, 2,
+        "a duplicate key is unusable input: {}",
+        run.stderr
+    );
+    let dir = seed();
+    edit(
+        &dir.path().join("issues/2022-12.toml"),
+        "subject = \"Nieuwsbrief WeerbaarNL – December 2022\"",
+        "subject = \" \"",
+    );
+    let run = crate::common::preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: the subject is empty\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stdout,
+        "wrote 4 messages to out; skipped 1 unsubscribed, 0 suppressed\n"
+    );
+    assert_eq!(crate::common::emls(&dir.path().join("out")).len(), 4);
+}
+
+#[test]
+fn preview_without_the_unsubscribe_secret_refuses_with_status_2() {
+    let dir = seed();
+    let args = [
+        "preview",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "subscribers.example.toml",
+        "--out",
+        "out",
+    ];
+    let output = crate::common::command(dir.path(), &args, &[])
+        .env_remove("COURANT_UNSUBSCRIBE_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.ends_with("error: COURANT_UNSUBSCRIBE_SECRET is not set; the unsubscribe links carry a token signed with it\n"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing written");
+}

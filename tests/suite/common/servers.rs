@@ -1,0 +1,177 @@
+//! Real SMTP servers on loopback for the send tests: Postfix's `smtp-sink` and an aiosmtpd
+//! script. Each gets a fresh port and is stopped by its own PID when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::root;
+
+pub(crate) struct Server {
+    child: Child,
+    pub port: u16,
+    /// Where the server writes what it received.
+    pub dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// `smtp://127.0.0.1:PORT?tls=none`
+    pub(crate) fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+
+    /// The envelope recipient of every message received, in no particular order.
+    pub(crate) fn recipients(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            for line in text.lines() {
+                if let Some(rcpt) = line.strip_prefix("X-Rcpt-Args: ") {
+                    out.push(rcpt.trim_matches(|c| c == '<' || c == '>').to_owned());
+                }
+                if let Some(rcpts) = line.strip_prefix("X-Envelope-To: ") {
+                    out.extend(rcpts.split(", ").map(str::to_owned));
+                }
+            }
+        }
+        out
+    }
+
+    /// The files of the messages received.
+    pub(crate) fn messages(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+}
+
+/// A port nobody listens on right now.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn is_root() -> bool {
+    let out = Command::new("id").arg("-u").output().expect("`id` runs");
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the server on port {port} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A folder the server (which drops to `nobody`) can write to.
+fn dump_dir(parent: &Path, name: &str) -> PathBuf {
+    std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = parent.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+/// Postfix's `smtp-sink`, one file per message in `parent/name/`; `options` as its flags.
+pub(crate) fn smtp_sink(parent: &Path, name: &str, options: &[&str]) -> Server {
+    let dir = dump_dir(parent, name);
+    let port = free_port();
+    let mut command = Command::new("smtp-sink");
+    if is_root() {
+        command.args(["-u", "nobody"]);
+    }
+    let template = format!("{}/%Y%m%d%H%M%S.", dir.display());
+    let child = command
+        .args(options)
+        .args(["-d", &template, &format!("127.0.0.1:{port}"), "256"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smtp-sink runs (apt install postfix)");
+    wait_for_port(port);
+    Server { child, port, dir }
+}
+
+/// The Python interpreter with aiosmtpd: `COURANT_TEST_PYTHON`, else `.venv/bin/python`.
+fn python() -> PathBuf {
+    if let Ok(python) = std::env::var("COURANT_TEST_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = root().join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// `tests/support/smtpd.py` with `options`, messages in `parent/name/`.
+pub(crate) fn aiosmtpd(parent: &Path, name: &str, options: &[&str]) -> Server {
+    let dir = dump_dir(parent, name);
+    let port = free_port();
+    let mut child = Command::new(python())
+        .arg(root().join("tests/support/smtpd.py"))
+        .arg(port.to_string())
+        .arg(&dir)
+        .args(options)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python with aiosmtpd runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready", "aiosmtpd did not start");
+    Server { child, port, dir }
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1 (openssl), as (cert, key).
+pub(crate) fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    (cert, key)
+}

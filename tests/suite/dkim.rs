@@ -1,0 +1,267 @@
+//! DKIM: signatures checked by dkimpy, an implementation we did not write, with its DNS lookup
+//! answered by the record `courant dkim record` prints.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::servers::aiosmtpd;
+use crate::common::{courant, courant_env, emls, preview_seed, root, seed, write_list};
+
+const DKIM: &str =
+    "\n[dkim]\nselector = \"nb2022\"\ndomain = \"weerbaarnl.example\"\nkey-file = \"dkim.pem\"\n";
+
+/// A seed copy whose newsletter signs with a key made by openssl; returns the record file.
+fn signed_seed() -> (tempfile::TempDir, PathBuf) {
+    let dir = seed();
+    let key = dir.path().join("issues/dkim.pem");
+    let status = Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    let settings = dir.path().join("issues/newsletter.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, text + DKIM).unwrap();
+    let run = courant(
+        dir.path(),
+        &[
+            "dkim",
+            "record",
+            "--selector",
+            "nb2022",
+            "--domain",
+            "weerbaarnl.example",
+            "--key",
+            "issues/dkim.pem",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("nb2022._domainkey.weerbaarnl.example. IN TXT ( \"v=DKIM1; k=rsa; p=")
+    );
+    let record = dir.path().join("record.txt");
+    std::fs::write(&record, &run.stdout).unwrap();
+    (dir, record)
+}
+
+/// dkimpy's verdict on a message file.
+fn verify(message: &Path, record: &Path) -> (bool, String) {
+    let python = std::env::var("COURANT_TEST_PYTHON")
+        .map_or_else(|_| root().join(".venv/bin/python"), PathBuf::from);
+    let out = Command::new(python)
+        .arg(root().join("tests/support/dkim_verify.py"))
+        .arg(message)
+        .arg(record)
+        .output()
+        .expect("python with dkimpy runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        stdout == "pass" || stdout == "fail",
+        "dkimpy: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn preview_messages_are_signed_and_verify_and_a_tampered_body_fails() {
+    let (dir, record) = signed_seed();
+    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let files = emls(&dir.path().join("out"));
+    assert_eq!(files.len(), 4);
+    for (name, raw) in &files {
+        let text = String::from_utf8_lossy(raw);
+        let signature = text.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ");
+        let signature = signature
+            .lines()
+            .find(|l| l.starts_with("DKIM-Signature:"))
+            .expect("signed");
+        assert!(
+            signature.contains("c=relaxed/relaxed") && signature.contains("d=weerbaarnl.example"),
+            "{signature}"
+        );
+        assert!(signature.contains("s=nb2022"), "{signature}");
+        let signed = signature
+            .split("h=")
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_ascii_lowercase();
+        for header in [
+            "from",
+            "to",
+            "subject",
+            "date",
+            "message-id",
+            "mime-version",
+            "list-id",
+            "list-unsubscribe",
+            "list-unsubscribe-post",
+        ] {
+            assert!(
+                signed.split(':').any(|h| h.trim() == header),
+                "{header} not signed: {signed}"
+            );
+        }
+        assert!(!signed.split(':').any(|h| h.trim() == "content-type"));
+        let (ok, why) = verify(&dir.path().join("out").join(name), &record);
+        assert!(ok, "{name}: {why}");
+    }
+    let (name, raw) = &files[0];
+    let tampered = String::from_utf8_lossy(raw).replacen("Beste Anne", "Beste Anna", 1);
+    let path = dir.path().join("out").join(format!("tampered-{name}"));
+    std::fs::write(&path, tampered).unwrap();
+    let (ok, _) = verify(&path, &record);
+    assert!(!ok, "a changed body must not verify");
+}
+
+#[test]
+fn a_message_received_by_the_server_verifies_with_the_key_from_the_environment() {
+    let (dir, record) = signed_seed();
+    let pem = std::fs::read_to_string(dir.path().join("issues/dkim.pem")).unwrap();
+    crate::common::edit(
+        &dir.path().join("issues/newsletter.toml"),
+        "key-file = \"dkim.pem\"\n",
+        "",
+    );
+    write_list(&dir.path().join("list.toml"), 2);
+    let server = aiosmtpd(dir.path(), "mx", &[]);
+    let args = [
+        "send",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "list.toml",
+        "--smtp",
+        &server.url(),
+        "--yes",
+        "--rate",
+        "unlimited",
+    ];
+    let run = courant_env(dir.path(), &args, &[("COURANT_DKIM_KEY", pem.as_str())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in server.messages() {
+        // The server's file starts with two test headers; the message follows them.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let message = text.splitn(3, "\r\n").nth(2).unwrap();
+        let received = dir.path().join("received.eml");
+        std::fs::write(&received, message).unwrap();
+        let (ok, why) = verify(&received, &record);
+        assert!(ok, "{why}");
+    }
+}
+
+#[test]
+fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
+    let dir = seed();
+    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stderr.starts_with("warning: DKIM is not configured"),
+        "{}",
+        run.stderr
+    );
+    let settings = dir.path().join("issues/newsletter.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        text + &DKIM.replace(
+            "domain = \"weerbaarnl.example\"",
+            "domain = \"elders.example\"",
+        ),
+    )
+    .unwrap();
+    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("error: the DKIM domain `elders.example` does not align with the From domain `weerbaarnl.example`: DMARC fails"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_key_stops_preview_with_status_2() {
+    let dir = seed();
+    let settings = dir.path().join("issues/newsletter.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        text + &DKIM.replace("key-file = \"dkim.pem\"\n", ""),
+    )
+    .unwrap();
+    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.ends_with(
+            "error: no DKIM key: set `key-file` in `[dkim]` or COURANT_DKIM_KEY to the PEM\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn generate_writes_a_private_key_only_its_owner_reads_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "dkim",
+        "generate",
+        "--selector",
+        "s1",
+        "--domain",
+        "example.nl",
+        "--out",
+        "k.pem",
+    ];
+    let run = courant(dir.path(), &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("s1._domainkey.example.nl. IN TXT ( \"v=DKIM1; k=rsa; p=MII")
+    );
+    let key = dir.path().join("k.pem");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .starts_with("-----BEGIN RSA PRIVATE KEY-----")
+    );
+    let again = courant(dir.path(), &args);
+    assert_eq!(again.code, 2);
+    assert!(
+        again.stderr.contains("cannot create `k.pem`"),
+        "{}",
+        again.stderr
+    );
+    let record = courant(
+        dir.path(),
+        &[
+            "dkim",
+            "record",
+            "--selector",
+            "s1",
+            "--domain",
+            "example.nl",
+            "--key",
+            "k.pem",
+        ],
+    );
+    assert_eq!(
+        record.stdout, run.stdout,
+        "the record of the key just written"
+    );
+}

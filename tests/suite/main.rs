@@ -1,0 +1,17 @@
+//! The integration tests: the `courant` binary run on real files, against real SMTP servers,
+//! in a real browser. One test binary (as cargo and just do), so the crate is linked once; a
+//! module per area.
+
+mod common;
+
+mod archive;
+mod bad_input;
+mod browser;
+mod commands;
+mod dkim;
+mod inbox;
+mod init;
+mod preview;
+mod seed_snapshots;
+mod send;
+mod unsubscribe;

@@ -1,0 +1,263 @@
+//! One-click unsubscribe over real HTTP, and the suppression list that `send` and `preview`
+//! honour. Tokens are made here with Python's hmac, independently of courant's code.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::servers::{free_port, smtp_sink};
+use crate::common::{SECRET, command, courant, preview_seed, seed, write_list};
+
+const LIST_ID: &str = "nieuwsbrief.weerbaarnl.example";
+
+/// The token for an address, computed by Python's hmac and base64 modules.
+fn token(address: &str) -> String {
+    let script = format!(
+        "import hmac,hashlib,base64\n\
+         a={address:?}.lower().encode(); m=hmac.new({SECRET:?}.encode(), {LIST_ID:?}.encode()+b'\\n'+a, hashlib.sha256).digest()[:16]\n\
+         b=lambda x: base64.urlsafe_b64encode(x).rstrip(b'=').decode()\n\
+         print(b(a)+'.'+b(m))"
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+struct Service {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Service {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = command(
+        dir,
+        &[
+            "serve-unsubscribe",
+            "issues/newsletter.toml",
+            "--listen",
+            &listen,
+        ],
+        &[],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(
+        line,
+        format!("serving unsubscribe links on http://{listen}\n")
+    );
+    Service { child, port }
+}
+
+/// One HTTP/1.1 request; (status, body).
+fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let start = Instant::now();
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if start.elapsed() < Duration::from_secs(5) => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (
+        status,
+        response
+            .split_once("\r\n\r\n")
+            .map_or(String::new(), |(_, b)| b.to_owned()),
+    )
+}
+
+fn suppressions(dir: &Path) -> String {
+    let run = courant(dir, &["suppressions", "export"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+#[test]
+fn get_confirms_post_unsubscribes_and_a_forged_token_changes_nothing() {
+    let dir = seed();
+    let service = serve(dir.path());
+    let path = format!("/nieuwsbrief/afmelden/{}", token("r1@example.org"));
+
+    let (status, body) = request(service.port, "GET", &path, "");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("<html lang=\"nl\">") && body.contains("<strong>r1@example.org</strong>"),
+        "{body}"
+    );
+    assert!(body.contains("<form method=\"post\">"), "{body}");
+    assert_eq!(
+        suppressions(dir.path()),
+        "email,at,source\n",
+        "GET never unsubscribes"
+    );
+
+    let forged = format!(
+        "/nieuwsbrief/afmelden/{}.{}",
+        token("r2@example.org").split('.').next().unwrap(),
+        token("r1@example.org").split('.').nth(1).unwrap()
+    );
+    let (status, body) = request(service.port, "POST", &forged, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 400);
+    assert!(body.contains("Deze afmeldlink werkt niet"), "{body}");
+    assert_eq!(
+        request(service.port, "POST", "/nieuwsbrief/afmelden/", "").0,
+        400
+    );
+
+    let (status, body) = request(service.port, "POST", &path, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+    assert!(body.contains("U bent afgemeld"), "{body}");
+    let (status, _) = request(service.port, "POST", &path, "");
+    assert_eq!(status, 200, "a repeated POST is harmless");
+    let (status, _) = request(
+        service.port,
+        "POST",
+        &format!("/?token={}", token("r3@example.org")),
+        "",
+    );
+    assert_eq!(status, 200, "the token may come as ?token=");
+
+    let list = suppressions(dir.path());
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(
+        lines[1].starts_with("r1@example.org,") && lines[1].ends_with(",one-click"),
+        "{list}"
+    );
+    assert!(
+        lines[2].starts_with("r3@example.org,") && lines[2].ends_with(",web"),
+        "{list}"
+    );
+    drop(service);
+
+    // The next send skips them.
+    write_list(&dir.path().join("list.toml"), 4);
+    let sink = smtp_sink(dir.path(), "sink", &[]);
+    let run = courant(
+        dir.path(),
+        &[
+            "send",
+            "issues/2022-12.toml",
+            "--subscribers",
+            "list.toml",
+            "--smtp",
+            &sink.url(),
+            "--yes",
+            "--rate",
+            "unlimited",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("recipients: 4 active, 0 unsubscribed, 2 suppressed"),
+        "{}",
+        run.stdout
+    );
+    let mut received = sink.recipients();
+    received.sort();
+    assert_eq!(received, ["r0@example.org", "r2@example.org"]);
+}
+
+#[test]
+fn staff_unsubscribe_import_and_export_and_preview_skips_them() {
+    let dir = seed();
+    let run = courant(
+        dir.path(),
+        &["unsubscribe", "Anne.Devries@example.nl", "not-an-address"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("error: the command line: invalid email address `not-an-address`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        suppressions(dir.path()),
+        "email,at,source\n",
+        "a typo adds nothing"
+    );
+
+    let run = courant(dir.path(), &["unsubscribe", "Anne.Devries@example.nl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "suppressed 1 address; 0 already on the list (issues/courant.sqlite)\n"
+    );
+    std::fs::write(
+        dir.path().join("weg.csv"),
+        "naam;email\nÖmer;omer.karaca@example.nl\nAnne;anne.devries@example.nl\n",
+    )
+    .unwrap();
+    let run = courant(dir.path(), &["suppressions", "import", "weg.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "suppressed 1 address; 1 already on the list (issues/courant.sqlite)\n"
+    );
+    let list = suppressions(dir.path());
+    assert!(
+        list.contains("anne.devries@example.nl,") && list.contains(",staff\n"),
+        "{list}"
+    );
+    assert!(
+        list.contains("omer.karaca@example.nl,") && list.contains(",import\n"),
+        "{list}"
+    );
+
+    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "wrote 2 messages to out; skipped 1 unsubscribed, 2 suppressed\n"
+    );
+}
+
+#[test]
+fn staff_commands_run_inside_the_newsletter_folder_use_its_ledger() {
+    let dir = seed();
+    let issues = dir.path().join("issues");
+    let run = courant(&issues, &["unsubscribe", "anne.devries@example.nl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "suppressed 1 address; 0 already on the list (courant.sqlite)\n"
+    );
+    let list = suppressions(dir.path());
+    assert!(list.contains("anne.devries@example.nl,"), "{list}");
+    assert_eq!(
+        suppressions(&issues),
+        list,
+        "one ledger, wherever it is run"
+    );
+}
