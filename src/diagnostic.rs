@@ -6,13 +6,48 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use crate::source::SourceFile;
-use crate::source::floor_char_boundary;
+/// A file as it was read, kept so that byte offsets can become line and column.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user gave it (or as it was derived from one), used in messages.
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Self> {
+        Arc::new(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        })
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+
+    fn line_text(&self, line: usize) -> &str {
+        let text = self.text.lines().nth(line - 1).unwrap_or("");
+        text.strip_suffix('\r').unwrap_or(text)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
 
 /// Where a finding comes from: a byte range of a source file.
 #[derive(Debug, Clone)]

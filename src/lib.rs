@@ -1,18 +1,21 @@
 //! courant composes a newsletter edition and delivers it.
 //!
-//! The data flows one way, and the modules follow it:
+//! The data flows one way, and the modules follow it; no module reaches back up the list:
 //!
-//! 1. [`edition`] reads `issues/newsletter.toml` and `issues/<slug>.toml` into the model, keeping
-//!    every value's position so that [`diagnostic`] can point at `file:line:column`;
-//!    [`edition::lint`] reports what `check` finds.
-//! 2. [`subscribers`] reads the list (TOML or CSV).
+//! 1. [`source`] reads the files people write (TOML, CSV) with positions, so that
+//!    [`diagnostic`] can point at `file:line:column`.
+//! 2. [`edition`] turns `issues/newsletter.toml` and `issues/<slug>.toml` into the model, every
+//!    value validated as it is read; [`subscribers`] reads the list.
 //! 3. [`render`] turns the model into email HTML (maud, CSS inlined), plaintext and a web version,
-//!    once per edition, with slots for the few personal values.
+//!    once per edition, with slots for the few personal values; [`lint`] then reports what
+//!    `check` finds, reading the model and the render.
 //! 4. [`message`] fills the slots for one subscriber and builds the MIME message (lettre),
 //!    signed last by [`dkim`]; [`unsubscribe`] makes the tokens of its unsubscribe link.
-//! 5. [`delivery`] is the send loop: [`transport`] connections to the SMTP server, paced by
-//!    [`rate_limiter`], every recipient's outcome recorded in the [`ledger`] (SQLite).
-//! 6. [`cmd`] wires these stages into the subcommands of [`cli`].
+//! 5. [`plan`] decides who gets the edition now; [`delivery`] is the send loop, through the
+//!    [`transport::Transport`] seam to SMTP connections, paced by [`rate_limiter`], every
+//!    recipient's outcome recorded in the [`ledger`] (SQLite), which knows nothing of SMTP.
+//! 6. [`cmd`] wires these stages into the subcommands: each owns its arguments, and one error
+//!    type at the top gives the exit status.
 
 pub mod cmd;
 pub mod delivery;

@@ -118,7 +118,7 @@ fn unsubscribe(edition: &Edition, out: &mut Vec<Finding>) {
         Some(dkim) => {
             let from = newsletter.from.email.get_ref().domain();
             let signing = dkim.domain.get_ref().as_str();
-            if !crate::dkim::aligned(from, signing) {
+            if !crate::edition::value::aligned(from, signing) {
                 let message = format!(
                     "the DKIM domain `{signing}` does not align with the From domain `{from}`: DMARC fails"
                 );

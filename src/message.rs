@@ -160,7 +160,7 @@ impl<'a> Composer<'a> {
             Some(images) => images.fold(
                 self.multipart(MultiPart::related(), subscriber, "related")
                     .multipart(alternative),
-                |related, part| related.singlepart(part),
+                lettre::message::MultiPart::singlepart,
             ),
             None => alternative,
         };

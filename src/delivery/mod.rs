@@ -172,9 +172,9 @@ async fn worker<T: Transport>(shared: Arc<Shared<T>>) {
                 {
                     let old = connection.take().expect("connected");
                     if keep {
-                        old.quit().await
+                        old.quit().await;
                     } else {
-                        old.abort().await
+                        old.abort().await;
                     }
                 }
             }

@@ -454,9 +454,26 @@ impl FromStr for Interval {
     }
 }
 
+/// DMARC's relaxed alignment: the From domain is the signing domain or below it.
+pub fn aligned(from_domain: &str, signing_domain: &str) -> bool {
+    let (from, signing) = (
+        from_domain.to_ascii_lowercase(),
+        signing_domain.to_ascii_lowercase(),
+    );
+    from == signing || from.ends_with(&format!(".{signing}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alignment_is_relaxed() {
+        assert!(aligned("nieuws.example.nl", "example.nl"));
+        assert!(aligned("Example.NL", "example.nl"));
+        assert!(!aligned("example.nl", "nieuws.example.nl"));
+        assert!(!aligned("badexample.nl", "example.nl"));
+    }
 
     #[test]
     fn header_text_refuses_line_breaks() {
