@@ -694,3 +694,50 @@ fn no_reply_after_the_data_is_unknown_and_not_sent_again_unless_asked() {
     assert_eq!(resent.code, 0, "{}", resent.stderr);
     assert_eq!(healthy.recipients(), ["r0@example.org"]);
 }
+
+#[test]
+fn a_ledger_that_cannot_be_written_after_sending_started_exits_3() {
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 3);
+    let server = aiosmtpd(dir.path(), "mx", &["--hold", "1"]);
+    let url = server.url();
+    let args = [
+        "send",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "list.toml",
+        "--smtp",
+        &url,
+        "--yes",
+        "--rate",
+        "unlimited",
+        "--concurrency",
+        "1",
+    ];
+    let child = command(dir.path(), &args, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while server.recipients().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "nothing arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The first message is at the server, its reply held back: the ledger breaks now.
+    let ledger = rusqlite::Connection::open(dir.path().join("issues/courant.sqlite")).unwrap();
+    ledger.busy_timeout(Duration::from_secs(10)).unwrap();
+    ledger.execute_batch("DROP TABLE deliveries").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("error: the ledger could not be written after sending started: "),
+        "{stderr}"
+    );
+    assert_eq!(
+        server.recipients(),
+        ["r0@example.org"],
+        "no message starts once the ledger cannot record it"
+    );
+}

@@ -1,15 +1,17 @@
 """An SMTP server for courant's integration tests (aiosmtpd), on 127.0.0.1.
 
     python smtpd.py PORT DIR [--reject PREFIX] [--greylist] [--starttls CERT KEY]
-                             [--implicit CERT KEY] [--auth USER:PASSWORD]
+                             [--implicit CERT KEY] [--auth USER:PASSWORD] [--hold SECONDS]
 
 Each accepted message is written to DIR as NNNNN.eml, its envelope recipients on the first line
 (`X-Envelope-To: a, b`) and the client's address and port (one per connection) on the second
 (`X-Peer: 127.0.0.1:54321`). Recipients starting with PREFIX get `550 5.1.1 No such user`; with
 --greylist every recipient is refused once with `451 4.7.1 Greylisted, try again` and accepted
-on the next attempt. Prints `ready` when it listens; stops on SIGTERM.
+on the next attempt. With --hold, each message is written at once but its reply waits SECONDS.
+Prints `ready` when it listens; stops on SIGTERM.
 """
 import argparse
+import asyncio
 import itertools
 import pathlib
 import signal
@@ -20,11 +22,12 @@ from aiosmtpd.smtp import AuthResult
 
 
 class Store:
-    def __init__(self, directory, reject, greylist):
+    def __init__(self, directory, reject, greylist, hold):
         self.dir = pathlib.Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.reject = reject
         self.greylist = greylist
+        self.hold = hold
         self.seen = set()
         self.count = itertools.count()
 
@@ -42,6 +45,8 @@ class Store:
         header = ("X-Envelope-To: " + ", ".join(envelope.rcpt_tos) + "\r\n").encode()
         header += ("X-Peer: %s:%s\r\n" % session.peer[:2]).encode()
         name.write_bytes(header + envelope.original_content)
+        if self.hold:
+            await asyncio.sleep(self.hold)
         return "250 2.0.0 Message accepted"
 
 
@@ -60,6 +65,7 @@ def main():
     parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--implicit", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--auth", metavar="USER:PASSWORD")
+    parser.add_argument("--hold", type=float, default=0)
     args = parser.parse_args()
     # Block the stop signals before aiosmtpd starts its thread, so that sigwait receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
@@ -79,7 +85,7 @@ def main():
 
         options.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(args.starttls or args.implicit))
 
-    store = Store(args.dir, args.reject, args.greylist)
+    store = Store(args.dir, args.reject, args.greylist, args.hold)
     controller = Controller(store, hostname="127.0.0.1", port=args.port, **options)
     controller.start()
     print("ready", flush=True)
