@@ -17,6 +17,7 @@
 //! 6. [`cmd`] wires these stages into the subcommands: each owns its arguments, and one error
 //!    type at the top gives the exit status.
 
+pub mod bounces;
 pub mod cmd;
 pub mod delivery;
 pub mod diagnostic;

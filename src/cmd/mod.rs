@@ -3,6 +3,7 @@
 
 mod archive;
 mod args;
+mod bounces;
 mod build;
 mod check;
 mod checked;
@@ -53,6 +54,8 @@ enum Command {
     #[command(subcommand)]
     Dkim(dkim::Command),
     Status(status::Args),
+    #[command(subcommand)]
+    Bounces(bounces::Command),
 }
 
 /// Runs one command, prints its error if any, and returns the exit status.
@@ -71,6 +74,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::ServeUnsubscribe(args) => serve_unsubscribe::run(&args),
         Command::Dkim(command) => dkim::run(&command),
         Command::Status(args) => status::run(&args),
+        Command::Bounces(command) => bounces::run(&command),
     };
     result
         .unwrap_or_else(|error| {

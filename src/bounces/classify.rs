@@ -1,0 +1,402 @@
+//! One message in, its verdicts out: feedback reports, delivery status notifications,
+//! autoreplies, then the bounce texts of servers that send neither report.
+
+use std::borrow::Cow;
+
+use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+
+use super::fields::{self, Fields};
+use super::reason::{self, Reason};
+use super::text;
+use super::{Classified, Kind, Verdict};
+
+/// Reads one message (as bytes, any line endings) and says what it is.
+pub fn classify(raw: &[u8]) -> Classified {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return not_bounce(Classified::default());
+    };
+    let parts = Parts::of(&message);
+    let mut out = Classified {
+        original_message_id: parts.original_message_id(&message),
+        addressed_to: addressed_to(&message),
+        ..Classified::default()
+    };
+    if let Some(report) = &parts.feedback {
+        return feedback(out, report, &parts);
+    }
+    let forwarded = parts.original.as_ref().filter(|m| is_report(m));
+    if let (None, Some(carried)) = (&parts.delivery_status, forwarded) {
+        // A bounce forwarded as an attachment: the report is the carried message.
+        let mut inner = classify(carried.raw_message());
+        inner.addressed_to = out.addressed_to;
+        return inner;
+    }
+    if let Some(verdicts) = super::ses::verdicts(&parts.human) {
+        out.verdicts = verdicts;
+        return out;
+    }
+    if let Some(report) = &parts.delivery_status {
+        out.verdicts = delivery_status(report, &parts.human);
+        if !out.verdicts.is_empty() {
+            return out;
+        }
+    }
+    // Bounce texts first: Exim marks its bounces `Auto-Submitted: auto-replied` as well.
+    if text::looks_like_bounce(&message, &parts.human) {
+        out.verdicts = text::verdicts(&message, &parts.human, &parts.original_senders);
+        return out;
+    }
+    if is_autoreply(&message) {
+        out.verdicts = vec![Verdict::of_kind(Kind::Autoreply, Some("vacation"))];
+        return out;
+    }
+    not_bounce(out)
+}
+
+fn not_bounce(mut out: Classified) -> Classified {
+    out.verdicts = vec![Verdict::of_kind(Kind::NotBounce, None)];
+    out
+}
+
+/// The parts of a message that matter here, outside any message it carries.
+#[derive(Default)]
+struct Parts<'a> {
+    delivery_status: Option<Cow<'a, str>>,
+    feedback: Option<Cow<'a, str>>,
+    /// The human-readable text, before any copy of the original message.
+    human: String,
+    /// The carried copy of the original message (or its headers).
+    original: Option<Message<'a>>,
+    /// Who sent the original: never a bounced recipient.
+    original_senders: Vec<String>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(message: &'a Message<'a>) -> Parts<'a> {
+        let mut parts = Parts::default();
+        let report_type = report_type(message);
+        for part in &message.parts {
+            let (ctype, subtype) = content_type(part);
+            match (ctype.as_str(), subtype.as_str()) {
+                ("message", "delivery-status" | "global-delivery-status") => {
+                    parts.delivery_status = Some(String::from_utf8_lossy(part.contents()));
+                }
+                ("message", "feedback-report") => {
+                    parts.feedback = Some(String::from_utf8_lossy(part.contents()));
+                }
+                ("message", "rfc822" | "global") | ("text", "rfc822-headers") => {
+                    parts.original = parts.original.take().or_else(|| carried(part));
+                }
+                ("text", "plain") if parts.human.len() < 64 * 1024 => {
+                    parts.human.push_str(&text_of(part));
+                    parts.human.push('\n');
+                }
+                ("text", "html") if parts.human.is_empty() => {
+                    parts.human = text::strip_html(&text_of(part));
+                }
+                _ => {}
+            }
+        }
+        if report_type.as_deref() == Some("feedback-report") && parts.feedback.is_none() {
+            parts.feedback = Some(Cow::Owned(String::new()));
+        }
+        parts.human = text::before_original(&parts.human).to_owned();
+        parts.original_senders = parts.senders();
+        parts
+    }
+
+    fn senders(&self) -> Vec<String> {
+        let Some(original) = &self.original else {
+            return Vec::new();
+        };
+        let mut senders: Vec<String> = original
+            .from()
+            .into_iter()
+            .flat_map(|a| a.iter())
+            .filter_map(|a| a.address())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        senders.extend(original.return_address().map(str::to_ascii_lowercase));
+        senders
+    }
+
+    fn original_message_id(&self, message: &Message) -> Option<String> {
+        let carried = self.original.as_ref().and_then(|m| m.message_id());
+        carried
+            .or_else(|| text::message_id_in(&self.human))
+            .or_else(|| first_id(message.in_reply_to()))
+            .map(str::to_owned)
+    }
+}
+
+/// The copy (or headers) of the original message a report carries.
+fn carried<'a>(part: &'a mail_parser::MessagePart<'a>) -> Option<Message<'a>> {
+    match &part.body {
+        PartType::Message(message) => Some(message.clone()),
+        _ => MessageParser::default().parse_headers(part.contents()),
+    }
+}
+
+fn first_id<'a>(value: &'a HeaderValue<'a>) -> Option<&'a str> {
+    match value {
+        HeaderValue::Text(id) => Some(id.as_ref()),
+        HeaderValue::TextList(ids) => ids.first().map(AsRef::as_ref),
+        _ => None,
+    }
+}
+
+fn content_type(part: &mail_parser::MessagePart) -> (String, String) {
+    part.content_type().map_or_else(
+        || ("text".to_owned(), "plain".to_owned()),
+        |ct| {
+            (
+                ct.ctype().to_ascii_lowercase(),
+                ct.subtype().unwrap_or("").to_ascii_lowercase(),
+            )
+        },
+    )
+}
+
+/// Whether a message is a delivery or feedback report itself.
+fn is_report(message: &Message) -> bool {
+    matches!(
+        report_type(message).as_deref(),
+        Some("delivery-status" | "feedback-report")
+    )
+}
+
+fn report_type(message: &Message) -> Option<String> {
+    let ct = message.root_part().content_type()?;
+    ct.attribute("report-type").map(str::to_ascii_lowercase)
+}
+
+fn text_of(part: &mail_parser::MessagePart) -> String {
+    match &part.body {
+        PartType::Text(text) | PartType::Html(text) => text.to_string(),
+        _ => String::from_utf8_lossy(part.contents()).into_owned(),
+    }
+}
+
+/// Every address the message was delivered to, as the receiving servers recorded it.
+fn addressed_to(message: &Message) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in message.headers_raw() {
+        let name = name.to_ascii_lowercase();
+        if matches!(
+            name.as_str(),
+            "to" | "delivered-to" | "x-original-to" | "envelope-to" | "x-envelope-to"
+        ) {
+            out.extend(text::addresses(value));
+        }
+    }
+    out
+}
+
+/// An RFC 5965 feedback report: a complaint, or an opt-out.
+fn feedback(mut out: Classified, report: &str, parts: &Parts) -> Classified {
+    let groups = fields::groups(report);
+    let first = groups.first().cloned().unwrap_or_default();
+    let feedback_type = first
+        .get("feedback-type")
+        .unwrap_or("abuse")
+        .to_ascii_lowercase();
+    let kind = if feedback_type == "opt-out" {
+        Kind::Unsubscribe
+    } else {
+        Kind::Complaint
+    };
+    let mut recipients: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.all("original-rcpt-to").chain(g.all("removal-recipient")))
+        .map(|a| fields::typed_address(a).to_owned())
+        .filter(|a| a.contains('@'))
+        .collect();
+    if recipients.is_empty() {
+        let to = parts.original.as_ref().and_then(|m| m.to());
+        recipients.extend(
+            to.into_iter()
+                .flat_map(|a| a.iter())
+                .filter_map(|a| a.address())
+                .map(str::to_owned),
+        );
+    }
+    let verdict = |recipient: Option<String>| Verdict {
+        kind,
+        recipient,
+        status: None,
+        reply: None,
+        reason: Some("feedback"),
+        diagnostic: Some(format!("feedback-type: {feedback_type}")),
+    };
+    out.verdicts = if recipients.is_empty() {
+        vec![verdict(None)]
+    } else {
+        recipients.into_iter().map(Some).map(verdict).collect()
+    };
+    out.feedback_type = Some(feedback_type);
+    out
+}
+
+/// The per-recipient groups of an RFC 3464 report.
+fn delivery_status(report: &str, human: &str) -> Vec<Verdict> {
+    let groups = fields::groups(report);
+    let recipients: Vec<&Fields> = groups
+        .iter()
+        .filter(|g| {
+            g.get("final-recipient").is_some()
+                || g.get("original-recipient").is_some()
+                || g.get("action").is_some()
+        })
+        .collect();
+    let single = recipients.len() == 1;
+    recipients
+        .into_iter()
+        .map(|g| recipient_status(g, human, single))
+        .collect()
+}
+
+/// One recipient's verdict. The human text is the words only for the single recipient of a
+/// report without a diagnostic; for any report it says which command was refused.
+fn recipient_status(group: &Fields, human: &str, single: bool) -> Verdict {
+    let recipient = group
+        .get("final-recipient")
+        .or_else(|| group.get("original-recipient"))
+        .map(|a| fields::typed_address(a).to_owned());
+    let action = group.get("action").unwrap_or("failed").to_ascii_lowercase();
+    let diagnostic = group.get("diagnostic-code").map(|d| {
+        let d =
+            d.split_once(';')
+                .map_or(d, |(kind, rest)| if kind.contains(' ') { d } else { rest });
+        d.trim().to_owned()
+    });
+    let words = diagnostic.clone().filter(|d| !d.is_empty());
+    let reply = words.as_deref().and_then(text::reply_code);
+    let status = best_status(
+        group.get("status").and_then(text::status_code),
+        words.as_deref().and_then(text::status_code),
+        reply,
+    );
+    let text = match &words {
+        Some(words) => words.clone(),
+        None if single => human.to_owned(),
+        None => String::new(),
+    };
+    let class = status.as_deref().and_then(|s| s.chars().next());
+    let delivered = matches!(action.as_str(), "delivered" | "relayed" | "expanded")
+        || (class == Some('2') && action != "failed");
+    let reason = if delivered {
+        Some("delivered")
+    } else {
+        reason::reason_in(&text, status.as_deref(), human)
+    };
+    let temporary = action == "delayed" || class == Some('4') || reply.is_some_and(|r| r < 500);
+    Verdict {
+        kind: kind_of(delivered, reason, temporary),
+        recipient,
+        status,
+        reply,
+        reason: reason.or(if action == "delayed" {
+            Some("expired")
+        } else {
+            None
+        }),
+        diagnostic: words.map(|d| text::one_line(&d)),
+    }
+}
+
+/// The kind that follows from a reason: hard only for a dead address, and never when the server
+/// said it will try again.
+pub(super) fn kind_of(delivered: bool, reason: Option<Reason>, temporary: bool) -> Kind {
+    match reason {
+        _ if delivered => Kind::Delivered,
+        Some(r) if reason::is_hard(r) && !temporary => Kind::Hard,
+        _ => Kind::Soft,
+    }
+}
+
+/// The better of the `Status:` field and the code in the server's words. The field wins,
+/// unless the reply's class sides with the words, or the field is vague (`5.0.0`, `5.1.0`),
+/// ambiguous (`4.4.7` expired, `4.7.0`) or about the protocol (`5.5.x`, `5.3.x`) while the words
+/// are precise.
+pub(super) fn best_status(
+    field: Option<String>,
+    words: Option<String>,
+    reply: Option<u16>,
+) -> Option<String> {
+    let (field, words) = match (field, words) {
+        (None, w) => return w,
+        (f, None) => return f,
+        (Some(f), Some(w)) => (f, w),
+    };
+    if f_class(&field) != f_class(&words) {
+        let class = reply.map(|r| char::from(b'0' + (r / 100) as u8));
+        if class == Some(f_class(&words)) {
+            return Some(words);
+        }
+        return Some(field);
+    }
+    let vague = |s: &str| s.ends_with(".0") || s.contains(".0.");
+    let precise_words = !vague(&words);
+    let field_says_little = vague(&field)
+        || matches!(field.as_str(), "4.4.7" | "4.7.0")
+        || field.starts_with("5.3.")
+        || [".5.1", ".5.2", ".5.4", ".5.5"]
+            .iter()
+            .any(|p| field[1..].starts_with(p));
+    if precise_words && field_says_little {
+        return Some(words);
+    }
+    if field == "5.1.1" && precise_words && !words.starts_with("5.5.") {
+        return Some(words);
+    }
+    Some(field)
+}
+
+fn f_class(status: &str) -> char {
+    status.chars().next().unwrap_or('0')
+}
+
+/// RFC 3834 `Auto-Submitted: auto-replied` and the ways older responders mark themselves.
+fn is_autoreply(message: &Message) -> bool {
+    let header = |name: &str| {
+        message
+            .header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    if header("auto-submitted").is_some_and(|v| v.starts_with("auto-replied")) {
+        return true;
+    }
+    if header("x-autoreply").is_some()
+        || header("x-autorespond").is_some()
+        || header("x-autoresponse").is_some()
+        || header("precedence").is_some_and(|v| v == "auto_reply")
+        || header("x-precedence").is_some_and(|v| v == "auto_reply")
+    {
+        return true;
+    }
+    let subject = message.subject().unwrap_or("").to_lowercase();
+    AUTOREPLY_SUBJECTS.iter().any(|s| subject.contains(s))
+}
+
+const AUTOREPLY_SUBJECTS: [&str; 20] = [
+    "auto:",
+    "automatic reply",
+    "auto reply",
+    "autoreply",
+    "auto-reply",
+    "auto response",
+    "autoresponse",
+    "out of office",
+    "out of the office",
+    "away from",
+    "away until",
+    "on vacation",
+    "vacation reply",
+    "automatisch antwoord",
+    "afwezig",
+    "abwesenheit",
+    "automatische antwort",
+    "réponse automatique",
+    "respuesta automática",
+    "risposta automatica",
+];
