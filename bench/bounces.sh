@@ -29,7 +29,7 @@ folder, results, verbose = sys.argv[1], sys.argv[2], sys.argv[3] == "--verbose"
 got = collections.defaultdict(list)
 for line in open(results):
     v = json.loads(line)
-    got[os.path.basename(v["file"])].append(v)
+    got[os.path.basename(v["file"]).split("#")[0]].append(v)
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(folder, "expected.tsv"))][1:]
 expected = collections.defaultdict(list)
 for r in rows:

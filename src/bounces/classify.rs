@@ -24,6 +24,18 @@ pub fn classify(raw: &[u8]) -> Classified {
     if let Some(report) = &parts.feedback {
         return feedback(out, report, &parts);
     }
+    if let Some(recipient) = microsoft_complaint(&message, &parts) {
+        out.verdicts = vec![Verdict {
+            kind: Kind::Complaint,
+            recipient: Some(recipient),
+            status: None,
+            reply: None,
+            reason: Some("feedback"),
+            diagnostic: Some("feedback-type: abuse".into()),
+        }];
+        out.feedback_type = Some("abuse".into());
+        return out;
+    }
     let forwarded = parts.original.as_ref().filter(|m| is_report(m));
     if let (None, Some(carried)) = (&parts.delivery_status, forwarded) {
         // A bounce forwarded as an attachment: the report is the carried message.
@@ -99,6 +111,19 @@ impl<'a> Parts<'a> {
         }
         if report_type.as_deref() == Some("feedback-report") && parts.feedback.is_none() {
             parts.feedback = Some(Cow::Owned(String::new()));
+        }
+        if parts.human.trim().is_empty() && parts.delivery_status.is_none() {
+            // A multipart message whose boundaries are missing: its body is all there is.
+            let root = message.root_part();
+            let body = message.raw_message().get(root.offset_body as usize..);
+            parts.human = String::from_utf8_lossy(body.unwrap_or_default()).into_owned();
+        }
+        if parts.delivery_status.is_none() {
+            // Delivery status fields written into the text instead of a part of their own.
+            if let Some(at) = text::inline_delivery_status(&parts.human) {
+                parts.delivery_status = Some(Cow::Owned(parts.human[at..].to_owned()));
+                parts.human.truncate(at);
+            }
         }
         parts.human = text::before_original(&parts.human).to_owned();
         parts.original_senders = parts.senders();
@@ -237,6 +262,17 @@ fn feedback(mut out: Classified, report: &str, parts: &Parts) -> Classified {
     out
 }
 
+/// Outlook.com's junk reports (JMRP) are not ARF: the reported message, with the recipient in
+/// `X-HmXmrOriginalRecipient`, under the subject "complaint about message from …".
+fn microsoft_complaint(message: &Message, parts: &Parts) -> Option<String> {
+    let original = parts.original.as_ref()?;
+    let recipient = original.header_raw("X-HmXmrOriginalRecipient")?.trim();
+    let subject = message.subject().unwrap_or("").to_ascii_lowercase();
+    subject
+        .contains("complaint about message")
+        .then(|| recipient.to_owned())
+}
+
 /// The per-recipient groups of an RFC 3464 report.
 fn delivery_status(report: &str, human: &str) -> Vec<Verdict> {
     let groups = fields::groups(report);
@@ -264,9 +300,9 @@ fn recipient_status(group: &Fields, human: &str, single: bool) -> Verdict {
         .map(|a| fields::typed_address(a).to_owned());
     let action = group.get("action").unwrap_or("failed").to_ascii_lowercase();
     let diagnostic = group.get("diagnostic-code").map(|d| {
-        let d =
-            d.split_once(';')
-                .map_or(d, |(kind, rest)| if kind.contains(' ') { d } else { rest });
+        let d = d
+            .split_once(';')
+            .map_or(d, |(kind, rest)| if kind.contains(' ') { d } else { rest });
         d.trim().to_owned()
     });
     let words = diagnostic.clone().filter(|d| !d.is_empty());
@@ -290,16 +326,13 @@ fn recipient_status(group: &Fields, human: &str, single: bool) -> Verdict {
         reason::reason_in(&text, status.as_deref(), human)
     };
     let temporary = action == "delayed" || class == Some('4') || reply.is_some_and(|r| r < 500);
+    let reason = reason.or((action == "delayed").then_some("expired"));
     Verdict {
         kind: kind_of(delivered, reason, temporary),
         recipient,
-        status,
+        status: status.or_else(|| reason.and_then(|r| reason::code_for(r, temporary))),
         reply,
-        reason: reason.or(if action == "delayed" {
-            Some("expired")
-        } else {
-            None
-        }),
+        reason,
         diagnostic: words.map(|d| text::one_line(&d)),
     }
 }

@@ -117,6 +117,7 @@ const NOT_THE_ADDRESS: &[(Reason, &[&str])] = &[
         "rejected",
         &[
             "may not exist",
+            "groups.google.com",
             "not have permission",
             "pas autorisé",
             "no permission",
@@ -283,6 +284,11 @@ const NOT_THE_ADDRESS: &[(Reason, &[&str])] = &[
         "expired",
         &[
             "retry timeout exceeded",
+            "after multiple retries",
+            "aborted after",
+            "did not accept our requests to connect",
+            "warning message only",
+            "will be retried",
             "retry time not reached",
             "message expired",
             "expired",
@@ -292,6 +298,8 @@ const NOT_THE_ADDRESS: &[(Reason, &[&str])] = &[
             "in the queue too long",
             "queue too long",
             "has been delayed",
+            "greylist*",
+            "graylist*",
             "delivery attempts",
             "timeout",
             "timed out",
@@ -335,7 +343,6 @@ const DEAD_ADDRESS: &[(Reason, &[&str])] = &[
             "user not found",
             "user doesn't exist",
             "user does not exist",
-            "no such user",
             "no such recipient",
             "no such mailbox",
             "no such person",
@@ -346,7 +353,6 @@ const DEAD_ADDRESS: &[(Reason, &[&str])] = &[
             "recipient not found",
             "recipnotfound",
             "recipient does not exist",
-            "recipient address rejected: user",
             "unknown mailbox",
             "mailbox unknown",
             "mailbox not found",
@@ -370,10 +376,11 @@ const DEAD_ADDRESS: &[(Reason, &[&str])] = &[
             "unknown local part",
             "unknown or illegal alias",
             "no account by that name",
+            "doesn't have a",
             "recipient name is not recognized",
             "no valid recipients",
             "mail.local: unknown user",
-            "doesn't have a",
+            "unknown user:",
             "does not have an account",
             "doesn't have an account",
             "recipient address rejected: access denied",
@@ -389,7 +396,6 @@ const DEAD_ADDRESS: &[(Reason, &[&str])] = &[
             "unrouteable address",
             "bad destination mailbox",
             "destination address rejected",
-            "unknown in",
             "not our customer",
             "undeliverable address",
             "empfänger unbekannt",
@@ -461,7 +467,14 @@ const DEAD_ADDRESS: &[(Reason, &[&str])] = &[
 /// only with a `5.1.1` or when they answered RCPT TO; otherwise the message was filtered.
 const UNKNOWN_USER_ONLY: &[(Reason, &[&str])] = &[(
     "userunknown",
-    &["user unknown", "unknown user", "user unknown*"],
+    &[
+        "user unknown",
+        "unknown user",
+        "user unknown*",
+        "recipient address rejected",
+        "mailbox unavailable",
+        "no such user",
+    ],
 )];
 
 /// Vague words: only when neither a phrase above nor the status code says more.
@@ -554,10 +567,11 @@ impl Tier {
         }
     }
 
-    /// The reason of the table's earliest row with a phrase in `text` at word boundaries.
+    /// The reason of the longest phrase in `text` at word boundaries (the most specific:
+    /// "domain does not exist" over "does not exist"); on a tie, the table's earlier row.
     fn find(&self, text: &str, order: &[(Reason, &[&str])]) -> Option<Reason> {
         let bytes = text.as_bytes();
-        let mut best: Option<usize> = None;
+        let mut best: Option<(std::cmp::Reverse<usize>, usize)> = None;
         for m in self.automaton.find_overlapping_iter(text) {
             let (reason, prefix) = self.patterns[m.pattern().as_usize()];
             let left = m.start() == 0 || !is_word(bytes[m.start() - 1]);
@@ -569,9 +583,10 @@ impl Tier {
                 .iter()
                 .position(|(r, _)| *r == reason)
                 .unwrap_or(usize::MAX);
-            best = Some(best.map_or(rank, |b| b.min(rank)));
+            let key = (std::cmp::Reverse(m.len()), rank);
+            best = Some(best.map_or(key, |b| b.min(key)));
         }
-        best.map(|rank| order[rank].0)
+        best.map(|(_, rank)| order[rank].0)
     }
 }
 
@@ -643,7 +658,7 @@ static COMMANDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("the phrases build an automaton")
 });
 
-const COMMAND_PHRASES: [(&str, Command); 21] = [
+const COMMAND_PHRASES: [(&str, Command); 24] = [
     (">>> mail from", Command::Mail),
     ("after mail from", Command::Mail),
     ("in reply to mail from", Command::Mail),
@@ -656,6 +671,9 @@ const COMMAND_PHRASES: [(&str, Command); 21] = [
     ("after rcpt command", Command::Rcpt),
     ("following rcpt command", Command::Rcpt),
     ("rejected recipient", Command::Rcpt),
+    ("rejected address", Command::Rcpt),
+    ("rejected the address", Command::Rcpt),
+    ("smtp:rcpt", Command::Rcpt),
     ("most progress was rcpt to", Command::Rcpt),
     (">>> data", Command::Data),
     ("after data", Command::Data),
@@ -667,10 +685,12 @@ const COMMAND_PHRASES: [(&str, Command); 21] = [
     (">>> .", Command::Data),
 ];
 
-/// The command a text names, when it names one kind only.
+/// The command a text names, when it names one kind only. Line breaks count as spaces: Postfix
+/// folds `(in reply to RCPT TO command)` across lines.
 fn command(text: &str) -> Option<Command> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut found = None;
-    for m in COMMANDS.find_iter(text) {
+    for m in COMMANDS.find_iter(&text) {
         let command = COMMAND_PHRASES[m.pattern().as_usize()].1;
         match found {
             None => found = Some(command),
@@ -712,6 +732,46 @@ pub fn from_status(status: &str) -> Option<Reason> {
         _ => return None,
     };
     Some(reason)
+}
+
+/// The code for a reason when the message gives none: the `X.0.9NN` codes Sisimai uses, so
+/// that verdicts compare with its verdicts (`5.0.911` an unknown user, `4.0.947` a delay).
+/// They are RFC 3463 codes of subject 0, "other or undefined".
+pub fn code_for(reason: Reason, temporary: bool) -> Option<String> {
+    let detail = match reason {
+        "onhold" => 901,
+        "syntaxerror" => 902,
+        "norelaying" => 909,
+        "filtered" if temporary => 924,
+        "filtered" => 910,
+        "userunknown" if !temporary => 911,
+        "hostunknown" if !temporary => 912,
+        "hasmoved" if !temporary => 916,
+        "rejected" => 918,
+        "suspend" => 921,
+        "mailboxfull" => 922,
+        "exceedlimit" => 923,
+        "authfailure" => 926,
+        "systemerror" => 930,
+        "systemfull" => 931,
+        "notaccept" => 932,
+        "mesgtoobig" => 934,
+        "mailererror" => 939,
+        "networkerror" => 944,
+        "toomanyconn" => 945,
+        "speeding" => 946,
+        "expired" => 947,
+        "contenterror" => 960,
+        "securityerror" => 970,
+        "blocked" => 971,
+        "policyviolation" => 972,
+        "requireptr" => 973,
+        "badreputation" => 975,
+        "spamdetected" => 980,
+        "virusdetected" => 981,
+        _ => return None,
+    };
+    Some(format!("{}.0.{detail}", if temporary { 4 } else { 5 }))
 }
 
 /// Whether `reason` means the address is dead.

@@ -10,10 +10,17 @@ use super::{Kind, Verdict};
 /// The verdicts of an SES notification in `text`, if it holds one.
 pub(super) fn verdicts(text: &str) -> Option<Vec<Verdict>> {
     let start = text.find("{\"notificationType\"")?;
-    let value: Value = serde_json::Deserializer::from_str(&text[start..])
-        .into_iter()
-        .next()?
-        .ok()?;
+    let parse = |json: &str| -> Option<Value> {
+        serde_json::Deserializer::from_str(json)
+            .into_iter()
+            .next()?
+            .ok()
+    };
+    // Mail systems fold the one long line: `!` and a line break where it was cut.
+    let value = parse(&text[start..]).or_else(|| {
+        let unfolded = text[start..].replace("!\r\n ", "").replace("!\n ", "");
+        parse(&unfolded)
+    })?;
     let verdicts = match value["notificationType"].as_str()? {
         "Bounce" => bounce(&value["bounce"]),
         "Complaint" => complaint(&value["complaint"]),

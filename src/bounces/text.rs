@@ -26,11 +26,19 @@ static MESSAGE_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?im)^\s*message-id:\s*<?([^\s<>]+@[^\s<>]+)>?").expect("a valid pattern")
 });
 
-/// The first enhanced status code in `text`, e.g. `5.1.1`.
+/// The enhanced status code in `text`, e.g. `5.1.1`: the first precise one, as relays put a
+/// vague code of their own (`5.1.0 - Unknown address error 550-'5.2.2 …'`) or the expiry
+/// (`4.4.7`) before the code of the problem itself.
 pub(super) fn status_code(text: &str) -> Option<String> {
-    STATUS
-        .captures(text)
-        .map(|c| format!("{}.{}.{}", &c[1], &c[2], &c[3]))
+    let mut codes = STATUS
+        .captures_iter(text)
+        .map(|c| format!("{}.{}.{}", &c[1], &c[2], &c[3]));
+    let first = codes.next()?;
+    let says_little = |c: &str| c.ends_with(".0") || c[1..].starts_with(".4.7");
+    if !says_little(&first) {
+        return Some(first);
+    }
+    Some(codes.find(|c| !says_little(c)).unwrap_or(first))
 }
 
 /// The first SMTP reply code in `text`, e.g. `550`.
@@ -71,7 +79,7 @@ pub(super) fn one_line(text: &str) -> String {
 }
 
 /// The lines that start the copy of the original message in bounce texts.
-const ORIGINAL_STARTS: [&str; 22] = [
+const ORIGINAL_STARTS: [&str; 21] = [
     "--- below this line is a copy of the message",
     "------ this is a copy of the message",
     "----- original message -----",
@@ -82,7 +90,6 @@ const ORIGINAL_STARTS: [&str; 22] = [
     "----- transcript of session follows",
     "------ original message ------",
     "this is a copy of the original message",
-    "the original message was",
     "message headers follow",
     "--- original message follows",
     "----- the following addresses had permanent",
@@ -112,6 +119,23 @@ pub(super) fn before_original(text: &str) -> &str {
         offset += line.len();
     }
     text
+}
+
+/// Where delivery status fields start inside a text (`Reporting-MTA:` or `Final-Recipient:`
+/// at the start of a line, with an `Action:` or `Status:` line after), if they do.
+pub(super) fn inline_delivery_status(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("reporting-mta:") || lower.starts_with("final-recipient:") {
+            let rest = text[offset..].to_ascii_lowercase();
+            if rest.contains("\naction:") || rest.contains("\nstatus:") {
+                return Some(offset);
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Text of an HTML part, tags dropped: enough to find addresses and words.
@@ -195,8 +219,22 @@ pub(super) fn looks_like_bounce(message: &Message, human: &str) -> bool {
     let null_sender = message
         .header_raw("Return-Path")
         .is_some_and(|r| r.trim() == "<>");
-    daemon || bounce_subject || (null_sender && status_code(human).is_some())
+    let lower = human.to_lowercase();
+    let says_so = BOUNCE_WORDS.iter().any(|w| lower.contains(w));
+    daemon || bounce_subject || (null_sender && (says_so || status_code(human).is_some()))
 }
+
+/// Words in a text that say it reports a failed delivery.
+const BOUNCE_WORDS: [&str; 8] = [
+    "could not be delivered",
+    "couldn't be delivered",
+    "was not delivered",
+    "delivery has failed",
+    "failed permanently",
+    "did not reach the following recipient",
+    "unable to deliver",
+    "undeliverable",
+];
 
 /// The verdicts of a bounce text: one per recipient it names, each judged by its own words.
 pub(super) fn verdicts(message: &Message, human: &str, senders: &[String]) -> Vec<Verdict> {
@@ -262,11 +300,13 @@ fn block(human: &str, recipient: &str, all: &[String]) -> String {
     let mut out = String::new();
     for (i, &(at, mine)) in marks.iter().enumerate() {
         if mine {
+            // From the start of the line: `>>> RCPT To:<a@b>` says which command was refused.
+            let start = human[..at].rfind('\n').map_or(0, |n| n + 1);
             let end = marks[i + 1..]
                 .iter()
                 .find(|(_, m)| !m)
                 .map_or(human.len(), |&(next, _)| next);
-            out.push_str(&human[at..end]);
+            out.push_str(&human[start..end.max(start)]);
             out.push('\n');
         }
     }
@@ -291,7 +331,7 @@ fn judge(recipient: Option<String>, words: &str) -> Verdict {
             kind => kind,
         },
         recipient,
-        status,
+        status: status.or_else(|| reason.and_then(|r| reason::code_for(r, temporary))),
         reply,
         reason,
         diagnostic: diagnostic_line(words),
