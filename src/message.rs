@@ -19,10 +19,64 @@ use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
 use crate::edition::value::encode_component;
-use crate::edition::{Edition, ImageMode};
+use crate::edition::{Edition, ImageMode, Newsletter};
 use crate::render::{Personal, Rendered, strings::strings};
 use crate::subscribers::Subscriber;
-use crate::unsubscribe::TokenKey;
+use crate::unsubscribe::{SecretError, TokenKey};
+
+/// The envelope sender of a message (MAIL FROM; the receiving server records it as
+/// Return-Path, and sends bounces there): the From address, or `[bounces] address`, with a
+/// token per edition and recipient when `verp` is on (`bounces+TOKEN@example.nl`).
+#[derive(Debug, Clone)]
+pub enum ReturnPath {
+    /// Bounces go where From is.
+    From(lettre::Address),
+    /// Bounces go to `[bounces] address`.
+    Fixed(lettre::Address),
+    /// Bounces go to `local+TOKEN@domain`.
+    Verp {
+        local: String,
+        domain: String,
+        key: TokenKey,
+    },
+}
+
+impl ReturnPath {
+    /// The return path `newsletter` asks for; VERP needs the token key.
+    pub fn new(newsletter: &Newsletter, key: Option<&TokenKey>) -> Result<ReturnPath, SecretError> {
+        let Some(bounces) = &newsletter.bounces else {
+            return Ok(ReturnPath::From(
+                newsletter.from.email.get_ref().to_address(),
+            ));
+        };
+        let address = bounces.address.get_ref().to_address();
+        if !bounces.verp {
+            return Ok(ReturnPath::Fixed(address));
+        }
+        let key = match key {
+            Some(key) => key.clone(),
+            None => TokenKey::from_env(newsletter.list_id.as_str())?,
+        };
+        Ok(ReturnPath::Verp {
+            local: address.user().to_owned(),
+            domain: address.domain().to_owned(),
+            key,
+        })
+    }
+
+    /// The envelope sender for `email` in `edition`, and the VERP token in it.
+    pub fn envelope(&self, edition: &str, email: &str) -> (lettre::Address, Option<String>) {
+        match self {
+            ReturnPath::From(a) | ReturnPath::Fixed(a) => (a.clone(), None),
+            ReturnPath::Verp { local, domain, key } => {
+                let token = key.verp(edition, email);
+                let address = lettre::Address::new(format!("{local}+{token}"), domain)
+                    .expect("a valid address with a hexadecimal tag is valid");
+                (address, Some(token))
+            }
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the message for `{email}`: {source}")]
@@ -143,7 +197,13 @@ impl<'a> Composer<'a> {
     fn unsubscribe_mailto(&self, subscriber: &Subscriber) -> Option<String> {
         let mailto = self.edition.newsletter.unsubscribe.mailto.as_ref()?;
         let word = strings(self.edition.newsletter.language).unsubscribe_subject;
-        let subject = encode_component(&format!("{word} {}", subscriber.email));
+        // The signed token ties the request to the subscriber (`courant bounces` acts on it);
+        // without the secret only a person can tell.
+        let who = match &self.tokens {
+            Some(key) => key.token(subscriber.email.as_str()),
+            None => subscriber.email.to_string(),
+        };
+        let subject = encode_component(&format!("{word} {who}"));
         Some(format!("mailto:{mailto}?subject={subject}"))
     }
 

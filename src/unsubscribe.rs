@@ -56,6 +56,22 @@ impl TokenKey {
         Ok(TokenKey::new(secret.as_bytes(), list_id))
     }
 
+    /// The token of a bounce address (VERP) for one edition and recipient: 80 bits of an HMAC
+    /// over both, as 20 lowercase hexadecimal digits, safe in any local part and unchanged by
+    /// servers that lowercase addresses. It names them through the ledger, which records it.
+    pub fn verp(&self, edition: &str, address: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"verp\n");
+        mac.update(self.list_id.as_bytes());
+        mac.update(b"\n");
+        mac.update(edition.as_bytes());
+        mac.update(b"\n");
+        mac.update(address.to_lowercase().as_bytes());
+        let tag = mac.finalize().into_bytes();
+        tag[..10].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     fn mac(&self, address: &str) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length");

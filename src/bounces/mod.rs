@@ -5,6 +5,7 @@
 //! texts that servers without them still send. It changes nothing; acting on a verdict, and
 //! believing it only when it is tied to a message courant sent, is the caller's part.
 
+pub mod act;
 mod classify;
 mod fields;
 pub mod mailbox;
@@ -15,6 +16,18 @@ mod text;
 use serde::Serialize;
 
 pub use classify::classify;
+
+/// Whether a server's refusal of a recipient during the send (`550 5.1.1 <a@b>: user unknown`,
+/// in reply to RCPT TO) says the address itself is dead, and its status code when it does.
+pub fn dead_address(reply: &str) -> Option<String> {
+    let status = text::status_code(reply);
+    let reason = reason::reason_in(reply, status.as_deref(), "in reply to RCPT TO command")?;
+    reason::is_hard(reason).then(|| {
+        status
+            .or_else(|| reason::code_for(reason, false))
+            .unwrap_or_default()
+    })
+}
 
 /// What a message that came back says about one recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

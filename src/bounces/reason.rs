@@ -352,6 +352,7 @@ const DEAD_ADDRESS: &[(Reason, &[&str])] = &[
             "recipient unknown",
             "recipient not found",
             "recipnotfound",
+            "recipientnotfound",
             "recipient does not exist",
             "unknown mailbox",
             "mailbox unknown",

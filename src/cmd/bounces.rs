@@ -1,11 +1,33 @@
 //! `courant bounces`: what comes back after a send.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{Error, ExitStatus};
-use crate::bounces::mailbox;
+use super::args::{LedgerArgs, dir_of, newsletter_dir};
+use super::{Error, ExitStatus, plural};
+use crate::bounces::act::{self, Processed};
+use crate::bounces::mailbox::{self, Stored};
 use crate::bounces::{self, Classified};
+use crate::edition::{NEWSLETTER_FILE, Newsletter};
+use crate::ledger::{Ledger, ReturnVerdict};
+use crate::source::{parse, read_source};
+use crate::unsubscribe::TokenKey;
+
+/// The newsletter's settings: the bounce address, the soft limit, the list.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SettingsArgs {
+    /// The newsletter's settings [default: `newsletter.toml` here, else in `issues/`].
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+}
+
+impl SettingsArgs {
+    fn path(&self) -> PathBuf {
+        self.settings
+            .clone()
+            .unwrap_or_else(|| newsletter_dir().join(NEWSLETTER_FILE))
+    }
+}
 
 /// Bounces, complaints and mailed unsubscribes: read them and keep the list clean.
 #[derive(Debug, clap::Subcommand)]
@@ -26,12 +48,191 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read messages that came back and act on them: suppress dead addresses, complainers and
+    /// mailed unsubscribes; count soft bounces. Only reports tied to a message courant sent
+    /// change anything. Every message is recorded once; one it cannot use is kept in the ledger
+    /// for a person, and exits 0 all the same, so a mail system piping it here does not bounce it.
+    Read {
+        /// Messages: `.eml` files, Maildir folders, mbox files; `-` reads one message from
+        /// standard input (a Postfix pipe, `.forward`, procmail).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        settings: SettingsArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+    /// What came back, newest first: each message, its verdicts and what was done.
+    List {
+        /// One JSON object per message.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
 }
 
 pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
     match command {
         Command::Classify { files, json } => classify(files, *json),
+        Command::Read {
+            paths,
+            settings,
+            ledger,
+        } => read(paths, settings, ledger),
+        Command::List {
+            json,
+            settings,
+            ledger,
+        } => list(*json, settings, ledger),
     }
+}
+
+/// The newsletter's settings and its ledger.
+fn open(settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<(Newsletter, Ledger), Error> {
+    let path = settings.path();
+    let newsletter: Newsletter = parse(&read_source(&path)?)?;
+    let ledger = Ledger::open(&ledger.path(dir_of(&path)))?;
+    Ok((newsletter, ledger))
+}
+
+fn read(
+    paths: &[PathBuf],
+    settings: &SettingsArgs,
+    ledger: &LedgerArgs,
+) -> Result<ExitStatus, Error> {
+    let piped = paths.iter().any(|p| p == Path::new("-"));
+    match read_all(paths, settings, ledger) {
+        // From a mail system: any failure leaves the message with it, to be delivered again.
+        Err(error) if piped => {
+            error.print();
+            eprintln!("the message stays with the mail system, which tries again");
+            Ok(ExitStatus::TryAgain)
+        }
+        result => result,
+    }
+}
+
+fn read_all(
+    paths: &[PathBuf],
+    settings: &SettingsArgs,
+    ledger: &LedgerArgs,
+) -> Result<ExitStatus, Error> {
+    let (newsletter, mut ledger) = open(settings, ledger)?;
+    let tokens = TokenKey::from_env(newsletter.list_id.as_str()).ok();
+    let act = act::Settings::new(&newsletter, tokens);
+    let mut tally = Tally::default();
+    for path in paths {
+        let messages = mailbox::read(path).map_err(|e| Error::Refused(e.to_string()))?;
+        for stored in messages {
+            let processed = act::process(&mut ledger, &stored, &stored.label, &act)?;
+            tally.add(&stored, &processed);
+        }
+    }
+    println!("{}", tally.summary());
+    Ok(ExitStatus::Success)
+}
+
+/// What a `read` or `fetch` did, for its summary.
+#[derive(Default)]
+pub(crate) struct Tally {
+    read: usize,
+    again: usize,
+    not_understood: usize,
+    suppressed: usize,
+    counted: usize,
+    untied: usize,
+}
+
+impl Tally {
+    /// Prints one line about a message and counts it.
+    pub(crate) fn add(&mut self, stored: &Stored, processed: &Processed) {
+        match processed {
+            Processed::Again => {
+                self.again += 1;
+                println!("{}: read before", stored.label);
+            }
+            Processed::Recorded {
+                understood,
+                verdicts,
+            } => {
+                self.read += 1;
+                self.not_understood += usize::from(!understood);
+                for v in verdicts {
+                    self.suppressed += usize::from(v.action == "suppressed");
+                    self.counted += usize::from(v.action == "counted");
+                    self.untied += usize::from(v.action == "untied");
+                    println!("{}: {}", stored.label, describe(v));
+                }
+            }
+        }
+    }
+
+    pub(crate) fn summary(&self) -> String {
+        format!(
+            "read {} {}: {} suppressed, {} soft {} counted, {} not tied to a message sent (changed nothing), {} not understood (kept for a person); {} read before",
+            self.read,
+            plural(self.read, "message", "messages"),
+            self.suppressed,
+            self.counted,
+            plural(self.counted, "bounce", "bounces"),
+            self.untied,
+            self.not_understood,
+            self.again
+        )
+    }
+}
+
+/// `hard anne@example.nl (2022-12, verp) 5.1.1: suppressed`
+fn describe(v: &ReturnVerdict) -> String {
+    let who = v.email.as_deref().or(v.recipient.as_deref()).unwrap_or("-");
+    let tie = match (&v.edition, &v.tied_by) {
+        (Some(edition), Some(by)) => format!(" ({edition}, {by})"),
+        (None, Some(by)) => format!(" ({by})"),
+        _ => String::new(),
+    };
+    let status = v
+        .status
+        .as_deref()
+        .map(|s| format!(" {s}"))
+        .unwrap_or_default();
+    format!("{} {who}{tie}{status}: {}", v.kind, v.action)
+}
+
+fn list(json: bool, settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<ExitStatus, Error> {
+    let (_, ledger) = open(settings, ledger)?;
+    for listed in ledger.returns()? {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "received": super::status::time(listed.received),
+                    "source": listed.source,
+                    "subject": listed.subject,
+                    "understood": listed.understood,
+                    "verdicts": listed.verdicts,
+                })
+            );
+            continue;
+        }
+        let understood = if listed.understood {
+            ""
+        } else {
+            " (not understood; kept)"
+        };
+        println!(
+            "{} {} \u{201c}{}\u{201d}{understood}",
+            super::status::time(listed.received),
+            listed.source,
+            listed.subject.as_deref().unwrap_or("")
+        );
+        for v in &listed.verdicts {
+            println!("  {}", describe(v));
+        }
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn classify(files: &[PathBuf], json: bool) -> Result<ExitStatus, Error> {

@@ -58,6 +58,17 @@ impl Checked {
         }
     }
 
+    /// The envelope sender of the messages: `[bounces]`, with the token key for VERP.
+    pub(crate) fn return_path(
+        &self,
+        tokens: Option<&TokenKey>,
+    ) -> Result<crate::message::ReturnPath, Error> {
+        Ok(crate::message::ReturnPath::new(
+            &self.edition.newsletter,
+            tokens,
+        )?)
+    }
+
     /// What preview, test-send and send sign with: the DKIM key and the token key.
     pub(crate) fn keys(&self) -> Result<(Option<DkimConfig>, Option<TokenKey>), Error> {
         Ok((self.dkim()?, self.tokens()?))

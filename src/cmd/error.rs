@@ -27,6 +27,9 @@ pub enum ExitStatus {
     /// The ledger could not be written after sending started: messages may have gone out
     /// without a record. The most serious failure courant can have.
     LedgerLost = 3,
+    /// `bounces read -` could not record a message: the mail system keeps it and tries again
+    /// (`EX_TEMPFAIL` of sysexits.h, as Postfix's pipe and procmail expect).
+    TryAgain = 75,
 }
 
 impl ExitStatus {

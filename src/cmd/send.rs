@@ -59,6 +59,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     args.smtp.apply(&mut sending);
     let connector = args.smtp.connector(&sending)?;
     let (dkim, tokens) = checked.keys()?;
+    let return_path = checked.return_path(tokens.as_ref())?;
     let ledger_path = args.ledger.path(dir_of(&args.edition));
     let slug = checked.edition.slug.clone();
     let _lock = EditionLock::acquire(&ledger_path, &slug)?;
@@ -90,6 +91,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
             transport: connector,
             dkim: dkim.map(Arc::new),
             tokens,
+            return_path,
             limiter: Arc::new(RateLimiter::new(sending.rate, sending.burst)),
             writer: ledger.writer()?,
             run_id,

@@ -6,8 +6,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::args::{LedgerArgs, dir_of};
 use super::{Error, ExitStatus};
+use crate::bounces::reason::SENDER_SIDE;
 use crate::diagnostic::display_path;
-use crate::ledger::{Ledger, Row, RunRecord, State};
+use crate::ledger::{Ledger, ReturnCounts, Row, RunRecord, State};
 
 /// Show what the ledger knows about an edition: counts per state, failures, unknowns, runs.
 #[derive(Debug, clap::Args)]
@@ -42,12 +43,83 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         .iter()
         .map(|&s| (s, rows.iter().filter(|r| r.state == s).count()))
         .collect();
+    let returns = Returns::of(&ledger, &slug, counts[&State::Sent])?;
     if args.json {
-        print_json(&slug, &counts, &rows, &runs);
+        print_json(&slug, &counts, &rows, &runs, &returns);
     } else {
         print_text(&slug, &counts, &rows, &runs);
+        returns.print();
     }
     Ok(ExitStatus::Success)
+}
+
+/// What came back about the edition, and whether the sender should look at itself.
+struct Returns {
+    counts: ReturnCounts,
+    untied: u64,
+    /// A plain sentence when more than 2 % of the recipients were refused for reasons that
+    /// point at the sender.
+    sender_warning: Option<String>,
+}
+
+impl Returns {
+    fn of(ledger: &Ledger, slug: &str, sent: usize) -> Result<Returns, Error> {
+        let counts = ledger.return_counts(slug, &SENDER_SIDE)?;
+        let sender_warning = (sent > 0 && counts.sender_side * 50 > sent as u64).then(|| {
+            let cause = ledger
+                .top_sender_reason(slug, &SENDER_SIDE)
+                .ok()
+                .flatten()
+                .map_or("", |r| likely_cause(&r));
+            format!(
+                "warning: {} of {sent} recipients ({:.1} %) were refused for reasons that point at the sender, not at them{cause}",
+                counts.sender_side,
+                counts.sender_side as f64 * 100.0 / sent as f64
+            )
+        });
+        Ok(Returns {
+            counts,
+            untied: ledger.untied_count()?,
+            sender_warning,
+        })
+    }
+
+    fn print(&self) {
+        let c = &self.counts;
+        println!(
+            "came back: {} hard, {} soft bounces, {} complaints, {} unsubscribes by mail",
+            c.hard, c.soft, c.complaints, c.unsubscribes
+        );
+        if self.untied > 0 {
+            println!(
+                "ignored: {} reports not tied to a message courant sent (forged, or about other mail)",
+                self.untied
+            );
+        }
+        if let Some(warning) = &self.sender_warning {
+            println!("{warning}");
+        }
+    }
+}
+
+/// What a sender-side refusal most likely means, to end the warning with.
+fn likely_cause(reason: &str) -> &'static str {
+    match reason {
+        "blocked" => "; most likely the sending server's IP address is on a block list",
+        "badreputation" => "; most likely the sending IP address or domain has a poor reputation",
+        "authfailure" => {
+            "; most likely the messages fail SPF, DKIM or DMARC: check the DNS records and `[dkim]`"
+        }
+        "requireptr" => {
+            "; most likely the sending server's IP address has no reverse DNS (PTR) record"
+        }
+        "policyviolation" => "; most likely a provider's policy refuses the messages",
+        "securityerror" => {
+            "; most likely the receiving servers require TLS or authentication that the relay does not give"
+        }
+        "norelaying" => "; most likely the relay refuses to pass the messages on: check `--smtp`",
+        _ => "",
+    }
 }
 
 fn print_text(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &[RunRecord]) {
@@ -87,9 +159,18 @@ fn print_text(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &
     }
 }
 
-fn print_json(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &[RunRecord]) {
+fn print_json(
+    slug: &str,
+    counts: &BTreeMap<State, usize>,
+    rows: &[Row],
+    runs: &[RunRecord],
+    returns: &Returns,
+) {
     let value = serde_json::json!({
         "edition": slug,
+        "returns": returns.counts,
+        "untied_reports": returns.untied,
+        "sender_warning": returns.sender_warning,
         "counts": counts.iter().map(|(s, n)| (s.as_str().to_owned(), *n)).collect::<BTreeMap<_, _>>(),
         "recipients": rows,
         "runs": runs.iter().map(|r| serde_json::json!({
@@ -99,7 +180,7 @@ fn print_json(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &
     println!("{value:#}");
 }
 
-fn time(secs: i64) -> String {
+pub(crate) fn time(secs: i64) -> String {
     let t = UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
     humantime::format_rfc3339_seconds(t).to_string()
 }

@@ -18,7 +18,7 @@ pub(crate) struct UnsubscribeArgs {
     ledger: LedgerArgs,
 }
 
-/// Export or import the suppression list as CSV (`email,at,source`).
+/// Export or import the suppression list as CSV (`email,at,source,edition,status,diagnostic`).
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
     /// Write the suppression list as CSV to stdout.
@@ -90,14 +90,22 @@ fn export(args: &LedgerArgs) -> Result<ExitStatus, Error> {
     let mut writer = csv::Writer::from_writer(std::io::stdout());
     let failed = |e: csv::Error| Error::Failed(format!("cannot write the CSV: {e}"));
     writer
-        .write_record(["email", "at", "source"])
+        .write_record(["email", "at", "source", "edition", "status", "diagnostic"])
         .map_err(failed)?;
-    for (email, at, source) in open(args)?.suppressions()? {
+    for s in open(args)?.suppressions()? {
         let at = humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.max(0) as u64),
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(s.at.max(0) as u64),
         );
+        let evidence = s.evidence;
         writer
-            .write_record([email, at.to_string(), source])
+            .write_record([
+                s.email,
+                at.to_string(),
+                s.source,
+                evidence.edition.unwrap_or_default(),
+                evidence.status.unwrap_or_default(),
+                evidence.diagnostic.unwrap_or_default(),
+            ])
             .map_err(failed)?;
     }
     writer

@@ -39,12 +39,13 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let subscriber = pick(&checked, args)?;
     let connector = args.smtp.connector(&checked.edition.newsletter.sending)?;
     let (dkim, tokens) = checked.keys()?;
+    let return_path = checked.return_path(tokens.as_ref())?;
     let message = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens)
         .with_subject_prefix("[TEST] ")
         .message(&subscriber)?;
-    let from = checked.edition.newsletter.from.email.get_ref().to_address();
+    let (from, _) = return_path.envelope(&checked.edition.slug, to.as_str());
     let accepted = super::runtime()?.block_on(async {
         let mut conn = connector
             .connect()

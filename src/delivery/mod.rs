@@ -85,6 +85,8 @@ pub struct Run<T: Transport> {
     pub dkim: Option<Arc<lettre::message::dkim::DkimConfig>>,
     /// Signs the unsubscribe tokens.
     pub tokens: Option<crate::unsubscribe::TokenKey>,
+    /// The envelope sender of each message.
+    pub return_path: crate::message::ReturnPath,
     pub limiter: Arc<RateLimiter>,
     pub writer: Writer,
     pub run_id: i64,
@@ -212,6 +214,8 @@ struct Finished {
     op: Op,
     event: Event,
     retry: Option<Job>,
+    /// The address is dead (refused at RCPT with a 5.1.1, say): suppressed in the same commit.
+    suppress: Option<Op>,
 }
 
 impl Finished {
@@ -243,7 +247,40 @@ impl Finished {
             email: email.to_owned(),
             outcome,
         };
-        Finished { op, event, retry }
+        Finished {
+            op,
+            event,
+            retry,
+            suppress: None,
+        }
+    }
+
+    /// Suppresses `email` with this outcome when `error` says the address itself is dead.
+    fn suppressing_if_dead(mut self, edition: &str, email: &str, error: &SendError) -> Finished {
+        let SendError::Rejected {
+            code,
+            text,
+            before_data: true,
+        } = error
+        else {
+            return self;
+        };
+        if *code < 500 {
+            return self;
+        }
+        if let Some(status) = crate::bounces::dead_address(&format!("{code} {text}")) {
+            self.suppress = Some(Op::Suppress(ledger::Suppression {
+                email: email.to_owned(),
+                at: ledger::now(),
+                source: "bounce".into(),
+                evidence: ledger::Evidence {
+                    edition: Some(edition.to_owned()),
+                    status: Some(status),
+                    diagnostic: Some(format!("{code} {text}")),
+                },
+            }));
+        }
+        self
     }
 }
 
@@ -261,28 +298,21 @@ async fn attempt<T: Transport>(
     let subscriber = &run.recipients[job.index];
     let email = ledger::key(subscriber.email.as_str());
     let edition = run.edition.slug.as_str();
+    let (from, verp) = run.return_path.envelope(edition, &email);
     let begin = Op::Begin {
         edition: edition.to_owned(),
         email: email.clone(),
         run: run.run_id,
+        verp,
     };
     let message = match composer.message(subscriber) {
         Ok(message) => message,
         Err(e) => {
             shared.commit(previous, Some(begin)).await?;
-            shared.streak(false);
-            let outcome = Outcome::Failed {
-                code: None,
-                reply: e.to_string(),
-            };
-            return Ok((
-                Finished::new(edition, &email, outcome, subscriber, None),
-                true,
-            ));
+            return Ok((shared.not_composed(edition, &email, subscriber, &e), true));
         }
     };
     let message_id = composer.message_id(subscriber);
-    let from = run.edition.newsletter.from.email.get_ref().to_address();
     let bytes = sign(run.dkim.clone(), message).await;
     shared.commit(previous, Some(begin)).await?;
     let result = conn
@@ -294,21 +324,22 @@ async fn attempt<T: Transport>(
         Err(SendError::Rejected { code, .. }) if *code != 421 => conn.reset().await,
         Err(_) => false,
     };
-    let (outcome, retry) = match result {
-        Ok(accepted) => (
-            Outcome::Sent {
+    let finished = match result {
+        Ok(accepted) => {
+            let sent = Outcome::Sent {
                 reply: accepted.reply,
                 message_id,
-            },
-            None,
-        ),
-        Err(error) => shared.judge(&job, &error),
+            };
+            Finished::new(edition, &email, sent, subscriber, None)
+        }
+        Err(error) => {
+            let (outcome, retry) = shared.judge(&job, &error);
+            Finished::new(edition, &email, outcome, subscriber, retry)
+                .suppressing_if_dead(edition, &email, &error)
+        }
     };
-    shared.streak(matches!(outcome, Outcome::Sent { .. }));
-    Ok((
-        Finished::new(edition, &email, outcome, subscriber, retry),
-        keep,
-    ))
+    shared.streak(matches!(finished.event, Event::Sent));
+    Ok((finished, keep))
 }
 
 async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, Stop> {
@@ -330,6 +361,22 @@ async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, Stop> {
 }
 
 impl<T: Transport> Shared<T> {
+    /// The outcome of a message that could not be made: a failure, never sent.
+    fn not_composed(
+        &self,
+        edition: &str,
+        email: &str,
+        subscriber: &Subscriber,
+        error: &crate::message::MessageError,
+    ) -> Finished {
+        self.streak(false);
+        let outcome = Outcome::Failed {
+            code: None,
+            reply: error.to_string(),
+        };
+        Finished::new(edition, email, outcome, subscriber, None)
+    }
+
     fn take_daily_slot(&self) -> bool {
         let Some(limit) = self.run.daily_remaining else {
             return true;
@@ -363,6 +410,7 @@ impl<T: Transport> Shared<T> {
     async fn commit(&self, finished: Option<Finished>, begin: Option<Op>) -> Result<(), Stop> {
         let mut ops = Vec::with_capacity(2);
         ops.extend(finished.as_ref().map(|f| f.op.clone()));
+        ops.extend(finished.as_ref().and_then(|f| f.suppress.clone()));
         ops.extend(begin);
         if ops.is_empty() {
             return Ok(());

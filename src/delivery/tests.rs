@@ -94,6 +94,7 @@ fn rejected(code: u16, text: &str) -> Result<Accepted, SendError> {
     Err(SendError::Rejected {
         code,
         text: text.into(),
+        before_data: true,
     })
 }
 
@@ -114,6 +115,8 @@ struct Outcome {
     report: Report,
     seen: Vec<Seen>,
     states: HashMap<String, State>,
+    /// The suppression list afterwards, sorted.
+    suppressed: Vec<String>,
 }
 
 fn recipient(i: usize) -> String {
@@ -149,6 +152,9 @@ async fn send_to(n: usize, answer: Answer, sending: Sending) -> Outcome {
         transport: script.clone(),
         dkim: None,
         tokens: None,
+        return_path: crate::message::ReturnPath::From(
+            "nieuwsbrief@example.nl".parse().expect("a valid address"),
+        ),
         limiter: Arc::new(RateLimiter::new(sending.rate, sending.burst)),
         writer: ledger.writer().expect("the writer starts"),
         run_id: ledger.start_run(&slug).expect("a run"),
@@ -159,10 +165,17 @@ async fn send_to(n: usize, answer: Answer, sending: Sending) -> Outcome {
     let report = send(run, (0..n).collect(), Arc::new(Notify::new())).await;
     let seen = script.seen.lock().expect("not poisoned").clone();
     let states = ledger.states(&slug).expect("the ledger reads");
+    let mut suppressed: Vec<String> = ledger
+        .suppressed()
+        .expect("the ledger reads")
+        .into_iter()
+        .collect();
+    suppressed.sort();
     Outcome {
         report,
         seen,
         states,
+        suppressed,
     }
 }
 
@@ -264,6 +277,25 @@ async fn a_permanent_failure_is_not_retried_and_the_run_goes_on() {
     assert_eq!((out.report.sent, out.report.failed), (1, 1));
     assert_eq!(out.states.get("r0@example.org"), Some(&State::Failed));
     assert_eq!(out.report.stop, None);
+}
+
+#[tokio::test]
+async fn a_dead_address_refused_at_rcpt_is_suppressed_with_its_outcome() {
+    let answer: Answer = |to, _| match to {
+        "r0@example.org" => rejected(
+            550,
+            "5.1.1 <r0@example.org>: Recipient address rejected: User unknown",
+        ),
+        "r1@example.org" => rejected(550, "5.7.1 Message refused as spam"),
+        _ => accepted(),
+    };
+    let out = send_to(3, answer, sending(0, Duration::ZERO)).await;
+    assert_eq!((out.report.sent, out.report.failed), (1, 2));
+    assert_eq!(
+        out.suppressed,
+        ["r0@example.org"],
+        "a spam refusal is not the address's fault"
+    );
 }
 
 #[tokio::test]

@@ -94,6 +94,50 @@ pub struct Newsletter {
     /// DKIM signing; `check` warns when it is missing.
     #[serde(default)]
     pub dkim: Option<DkimSettings>,
+    /// Where bounces go and how `courant bounces` reads them.
+    #[serde(default)]
+    pub bounces: Option<BounceSettings>,
+}
+
+/// `[bounces]`: the envelope sender of every message, and the mailbox bounces arrive in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct BounceSettings {
+    /// The envelope sender (Return-Path), e.g. `bounces@example.nl`; From stays as it is.
+    pub address: Spanned<EmailAddr>,
+    /// Send from `bounces+TOKEN@…`, the token naming the edition and the recipient, so that a
+    /// bounce is attributed without reading it; default true. The mail server must deliver
+    /// plus-addresses to the bounce mailbox.
+    #[serde(default = "default_verp")]
+    pub verp: bool,
+    /// The mailbox `bounces fetch` reads, e.g. `imaps://bounces@mail.example.nl/INBOX`.
+    #[serde(default)]
+    pub imap: Option<String>,
+    /// Where `bounces fetch` moves what it processed; default `courant/processed`.
+    #[serde(default = "default_processed")]
+    pub processed_folder: String,
+    /// Where `bounces fetch` moves what it could not use; default `courant/unprocessed`.
+    #[serde(default = "default_unprocessed")]
+    pub unprocessed_folder: String,
+    /// Soft bounces of this many editions in a row suppress an address; default 3.
+    #[serde(default = "default_soft_limit")]
+    pub soft_limit: u32,
+}
+
+fn default_verp() -> bool {
+    true
+}
+
+fn default_processed() -> String {
+    "courant/processed".into()
+}
+
+fn default_unprocessed() -> String {
+    "courant/unprocessed".into()
+}
+
+fn default_soft_limit() -> u32 {
+    3
 }
 
 /// `[dkim]`: the key that signs every message, published at `<selector>._domainkey.<domain>`.

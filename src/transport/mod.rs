@@ -67,7 +67,12 @@ pub struct Accepted {
 pub enum SendError {
     /// A 4xx or 5xx reply to MAIL, RCPT, DATA or the data.
     #[error("{code} {text}")]
-    Rejected { code: u16, text: String },
+    Rejected {
+        code: u16,
+        text: String,
+        /// Refused in reply to MAIL, RCPT or DATA: before the message itself.
+        before_data: bool,
+    },
     /// The connection failed before the server could have taken the message.
     #[error("{0}")]
     NotDelivered(String),
@@ -511,6 +516,7 @@ fn classify(error: &lettre::transport::smtp::Error, phase: Phase) -> SendError {
         return SendError::Rejected {
             code,
             text: text.trim().to_owned(),
+            before_data: phase == Phase::Envelope,
         };
     }
     let why = chain(error);

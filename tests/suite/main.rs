@@ -6,6 +6,7 @@ mod common;
 
 mod archive;
 mod bad_input;
+mod bounces;
 mod browser;
 mod commands;
 mod dkim;

@@ -255,16 +255,26 @@ fn permanent_rejects_are_recorded_with_code_and_text_and_the_rest_delivered() {
         "{}",
         status.stdout
     );
-    // Permanent failures are not retried unless asked.
-    let again = send(dir.path(), &server.url(), &[]);
+    // A 5.1.1 at RCPT says the address is dead: it is suppressed, with its evidence, and
+    // not mailed again.
+    let again = send(dir.path(), &server.url(), &["--retry-failed"]);
     assert!(
         again
             .stdout
-            .contains("2 failed before (--retry-failed to try again)"),
+            .contains("recipients: 4 active, 0 unsubscribed, 2 suppressed"),
         "{}",
         again.stdout
     );
     assert_eq!(server.recipients().len(), 2);
+    let export = courant(dir.path(), &["suppressions", "export"]);
+    assert!(
+        export.stdout.contains("reject-b@example.org,")
+            && export
+                .stdout
+                .contains(",bounce,2022-12,5.1.1,550 5.1.1 No such user"),
+        "{}",
+        export.stdout
+    );
 }
 
 #[test]
@@ -653,7 +663,7 @@ fn max_per_connection_opens_a_new_connection_after_that_many_messages() {
             std::fs::read_to_string(f)
                 .unwrap()
                 .lines()
-                .nth(1)
+                .find(|l| l.starts_with("X-Peer: "))
                 .unwrap()
                 .to_owned()
         })

@@ -3,9 +3,9 @@
     python smtpd.py PORT DIR [--reject PREFIX] [--greylist] [--starttls CERT KEY]
                              [--implicit CERT KEY] [--auth USER:PASSWORD] [--hold SECONDS]
 
-Each accepted message is written to DIR as NNNNN.eml, its envelope recipients on the first line
-(`X-Envelope-To: a, b`) and the client's address and port (one per connection) on the second
-(`X-Peer: 127.0.0.1:54321`). Recipients starting with PREFIX get `550 5.1.1 No such user`; with
+Each accepted message is written to DIR as NNNNN.eml, its envelope sender and recipients on the
+first lines (`X-Envelope-From: b@x`, `X-Envelope-To: a, b`) and the client's address and port (one
+per connection) on the next (`X-Peer: 127.0.0.1:54321`). Recipients starting with PREFIX get `550 5.1.1 No such user`; with
 --greylist every recipient is refused once with `451 4.7.1 Greylisted, try again` and accepted
 on the next attempt. With --hold, each message is written at once but its reply waits SECONDS.
 Prints `ready` when it listens; stops on SIGTERM.
@@ -42,7 +42,8 @@ class Store:
 
     async def handle_DATA(self, server, session, envelope):
         name = self.dir / f"{next(self.count):05d}.eml"
-        header = ("X-Envelope-To: " + ", ".join(envelope.rcpt_tos) + "\r\n").encode()
+        header = ("X-Envelope-From: " + (envelope.mail_from or "") + "\r\n").encode()
+        header += ("X-Envelope-To: " + ", ".join(envelope.rcpt_tos) + "\r\n").encode()
         header += ("X-Peer: %s:%s\r\n" % session.peer[:2]).encode()
         name.write_bytes(header + envelope.original_content)
         if self.hold:

@@ -15,6 +15,10 @@ use std::sync::{Arc, mpsc};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, params};
+
+mod returns;
+
+pub use returns::{Evidence, Listed, Return, ReturnCounts, ReturnVerdict, Suppression};
 use tokio::sync::oneshot;
 
 /// A set of addresses as [`key`]s.
@@ -126,12 +130,16 @@ pub enum Op {
         edition: String,
         email: String,
         run: i64,
+        /// The token of the bounce address this message is sent from (VERP), if any.
+        verp: Option<String>,
     },
     Finish {
         edition: String,
         email: String,
         outcome: Outcome,
     },
+    /// No edition is sent to this address again (a refusal that says it is dead).
+    Suppress(Suppression),
 }
 
 pub fn now() -> i64 {
@@ -176,6 +184,30 @@ CREATE TABLE IF NOT EXISTS suppressions (
 CREATE INDEX IF NOT EXISTS deliveries_sent_at ON deliveries(sent_at) WHERE sent_at IS NOT NULL;
 ";
 
+/// Brings a ledger written by an earlier version up to date: columns added since.
+fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let has = |table: &str, column: &str| -> Result<bool, rusqlite::Error> {
+        let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+        Ok(names.filter_map(Result::ok).any(|n| n == column))
+    };
+    if !has("deliveries", "verp")? {
+        conn.execute_batch("ALTER TABLE deliveries ADD COLUMN verp TEXT")?;
+    }
+    for column in ["edition", "status", "diagnostic"] {
+        if !has("suppressions", column)? {
+            conn.execute_batch(&format!(
+                "ALTER TABLE suppressions ADD COLUMN {column} TEXT"
+            ))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS deliveries_verp ON deliveries(verp) WHERE verp IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries(message_id)
+             WHERE message_id IS NOT NULL;",
+    )
+}
+
 /// An open ledger file.
 pub struct Ledger {
     path: PathBuf,
@@ -189,6 +221,8 @@ fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
     // FULL: a committed outcome survives a power cut, not only a crash of courant.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(returns::SCHEMA)?;
+    migrate(&conn)?;
     Ok(conn)
 }
 
@@ -323,34 +357,56 @@ impl Ledger {
     /// Adds an address to the suppression list; `false` when it was there already (the first
     /// time and source are kept).
     pub fn suppress(&self, email: &str, source: &str, at: i64) -> Result<bool, LedgerError> {
-        self.conn
-            .execute(
-                "INSERT INTO suppressions (email, at, source) VALUES (?1, ?2, ?3) ON CONFLICT (email) DO NOTHING",
-                params![key(email), at, source],
-            )
-            .map(|n| n == 1)
-            .map_err(|e| self.err(e))
+        let suppression = Suppression {
+            email: email.to_owned(),
+            at,
+            source: source.to_owned(),
+            evidence: Evidence::default(),
+        };
+        insert_suppression(&self.conn, &suppression).map_err(|e| self.err(e))
     }
 
-    /// Every suppressed address: (address, unix seconds, source), in address order.
-    pub fn suppressions(&self) -> Result<Vec<(String, i64, String)>, LedgerError> {
+    /// Every suppressed address with its time, source and evidence, in address order.
+    pub fn suppressions(&self) -> Result<Vec<Suppression>, LedgerError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT email, at, source FROM suppressions ORDER BY email")
+            .prepare(
+                "SELECT email, at, source, edition, status, diagnostic FROM suppressions
+                 ORDER BY email",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| {
+                Ok(Suppression {
+                    email: r.get(0)?,
+                    at: r.get(1)?,
+                    source: r.get(2)?,
+                    evidence: Evidence {
+                        edition: r.get(3)?,
+                        status: r.get(4)?,
+                        diagnostic: r.get(5)?,
+                    },
+                })
+            })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Whether `email` is suppressed.
+    pub fn is_suppressed(&self, email: &str) -> Result<bool, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM suppressions WHERE email = ?1",
+                [key(email)],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
+    }
+
     /// The suppressed addresses, as keys.
     pub fn suppressed(&self) -> Result<KeySet, LedgerError> {
-        Ok(self
-            .suppressions()?
-            .into_iter()
-            .map(|(email, _, _)| email)
-            .collect())
+        Ok(self.suppressions()?.into_iter().map(|s| s.email).collect())
     }
 
     /// Starts the thread that applies writes for the send loop.
@@ -444,21 +500,56 @@ fn commit(conn: &mut Connection, batch: &[Request]) -> Result<(), rusqlite::Erro
     tx.commit()
 }
 
+/// Adds a suppression unless the address has one; true when it was added. The first reason
+/// stays: when someone withdrew consent, and how, is the record that matters.
+fn insert_suppression(conn: &Connection, s: &Suppression) -> Result<bool, rusqlite::Error> {
+    conn.execute(
+        "INSERT INTO suppressions (email, at, source, edition, status, diagnostic)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (email) DO NOTHING",
+        params![
+            key(&s.email),
+            s.at,
+            s.source,
+            s.evidence.edition,
+            s.evidence.status,
+            s.evidence.diagnostic
+        ],
+    )
+    .map(|n| n == 1)
+}
+
 fn apply(tx: &rusqlite::Transaction, op: &Op) -> Result<(), rusqlite::Error> {
     let now = now();
     match op {
-        Op::Begin { edition, email, run } => tx.prepare_cached(
-            "INSERT INTO deliveries (edition, email, state, attempts, updated, run)
-             VALUES (?1, ?2, 'sending', 1, ?3, ?4)
+        Op::Begin {
+            edition,
+            email,
+            run,
+            verp,
+        } => tx
+            .prepare_cached(
+                "INSERT INTO deliveries (edition, email, state, attempts, updated, run, verp)
+             VALUES (?1, ?2, 'sending', 1, ?3, ?4, ?5)
              ON CONFLICT (edition, email) DO UPDATE SET
-                state = 'sending', attempts = attempts + 1, updated = ?3, run = ?4, next_attempt = NULL",
-        )?
-        .execute(params![edition, email, now, run])?,
-        Op::Finish { edition, email, outcome } => {
+                state = 'sending', attempts = attempts + 1, updated = ?3, run = ?4,
+                next_attempt = NULL, verp = ?5",
+            )?
+            .execute(params![edition, email, now, run, verp])?,
+        Op::Finish {
+            edition,
+            email,
+            outcome,
+        } => {
             let (state, code, reply, message_id, next, sent_at) = match outcome {
-                Outcome::Sent { reply, message_id } => ("sent", None, reply, Some(message_id), None, Some(now)),
+                Outcome::Sent { reply, message_id } => {
+                    ("sent", None, reply, Some(message_id), None, Some(now))
+                }
                 Outcome::Failed { code, reply } => ("failed", *code, reply, None, None, None),
-                Outcome::Deferred { code, reply, next_attempt } => ("deferred", *code, reply, None, Some(*next_attempt), None),
+                Outcome::Deferred {
+                    code,
+                    reply,
+                    next_attempt,
+                } => ("deferred", *code, reply, None, Some(*next_attempt), None),
                 Outcome::Unknown { reply } => ("unknown", None, reply, None, None, None),
             };
             tx.prepare_cached(
@@ -468,6 +559,7 @@ fn apply(tx: &rusqlite::Transaction, op: &Op) -> Result<(), rusqlite::Error> {
             )?
             .execute(params![edition, email, state, code, reply, message_id, next, sent_at, now])?
         }
+        Op::Suppress(suppression) => usize::from(insert_suppression(tx, suppression)?),
     };
     Ok(())
 }
@@ -481,6 +573,7 @@ mod tests {
             edition: "e".into(),
             email: email.into(),
             run: 1,
+            verp: None,
         }
     }
 

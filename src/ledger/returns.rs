@@ -1,0 +1,387 @@
+//! What came back: every message `courant bounces` read (once: by its digest), each verdict,
+//! whom it was tied to and what was done, and the lookups that tie a report to a message sent.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Ledger, LedgerError, key};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    received INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    subject TEXT,
+    understood INTEGER NOT NULL,
+    raw BLOB
+);
+CREATE TABLE IF NOT EXISTS return_verdicts (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    kind TEXT NOT NULL,
+    recipient TEXT,
+    email TEXT,
+    edition TEXT,
+    tied_by TEXT,
+    status TEXT,
+    reply INTEGER,
+    reason TEXT,
+    diagnostic TEXT,
+    action TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS return_verdicts_email ON return_verdicts(email);
+CREATE INDEX IF NOT EXISTS return_verdicts_edition ON return_verdicts(edition);
+";
+
+/// Why an address is suppressed, beyond its source: the report that said so.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Evidence {
+    /// The edition the report was about.
+    pub edition: Option<String>,
+    /// Its status code, e.g. `5.1.1`.
+    pub status: Option<String>,
+    /// The server's words, or the complaint's feedback type.
+    pub diagnostic: Option<String>,
+}
+
+/// One suppressed address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Suppression {
+    pub email: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// `bounce`, `complaint`, `mailto`, `web`, `one-click`, `staff` or `import`.
+    pub source: String,
+    pub evidence: Evidence,
+}
+
+/// A message that came back, to record with its verdicts.
+#[derive(Debug, Clone)]
+pub struct Return {
+    /// SHA-256 of its bytes: the same message is never processed twice.
+    pub digest: String,
+    pub received: i64,
+    /// Where it was read: a file, `-`, `imap:INBOX/123`.
+    pub source: String,
+    pub subject: Option<String>,
+    /// False when courant could not use it; it is then kept whole, for a person.
+    pub understood: bool,
+    /// The message, kept when it was not understood or not tied to a message sent.
+    pub raw: Option<Vec<u8>>,
+    pub verdicts: Vec<ReturnVerdict>,
+}
+
+/// One verdict of a message that came back, and what was done about it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReturnVerdict {
+    /// `hard`, `soft`, `complaint`, `unsubscribe`, `autoreply`, `delivered`, `not-bounce`.
+    pub kind: String,
+    /// The recipient as the report names it.
+    pub recipient: Option<String>,
+    /// The subscriber it is tied to (an address key), when it is.
+    pub email: Option<String>,
+    pub edition: Option<String>,
+    /// How it was tied: `verp`, `message-id` or `token`; `None` when it was not, and nothing
+    /// was changed.
+    pub tied_by: Option<String>,
+    pub status: Option<String>,
+    pub reply: Option<u16>,
+    pub reason: Option<String>,
+    pub diagnostic: Option<String>,
+    /// `suppressed`, `already-suppressed`, `counted` (a soft bounce below the limit), `none`
+    /// or `untied` (not tied to a message courant sent: changed nothing).
+    pub action: String,
+}
+
+/// A recorded return with when and where it was read, for `bounces list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    pub received: i64,
+    pub source: String,
+    pub subject: Option<String>,
+    pub understood: bool,
+    pub verdicts: Vec<ReturnVerdict>,
+}
+
+/// Per edition: what came back about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReturnCounts {
+    pub hard: u64,
+    pub soft: u64,
+    pub complaints: u64,
+    pub unsubscribes: u64,
+    /// Refusals that point at the sender (block lists, reputation, DMARC/SPF, policy).
+    pub sender_side: u64,
+}
+
+impl Ledger {
+    /// The edition and address a VERP token was sent with.
+    pub fn sent_with_verp(&self, token: &str) -> Result<Option<(String, String)>, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT edition, email FROM deliveries WHERE verp = ?1",
+                [token.to_ascii_lowercase()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The edition and address a message with this Message-ID was sent to.
+    pub fn sent_with_message_id(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<(String, String)>, LedgerError> {
+        // Recorded as sent, with its angle brackets.
+        let bare = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        let id = format!("<{bare}>");
+        self.conn
+            .query_row(
+                "SELECT edition, email FROM deliveries WHERE message_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether a message with this digest was read before.
+    pub fn has_return(&self, digest: &str) -> Result<bool, LedgerError> {
+        self.conn
+            .query_row("SELECT 1 FROM returns WHERE digest = ?1", [digest], |_| {
+                Ok(())
+            })
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a message that came back and its verdicts, and applies `suppress`, in one
+    /// transaction: a message is either wholly processed or not at all. False when it was
+    /// recorded before (nothing is done twice).
+    pub fn record_return(
+        &mut self,
+        ret: &Return,
+        suppress: &[Suppression],
+    ) -> Result<bool, LedgerError> {
+        let path = self.path.clone();
+        let err = |source| LedgerError {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO returns (digest, received, source, subject, understood, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (digest) DO NOTHING",
+                params![
+                    ret.digest,
+                    ret.received,
+                    ret.source,
+                    ret.subject,
+                    ret.understood,
+                    ret.raw
+                ],
+            )
+            .map_err(err)?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        let id = tx.last_insert_rowid();
+        for v in &ret.verdicts {
+            tx.execute(
+                "INSERT INTO return_verdicts (return_id, kind, recipient, email, edition, tied_by,
+                    status, reply, reason, diagnostic, action)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    id,
+                    v.kind,
+                    v.recipient,
+                    v.email,
+                    v.edition,
+                    v.tied_by,
+                    v.status,
+                    v.reply,
+                    v.reason,
+                    v.diagnostic,
+                    v.action
+                ],
+            )
+            .map_err(err)?;
+        }
+        for s in suppress {
+            super::insert_suppression(&tx, s).map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(true)
+    }
+
+    /// The editions sent to `email`, newest first, each with whether a soft bounce tied to it
+    /// came back (not counting the reasons in `ignored`): what the soft limit counts.
+    pub fn soft_history(
+        &self,
+        email: &str,
+        ignored: &[&str],
+    ) -> Result<Vec<(String, bool)>, LedgerError> {
+        let ignored = ignored
+            .iter()
+            .map(|r| format!("'{}'", r.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT d.edition, EXISTS (
+                     SELECT 1 FROM return_verdicts v
+                     WHERE v.email = d.email AND v.edition = d.edition AND v.kind = 'soft'
+                       AND v.tied_by IS NOT NULL
+                       AND (v.reason IS NULL OR v.reason NOT IN ({ignored})))
+                 FROM deliveries d
+                 WHERE d.email = ?1 AND d.state = 'sent'
+                 ORDER BY d.sent_at DESC, d.edition DESC"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([key(email)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Every message read, newest first, with its verdicts.
+    pub fn returns(&self) -> Result<Vec<Listed>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, received, source, subject, understood FROM returns
+                 ORDER BY received DESC, id DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let heads = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    Listed {
+                        received: r.get(1)?,
+                        source: r.get(2)?,
+                        subject: r.get(3)?,
+                        understood: r.get(4)?,
+                        verdicts: Vec::new(),
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        heads
+            .into_iter()
+            .map(|(id, mut listed)| {
+                listed.verdicts = self.verdicts_of(id)?;
+                Ok(listed)
+            })
+            .collect()
+    }
+
+    fn verdicts_of(&self, id: i64) -> Result<Vec<ReturnVerdict>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, recipient, email, edition, tied_by, status, reply, reason,
+                        diagnostic, action
+                 FROM return_verdicts WHERE return_id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(ReturnVerdict {
+                    kind: r.get(0)?,
+                    recipient: r.get(1)?,
+                    email: r.get(2)?,
+                    edition: r.get(3)?,
+                    tied_by: r.get(4)?,
+                    status: r.get(5)?,
+                    reply: r.get(6)?,
+                    reason: r.get(7)?,
+                    diagnostic: r.get(8)?,
+                    action: r.get(9)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// What came back about `edition`: distinct addresses per kind.
+    pub fn return_counts(
+        &self,
+        edition: &str,
+        sender_side: &[&str],
+    ) -> Result<ReturnCounts, LedgerError> {
+        let count = |condition: &str| -> Result<u64, LedgerError> {
+            self.conn
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(DISTINCT COALESCE(email, recipient)) FROM return_verdicts
+                         WHERE edition = ?1 AND {condition}"
+                    ),
+                    [edition],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| n as u64)
+                .map_err(|e| self.err(e))
+        };
+        let reasons = sender_side
+            .iter()
+            .map(|r| format!("'{r}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(ReturnCounts {
+            hard: count("kind = 'hard' AND tied_by IS NOT NULL")?,
+            soft: count("kind = 'soft' AND tied_by IS NOT NULL")?,
+            complaints: count("kind = 'complaint' AND tied_by IS NOT NULL")?,
+            unsubscribes: count("kind = 'unsubscribe' AND tied_by IS NOT NULL")?,
+            sender_side: count(&format!(
+                "kind = 'soft' AND tied_by IS NOT NULL AND reason IN ({reasons})"
+            ))?,
+        })
+    }
+
+    /// The most frequent sender-side reason among `edition`'s soft bounces.
+    pub fn top_sender_reason(
+        &self,
+        edition: &str,
+        sender_side: &[&str],
+    ) -> Result<Option<String>, LedgerError> {
+        let reasons = sender_side
+            .iter()
+            .map(|r| format!("'{}'", r.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(",");
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT reason FROM return_verdicts WHERE edition = ?1 AND kind = 'soft'
+                     AND tied_by IS NOT NULL AND reason IN ({reasons})
+                     GROUP BY reason ORDER BY COUNT(*) DESC LIMIT 1"
+                ),
+                [edition],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Reports that named someone but were not tied to a message courant sent (forged, or
+    /// about mail from elsewhere): recorded, and nothing changed.
+    pub fn untied_count(&self) -> Result<u64, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM return_verdicts WHERE tied_by IS NULL
+                 AND kind IN ('hard','soft','complaint','unsubscribe')",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,596 @@
+//! What comes back: bounces, complaints and mailed unsubscribes, in the forms real servers send
+//! them (written here after Postfix, Exim, qmail, Office 365, Gmail and a provider's ARF
+//! report), classified, tied to what was sent, and acted on; forgeries change nothing.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::common::servers::aiosmtpd;
+use crate::common::{Run, command, courant, preview_seed, seed, write_list};
+
+const BOUNCES: &str = "bounces@weerbaarnl.example";
+
+/// The seed with `[bounces]` on (VERP by default).
+fn seed_with_bounces() -> tempfile::TempDir {
+    let dir = seed();
+    let settings = dir.path().join("issues/newsletter.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str(&format!("\n[bounces]\naddress = \"{BOUNCES}\"\n"));
+    std::fs::write(settings, text).unwrap();
+    dir
+}
+
+fn classify(dir: &Path, files: &[&str]) -> Vec<serde_json::Value> {
+    let args = [&["bounces", "classify", "--json"], files].concat();
+    let run = courant(dir, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, message: &str) {
+    std::fs::write(dir.join(name), message.replace('\n', "\r\n")).unwrap();
+}
+
+#[test]
+fn classify_says_what_each_kind_of_message_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "postfix.eml",
+        &postfix_dsn(
+            "bounces@x.example",
+            "gone@example.org",
+            "<m1@x.example>",
+            "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown in virtual mailbox table",
+            "5.1.1",
+        ),
+    );
+    write(
+        d,
+        "full.eml",
+        &postfix_dsn(
+            "bounces@x.example",
+            "full@example.org",
+            "<m2@x.example>",
+            "552 5.2.2 <full@example.org>: Mailbox full",
+            "5.2.2",
+        ),
+    );
+    write(
+        d,
+        "spam.eml",
+        &postfix_dsn(
+            "bounces@x.example",
+            "kept@example.org",
+            "<m3@x.example>",
+            "550 5.1.1 Message rejected as spam by Content Filtering",
+            "5.1.1",
+        ),
+    );
+    write(d, "o365.eml", &office365_ndr("moved@contoso.example"));
+    write(d, "exim.eml", &exim_text("old@example.net"));
+    write(d, "qmail.eml", &qmail_text("busy@example.com"));
+    write(
+        d,
+        "arf.eml",
+        &arf("abuse", "reader@example.org", "<m4@x.example>"),
+    );
+    write(
+        d,
+        "optout.eml",
+        &arf("opt-out", "leaver@example.org", "<m5@x.example>"),
+    );
+    write(d, "away.eml", AUTOREPLY);
+    write(d, "hello.eml", PLAIN);
+    let verdicts = classify(d, &["."]);
+    let by_file: HashMap<String, &serde_json::Value> = verdicts
+        .iter()
+        .map(|v| {
+            (
+                v["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                v,
+            )
+        })
+        .collect();
+    let expect = [
+        (
+            "postfix.eml",
+            "hard",
+            Some("gone@example.org"),
+            Some("5.1.1"),
+        ),
+        ("full.eml", "soft", Some("full@example.org"), Some("5.2.2")),
+        ("spam.eml", "soft", Some("kept@example.org"), Some("5.1.1")),
+        (
+            "o365.eml",
+            "hard",
+            Some("moved@contoso.example"),
+            Some("5.1.10"),
+        ),
+        ("exim.eml", "hard", Some("old@example.net"), Some("5.1.1")),
+        ("qmail.eml", "soft", Some("busy@example.com"), Some("4.2.2")),
+        ("arf.eml", "complaint", Some("reader@example.org"), None),
+        (
+            "optout.eml",
+            "unsubscribe",
+            Some("leaver@example.org"),
+            None,
+        ),
+        ("away.eml", "autoreply", None, None),
+        ("hello.eml", "not-bounce", None, None),
+    ];
+    for (file, kind, recipient, status) in expect {
+        let v = by_file[file];
+        assert_eq!(v["kind"], kind, "{file}: {v}");
+        assert_eq!(v["recipient"].as_str(), recipient, "{file}: {v}");
+        assert_eq!(v["status"].as_str(), status, "{file}: {v}");
+    }
+    assert_eq!(by_file["postfix.eml"]["reply"], 550);
+    assert_eq!(by_file["full.eml"]["reason"], "mailboxfull");
+    assert_eq!(by_file["spam.eml"]["reason"], "spamdetected");
+    assert_eq!(verdicts.len(), 10, "one line per recipient: {verdicts:?}");
+}
+
+/// Sends the seed to `n` readers through aiosmtpd; the envelope sender of each, by recipient.
+fn send_with_bounces(dir: &Path, n: usize) -> HashMap<String, String> {
+    write_list(&dir.join("list.toml"), n);
+    let server = aiosmtpd(dir, "mx", &[]);
+    let url = server.url();
+    let args = [
+        "send",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "list.toml",
+        "--smtp",
+        &url,
+        "--yes",
+        "--rate",
+        "unlimited",
+    ];
+    let run = courant(dir, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut senders = HashMap::new();
+    for file in server.messages() {
+        let text = std::fs::read_to_string(file).unwrap();
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap()
+                .to_owned()
+        };
+        senders.insert(field("X-Envelope-To: "), field("X-Envelope-From: "));
+    }
+    senders
+}
+
+/// The Message-ID courant sent to `to`, from the ledger.
+fn message_id(dir: &Path, to: &str) -> String {
+    let run = courant(dir, &["status", "issues/2022-12.toml", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let row = status["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["email"] == to)
+        .unwrap()
+        .clone();
+    row["message_id"].as_str().unwrap().to_owned()
+}
+
+fn read(dir: &Path, files: &[&str]) -> Run {
+    courant(dir, &[&["bounces", "read"], files].concat())
+}
+
+/// `bounces read -` with `message` on standard input, as a mail system pipes it.
+fn read_piped(dir: &Path, message: &str) -> (i32, String) {
+    let mut child = command(dir, &["bounces", "read", "-"], &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.replace('\n', "\r\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap(), text)
+}
+
+#[test]
+fn a_tied_bounce_suppresses_and_a_forged_one_changes_nothing() {
+    let dir = seed_with_bounces();
+    let d = dir.path();
+    let senders = send_with_bounces(d, 3);
+    for (to, from) in &senders {
+        let (local, domain) = from.split_once('@').unwrap();
+        let token = local
+            .strip_prefix("bounces+")
+            .unwrap_or_else(|| panic!("{to}: {from}"));
+        assert!(
+            token.len() == 20 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{from}"
+        );
+        assert_eq!(domain, "weerbaarnl.example");
+    }
+    let verp = &senders["r1@example.org"];
+    write(
+        d,
+        "dsn.eml",
+        &postfix_dsn(
+            verp,
+            "r1@example.org",
+            "<unrelated@elsewhere.example>",
+            "550 5.1.1 <r1@example.org>: Recipient address rejected: User unknown",
+            "5.1.1",
+        ),
+    );
+    // A forgery names r2 and copies a real Message-ID, but is addressed to the bounce
+    // mailbox without a token: anyone can write that.
+    let real_id = message_id(d, "r2@example.org");
+    write(
+        d,
+        "forged.eml",
+        &postfix_dsn(
+            BOUNCES,
+            "r0@example.org",
+            &real_id,
+            "550 5.1.1 <r0@example.org>: User unknown",
+            "5.1.1",
+        ),
+    );
+    let run = read(d, &["dsn.eml", "forged.eml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("dsn.eml: hard r1@example.org (2022-12, verp) 5.1.1: suppressed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("forged.eml: hard r0@example.org 5.1.1: untied"),
+        "{}",
+        run.stdout
+    );
+    let again = read(d, &["dsn.eml"]);
+    assert!(
+        again.stdout.contains("dsn.eml: read before"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again
+            .stdout
+            .starts_with("dsn.eml: read before\nread 0 messages"),
+        "{}",
+        again.stdout
+    );
+
+    let preview = preview_seed(d, "list.toml");
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    assert!(
+        preview.stdout.contains("wrote 2 messages") && preview.stdout.contains("1 suppressed"),
+        "{}",
+        preview.stdout
+    );
+    let export = courant(d, &["suppressions", "export"]);
+    assert!(
+        export.stdout.contains("r1@example.org,")
+            && export.stdout.contains(",bounce,2022-12,5.1.1,"),
+        "{}",
+        export.stdout
+    );
+    assert!(
+        !export.stdout.contains("r0@example.org"),
+        "the forgery changed nothing: {}",
+        export.stdout
+    );
+}
+
+#[test]
+fn complaints_and_unreadable_messages_arrive_through_a_pipe() {
+    let dir = seed_with_bounces();
+    let d = dir.path();
+    send_with_bounces(d, 2);
+    let id = message_id(d, "r0@example.org");
+    let (code, out) = read_piped(d, &arf("abuse", "r0@example.org", &id));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("-: complaint r0@example.org (2022-12, message-id): suppressed"),
+        "{out}"
+    );
+    // A complaint naming a subscriber about a message courant never sent them: nothing.
+    let (code, out) = read_piped(d, &arf("abuse", "r1@example.org", "<not-ours@example.com>"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("complaint r1@example.org: untied"), "{out}");
+    // What it does not understand is kept for a person, and the mail system is told all is well.
+    let (code, out) = read_piped(d, PLAIN);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("1 not understood (kept for a person)"),
+        "{out}"
+    );
+    let list = courant(d, &["bounces", "list"]);
+    assert!(
+        list.stdout.contains("(not understood; kept)"),
+        "{}",
+        list.stdout
+    );
+    let status = courant(d, &["status", "issues/2022-12.toml"]);
+    assert!(
+        status
+            .stdout
+            .contains("came back: 0 hard, 0 soft bounces, 1 complaints, 0 unsubscribes by mail"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("ignored: 1 reports not tied"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn a_mailed_unsubscribe_with_the_token_of_the_list_unsubscribe_header_is_honoured() {
+    let dir = seed_with_bounces();
+    let d = dir.path();
+    write_list(&d.join("list.toml"), 2);
+    let preview = preview_seed(d, "list.toml");
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    let eml = std::fs::read_to_string(d.join("out/0001-r0@example.org.eml")).unwrap();
+    let header = eml
+        .lines()
+        .find(|l| l.contains("mailto:afmelden@"))
+        .unwrap()
+        .to_owned();
+    let subject = header
+        .split("subject=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('>')
+        .replace("%20", " ");
+    let request = format!(
+        "From: Reader 0 <r0@example.org>\nTo: afmelden@weerbaarnl.example\nSubject: {subject}\nMessage-ID: <req@example.org>\n\n\n"
+    );
+    let (code, out) = read_piped(d, &request);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("unsubscribe r0@example.org (token): suppressed"),
+        "{out}"
+    );
+    // Someone else writing "afmelden r1@example.org" proves nothing.
+    let forged = "From: r1@example.org\nTo: afmelden@weerbaarnl.example\nSubject: afmelden r1@example.org\n\nplease\n";
+    let (_, out) = read_piped(d, forged);
+    assert!(out.contains(": 0 suppressed"), "{out}");
+    let export = courant(d, &["suppressions", "export"]);
+    assert!(
+        export.stdout.contains("r0@example.org,") && export.stdout.contains(",mailto,"),
+        "{}",
+        export.stdout
+    );
+    assert!(
+        !export.stdout.contains("r1@example.org"),
+        "{}",
+        export.stdout
+    );
+}
+
+#[test]
+fn without_bounces_the_envelope_sender_is_the_from_address() {
+    let dir = seed();
+    let senders = send_with_bounces(dir.path(), 1);
+    assert_eq!(senders["r0@example.org"], "nieuwsbrief@weerbaarnl.example");
+}
+
+// The messages, in the forms real servers write them.
+
+fn postfix_dsn(
+    to: &str,
+    recipient: &str,
+    message_id: &str,
+    diagnostic: &str,
+    status: &str,
+) -> String {
+    format!(
+        "Return-Path: <>
+Delivered-To: {to}
+Date: Thu, 15 Dec 2022 10:02:03 +0100 (CET)
+From: MAILER-DAEMON@mail.example.net (Mail Delivery System)
+Subject: Undelivered Mail Returned to Sender
+To: {to}
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+\tboundary=\"B1.1671094923/mail.example.net\"
+Message-Id: <20221215090203.B1@mail.example.net>
+
+This is a MIME-encapsulated message.
+
+--B1.1671094923/mail.example.net
+Content-Description: Notification
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mail.example.net.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+                   The mail system
+
+<{recipient}>: host mx.example.org[192.0.2.25] said: {diagnostic} (in reply to RCPT TO
+    command)
+
+--B1.1671094923/mail.example.net
+Content-Description: Delivery report
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.net
+X-Postfix-Queue-ID: B1
+Arrival-Date: Thu, 15 Dec 2022 10:02:01 +0100 (CET)
+
+Final-Recipient: rfc822; {recipient}
+Original-Recipient: rfc822;{recipient}
+Action: failed
+Status: {status}
+Remote-MTA: dns; mx.example.org
+Diagnostic-Code: smtp; {diagnostic}
+
+--B1.1671094923/mail.example.net
+Content-Description: Undelivered Message Headers
+Content-Type: text/rfc822-headers
+
+From: WeerbaarNL <nieuwsbrief@weerbaarnl.example>
+To: {recipient}
+Subject: Nieuwsbrief WeerbaarNL
+Message-ID: {message_id}
+
+--B1.1671094923/mail.example.net--
+"
+    )
+}
+
+fn office365_ndr(recipient: &str) -> String {
+    format!(
+        "From: Microsoft Outlook <postmaster@contoso.example>
+To: <{BOUNCES}>
+Subject: Undeliverable: Nieuwsbrief WeerbaarNL
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"_000_\"
+MIME-Version: 1.0
+
+--_000_
+Content-Type: text/plain; charset=\"us-ascii\"
+
+Your message to {recipient} couldn't be delivered.
+{recipient} wasn't found at contoso.example.
+
+--_000_
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;AM0PR01MB1234.eurprd01.prod.outlook.com
+
+Final-recipient: RFC822; {recipient}
+Action: failed
+Status: 5.1.10
+Diagnostic-code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient {recipient} not found by SMTP address lookup
+
+--_000_--
+"
+    )
+}
+
+fn exim_text(recipient: &str) -> String {
+    format!(
+        "From: Mail Delivery System <Mailer-Daemon@mx.example.net>
+To: {BOUNCES}
+Subject: Mail delivery failed: returning message to sender
+Auto-Submitted: auto-replied
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  {recipient}
+    host mx.example.net [192.0.2.7]
+    SMTP error from remote mail server after RCPT TO:<{recipient}>:
+    550 5.1.1 <{recipient}>: Recipient address rejected: User unknown
+
+------ This is a copy of the message, including all the headers. ------
+
+From: WeerbaarNL <nieuwsbrief@weerbaarnl.example>
+To: someone.else@example.net
+Subject: Nieuwsbrief WeerbaarNL
+"
+    )
+}
+
+fn qmail_text(recipient: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@mail.example.com
+To: {BOUNCES}
+Subject: failure notice
+
+Hi. This is the qmail-send program at mail.example.com.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<{recipient}>:
+192.0.2.9 failed after I sent the message.
+Remote host said: 452 4.2.2 <{recipient}>... Mailbox full, try again later
+
+--- Below this line is a copy of the message.
+
+From: WeerbaarNL <nieuwsbrief@weerbaarnl.example>
+"
+    )
+}
+
+fn arf(feedback_type: &str, recipient: &str, message_id: &str) -> String {
+    format!(
+        "From: <staff@feedback.example.com>
+To: <{BOUNCES}>
+Subject: FW: Nieuwsbrief WeerbaarNL
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary=\"arf\"
+
+--arf
+Content-Type: text/plain; charset=\"US-ASCII\"
+
+This is an email abuse report for an email message received from IP 192.0.2.1.
+
+--arf
+Content-Type: message/feedback-report
+
+Feedback-Type: {feedback_type}
+User-Agent: SomeGenerator/1.0
+Version: 1
+Original-Mail-From: <nieuwsbrief@weerbaarnl.example>
+Original-Rcpt-To: <{recipient}>
+Arrival-Date: Thu, 15 Dec 2022 10:02:00 +0100
+
+--arf
+Content-Type: message/rfc822
+
+From: WeerbaarNL <nieuwsbrief@weerbaarnl.example>
+To: {recipient}
+Subject: Nieuwsbrief WeerbaarNL
+Message-ID: {message_id}
+
+Beste lezer,
+--arf--
+"
+    )
+}
+
+const AUTOREPLY: &str = "From: Anne de Vries <anne.devries@example.nl>
+To: nieuwsbrief@weerbaarnl.example
+Subject: Automatisch antwoord: Nieuwsbrief WeerbaarNL
+Auto-Submitted: auto-replied
+
+Ik ben tot en met 2 januari afwezig en lees mijn mail daarna.
+";
+
+const PLAIN: &str = "From: Jan Jansen <jan@example.nl>
+To: nieuwsbrief@weerbaarnl.example
+Subject: Vraag over de nieuwsbrief
+
+Waar vind ik het vorige nummer?
+";
