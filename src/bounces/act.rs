@@ -49,13 +49,27 @@ impl Settings {
 /// What reading one message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Processed {
-    /// Read before (the same bytes): nothing done again.
-    Again,
+    /// Read before (the same bytes): nothing done again. `usable` as it was then.
+    Again { usable: bool },
     /// Recorded; courant could use it when `understood`.
     Recorded {
         understood: bool,
         verdicts: Vec<ReturnVerdict>,
     },
+}
+
+impl Processed {
+    /// Whether courant could use the message: understood, and every verdict that would change
+    /// the list tied to a message sent. Otherwise it is for a person to look at.
+    pub fn usable(&self) -> bool {
+        match self {
+            Processed::Again { usable } => *usable,
+            Processed::Recorded {
+                understood,
+                verdicts,
+            } => *understood && verdicts.iter().all(|v| v.action != "untied"),
+        }
+    }
 }
 
 /// Reads one message that came back, ties its verdicts to what was sent, and records them
@@ -67,8 +81,8 @@ pub fn process(
     settings: &Settings,
 ) -> Result<Processed, LedgerError> {
     let digest = hex(&Sha256::digest(&stored.bytes));
-    if ledger.has_return(&digest)? {
-        return Ok(Processed::Again);
+    if let Some(usable) = ledger.read_before(&digest)? {
+        return Ok(Processed::Again { usable });
     }
     let mut classified = classify(&stored.bytes);
     let tie = tie(ledger, &mut classified, &stored.bytes, settings)?;
@@ -107,7 +121,7 @@ pub fn process(
         verdicts: verdicts.clone(),
     };
     if !ledger.record_return(&ret, &suppress)? {
-        return Ok(Processed::Again);
+        return Ok(Processed::Again { usable: !keep });
     }
     Ok(Processed::Recorded {
         understood,
@@ -399,7 +413,7 @@ mod tests {
     fn action(ledger: &mut Ledger, message: &Stored) -> String {
         match process(ledger, message, "test", &settings()).unwrap() {
             Processed::Recorded { verdicts, .. } => verdicts[0].action.clone(),
-            Processed::Again => "again".into(),
+            Processed::Again { .. } => "again".into(),
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod act;
 mod classify;
 mod fields;
+pub mod imap;
 pub mod mailbox;
 pub mod reason;
 mod ses;

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use super::args::{LedgerArgs, dir_of, newsletter_dir};
 use super::{Error, ExitStatus, plural};
 use crate::bounces::act::{self, Processed};
+use crate::bounces::imap::{self, Folders, Handled, ImapError, ImapUrl};
 use crate::bounces::mailbox::{self, Stored};
 use crate::bounces::{self, Classified};
+use crate::edition::value::Interval;
 use crate::edition::{NEWSLETTER_FILE, Newsletter};
 use crate::ledger::{Ledger, ReturnVerdict};
 use crate::source::{parse, read_source};
@@ -62,6 +64,26 @@ pub(crate) enum Command {
         #[command(flatten)]
         ledger: LedgerArgs,
     },
+    /// Read the bounce mailbox over IMAP and act on what is in it, as `read` does. Each message
+    /// is moved once it is recorded: to `courant/processed`, or to `courant/unprocessed` when
+    /// courant cannot use it (a person can look there); nothing is deleted, and a second run
+    /// reads nothing twice. For cron or a systemd timer.
+    Fetch {
+        /// The mailbox, `imaps://user@host/INBOX` (or `imap://…` with STARTTLS) [default:
+        /// `imap` of `[bounces]`]. The password is read from COURANT_IMAP_PASSWORD only.
+        #[arg(long, env = "COURANT_IMAP_URL")]
+        imap: Option<String>,
+        /// Trust this CA certificate (PEM) besides the system's.
+        #[arg(long, value_name = "FILE")]
+        imap_ca: Option<PathBuf>,
+        /// Longest wait for the server at each step, e.g. `30s`.
+        #[arg(long, default_value = "2m")]
+        timeout: Interval,
+        #[command(flatten)]
+        settings: SettingsArgs,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
     /// What came back, newest first: each message, its verdicts and what was done.
     List {
         /// One JSON object per message.
@@ -87,7 +109,69 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
             settings,
             ledger,
         } => list(*json, settings, ledger),
+        Command::Fetch {
+            imap,
+            imap_ca,
+            timeout,
+            settings,
+            ledger,
+        } => fetch(
+            imap.as_deref(),
+            imap_ca.as_deref(),
+            timeout.0,
+            settings,
+            ledger,
+        ),
     }
+}
+
+fn fetch(
+    imap: Option<&str>,
+    ca: Option<&Path>,
+    timeout: std::time::Duration,
+    settings: &SettingsArgs,
+    ledger: &LedgerArgs,
+) -> Result<ExitStatus, Error> {
+    let (newsletter, mut ledger) = open(settings, ledger)?;
+    let bounces = newsletter.bounces.clone();
+    let url = imap
+        .map(str::to_owned)
+        .or_else(|| bounces.as_ref().and_then(|b| b.imap.clone()))
+        .ok_or_else(|| {
+            Error::Refused(
+                "no mailbox to read: pass --imap imaps://user@host/INBOX or set `imap` in `[bounces]`"
+                    .into(),
+            )
+        })?;
+    let url: ImapUrl = url.parse()?;
+    let password = std::env::var("COURANT_IMAP_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .ok_or(ImapError::NoPassword)?;
+    let folders = Folders {
+        processed: bounces
+            .as_ref()
+            .map_or("courant/processed".into(), |b| b.processed_folder.clone()),
+        unprocessed: bounces.as_ref().map_or("courant/unprocessed".into(), |b| {
+            b.unprocessed_folder.clone()
+        }),
+    };
+    let tokens = TokenKey::from_env(newsletter.list_id.as_str()).ok();
+    let act = act::Settings::new(&newsletter, tokens);
+    let mut tally = Tally::default();
+    let handle = |stored: Stored| -> Result<Handled, Error> {
+        let processed = act::process(&mut ledger, &stored, &stored.label, &act)?;
+        tally.add(&stored, &processed);
+        Ok(if processed.usable() {
+            Handled::Processed
+        } else {
+            Handled::Unprocessed
+        })
+    };
+    let fetched = imap::fetch(&url, &password, ca, &folders, timeout, handle);
+    super::runtime()?.block_on(fetched)?;
+    println!("{}", tally.summary());
+    Ok(ExitStatus::Success)
 }
 
 /// The newsletter's settings and its ledger.
@@ -150,7 +234,7 @@ impl Tally {
     /// Prints one line about a message and counts it.
     pub(crate) fn add(&mut self, stored: &Stored, processed: &Processed) {
         match processed {
-            Processed::Again => {
+            Processed::Again { .. } => {
                 self.again += 1;
                 println!("{}: read before", stored.label);
             }

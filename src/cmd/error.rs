@@ -71,6 +71,8 @@ pub enum Error {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Message(#[from] MessageError),
+    #[error(transparent)]
+    Imap(#[from] crate::bounces::imap::ImapError),
     /// The command will not do what was asked, and says why and what to do.
     #[error("{0}")]
     Refused(String),
@@ -123,6 +125,7 @@ impl Error {
                 ExitStatus::BadInput
             }
             Error::Write { .. } | Error::Failed(_) | Error::Runtime(_) => ExitStatus::Failed,
+            Error::Imap(e) if e.is_temporary() => ExitStatus::Failed,
             _ => ExitStatus::BadInput,
         }
     }

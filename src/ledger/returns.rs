@@ -147,14 +147,16 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
-    /// Whether a message with this digest was read before.
-    pub fn has_return(&self, digest: &str) -> Result<bool, LedgerError> {
+    /// Whether a message with this digest was read before, and if so whether courant could
+    /// use it (understood and tied: nothing was kept for a person).
+    pub fn read_before(&self, digest: &str) -> Result<Option<bool>, LedgerError> {
         self.conn
-            .query_row("SELECT 1 FROM returns WHERE digest = ?1", [digest], |_| {
-                Ok(())
-            })
+            .query_row(
+                "SELECT raw IS NULL FROM returns WHERE digest = ?1",
+                [digest],
+                |r| r.get(0),
+            )
             .optional()
-            .map(|found| found.is_some())
             .map_err(|e| self.err(e))
     }
 

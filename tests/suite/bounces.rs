@@ -10,10 +10,10 @@ use std::process::Stdio;
 use crate::common::servers::aiosmtpd;
 use crate::common::{Run, command, courant, preview_seed, seed, write_list};
 
-const BOUNCES: &str = "bounces@weerbaarnl.example";
+pub(crate) const BOUNCES: &str = "bounces@weerbaarnl.example";
 
 /// The seed with `[bounces]` on (VERP by default).
-fn seed_with_bounces() -> tempfile::TempDir {
+pub(crate) fn seed_with_bounces() -> tempfile::TempDir {
     let dir = seed();
     let settings = dir.path().join("issues/newsletter.toml");
     let mut text = std::fs::read_to_string(&settings).unwrap();
@@ -144,7 +144,7 @@ fn classify_says_what_each_kind_of_message_is() {
 }
 
 /// Sends the seed to `n` readers through aiosmtpd; the envelope sender of each, by recipient.
-fn send_with_bounces(dir: &Path, n: usize) -> HashMap<String, String> {
+pub(crate) fn send_with_bounces(dir: &Path, n: usize) -> HashMap<String, String> {
     write_list(&dir.join("list.toml"), n);
     let server = aiosmtpd(dir, "mx", &[]);
     let url = server.url();
@@ -402,7 +402,7 @@ fn without_bounces_the_envelope_sender_is_the_from_address() {
 
 // The messages, in the forms real servers write them.
 
-fn postfix_dsn(
+pub(crate) fn postfix_dsn(
     to: &str,
     recipient: &str,
     message_id: &str,

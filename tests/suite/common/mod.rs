@@ -1,5 +1,6 @@
 //! Helpers for the integration tests: run the real binary on files in a fresh folder.
 
+pub(crate) mod dovecot;
 pub(crate) mod servers;
 
 use std::path::{Path, PathBuf};
