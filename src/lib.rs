@@ -14,7 +14,9 @@
 //! 5. [`plan`] decides who gets the edition now; [`delivery`] is the send loop, through the
 //!    [`transport::Transport`] seam to SMTP connections, paced by [`rate_limiter`], every
 //!    recipient's outcome recorded in the [`ledger`] (SQLite), which knows nothing of SMTP.
-//! 6. [`cmd`] wires these stages into the subcommands: each owns its arguments, and one error
+//! 6. [`bounces`] reads what comes back (bounces, complaints, mailed unsubscribes), ties each
+//!    report to a message recorded in the [`ledger`], and suppresses addresses accordingly.
+//! 7. [`cmd`] wires these stages into the subcommands: each owns its arguments, and one error
 //!    type at the top gives the exit status.
 
 pub mod bounces;

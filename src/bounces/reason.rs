@@ -111,6 +111,7 @@ const NOT_THE_ADDRESS: &[(Reason, &[&str])] = &[
             "connection rejected",
             "client host rejected",
             "not accepting mail from",
+            "open relay",
         ],
     ),
     (
@@ -659,7 +660,7 @@ static COMMANDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("the phrases build an automaton")
 });
 
-const COMMAND_PHRASES: [(&str, Command); 24] = [
+const COMMAND_PHRASES: [(&str, Command); 23] = [
     (">>> mail from", Command::Mail),
     ("after mail from", Command::Mail),
     ("in reply to mail from", Command::Mail),
@@ -672,7 +673,6 @@ const COMMAND_PHRASES: [(&str, Command); 24] = [
     ("after rcpt command", Command::Rcpt),
     ("following rcpt command", Command::Rcpt),
     ("rejected recipient", Command::Rcpt),
-    ("rejected address", Command::Rcpt),
     ("rejected the address", Command::Rcpt),
     ("smtp:rcpt", Command::Rcpt),
     ("most progress was rcpt to", Command::Rcpt),

@@ -300,8 +300,9 @@ fn block(human: &str, recipient: &str, all: &[String]) -> String {
     let mut out = String::new();
     for (i, &(at, mine)) in marks.iter().enumerate() {
         if mine {
-            // From the start of the line: `>>> RCPT To:<a@b>` says which command was refused.
-            let start = human[..at].rfind('\n').map_or(0, |n| n + 1);
+            // From the start of the line: `>>> RCPT To:<a@b>` says which command was refused;
+            // and a transcript's dialogue just above (`>>> MAIL From:…`, `<<< 501 …`) is its own.
+            let start = dialogue_start(human, human[..at].rfind('\n').map_or(0, |n| n + 1));
             let end = marks[i + 1..]
                 .iter()
                 .find(|(_, m)| !m)
@@ -311,6 +312,19 @@ fn block(human: &str, recipient: &str, all: &[String]) -> String {
         }
     }
     out
+}
+
+/// Where the transcript lines (`>>> command`, `<<< reply`) right above a line begin.
+fn dialogue_start(text: &str, mut line_start: usize) -> usize {
+    while line_start > 0 {
+        let previous = text[..line_start - 1].rfind('\n').map_or(0, |n| n + 1);
+        let line = text[previous..line_start].trim_start();
+        if !(line.starts_with(">>>") || line.starts_with("<<<")) {
+            break;
+        }
+        line_start = previous;
+    }
+    line_start
 }
 
 /// One verdict from the words about one recipient.
