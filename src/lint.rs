@@ -46,6 +46,9 @@ pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
     for (file, text) in texts(edition) {
         characters(file, text, &mut findings);
     }
+    for (file, text) in header_texts(edition) {
+        characters(file, &text, &mut findings);
+    }
     items(edition, &mut findings);
     images(edition, rendered, &mut findings);
     contrast(edition, &mut findings);
@@ -163,6 +166,25 @@ fn texts(edition: &Edition) -> Vec<(&std::sync::Arc<SourceFile>, &Text)> {
         .collect()
 }
 
+/// The texts that go into headers (the subject, the sender's name): checked like the others.
+fn header_texts(edition: &Edition) -> Vec<(&std::sync::Arc<SourceFile>, Text)> {
+    let as_text = |value: &Spanned<crate::edition::value::HeaderText>| {
+        Spanned::new(value.span(), value.get_ref().to_string())
+    };
+    let n = &edition.newsletter;
+    let mut out = vec![
+        (&edition.file, as_text(&edition.content.subject)),
+        (&edition.newsletter_file, as_text(&n.name)),
+        (&edition.newsletter_file, as_text(&n.from.name)),
+    ];
+    out.extend(
+        n.reply_to
+            .iter()
+            .map(|r| (&edition.newsletter_file, as_text(&r.name))),
+    );
+    out
+}
+
 /// Control characters and invisible characters hide text from some readers and show as boxes
 /// to others; they usually arrive by copy and paste.
 fn characters(file: &std::sync::Arc<SourceFile>, text: &Text, out: &mut Vec<Finding>) {
@@ -185,6 +207,10 @@ fn characters(file: &std::sync::Arc<SourceFile>, text: &Text, out: &mut Vec<Find
 }
 
 fn items(edition: &Edition, out: &mut Vec<Finding>) {
+    if edition.items().next().is_none() {
+        let message = "the edition has no items: add an `[intro]`, or a `[[section]]` with a `[[section.item]]`";
+        out.push(Finding::error("no-items", message).at(edition.at(&edition.content.title)));
+    }
     for item in edition.items() {
         let body = markdown::parse(item.body.get_ref());
         for problem in &body.problems {

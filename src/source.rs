@@ -32,36 +32,110 @@ impl LoadError {
     }
 }
 
-/// Reads a UTF-8 file and refuses characters that the renderer reserves for itself.
+/// Reads a UTF-8 file (TOML must be UTF-8) and refuses characters that the renderer reserves
+/// for itself. A byte-order mark is dropped and CRLF line ends become LF: Notepad and Git for
+/// Windows write both, and they are line ends, not content.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+    let bytes = read_bytes(path)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return Err(not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to())),
+    };
+    checked(SourceFile::new(path, normalize(&text)))
+}
+
+/// Reads a text file that may come from a spreadsheet: UTF-8 when it is, else Windows-1252,
+/// Excel's "CSV" encoding on Dutch and other Western European Windows (with a warning on
+/// stderr, as a name could have been another encoding's).
+pub fn read_spreadsheet(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
+    let bytes = read_bytes(path)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
+            eprintln!(
+                "warning: `{}` is not UTF-8; read as Windows-1252, the encoding of Excel's \"CSV\" \
+                 (if names look wrong, save it as \"CSV UTF-8\")",
+                display_path(path)
+            );
+            text.into_owned()
+        }
+    };
+    checked(SourceFile::new(path, normalize(&text)))
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
+    std::fs::read(path).map_err(|source| LoadError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| LoadError::Read {
-        path: path.to_path_buf(),
-        source: io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "not UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        ),
-    })?;
-    let text = text
-        .strip_prefix('\u{feff}')
-        .map(str::to_owned)
-        .unwrap_or(text);
-    let file = SourceFile::new(path, text);
+    })
+}
+
+/// Without a byte-order mark, and with LF line ends.
+fn normalize(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The first invalid byte's line and column, and what to do about it.
+fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> LoadError {
+    let before = String::from_utf8_lossy(&bytes[..valid_up_to]);
+    let line_end = bytes[valid_up_to..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |n| valid_up_to + n);
+    let lossy = String::from_utf8_lossy(&bytes[..line_end]).into_owned();
+    let file = SourceFile::new(path, normalize(&lossy));
+    let offset = normalize(&before).len();
+    let finding = Finding::error(
+        "not-utf8",
+        "this file is not UTF-8 (the byte here is not valid UTF-8); save the file as UTF-8 \
+         (Notepad: File, Save as, Encoding: UTF-8)",
+    )
+    .at(Location::new(&file, offset..offset + 1));
+    LoadError::invalid(finding)
+}
+
+/// Refuses the private-use characters the renderer marks personal slots with.
+fn checked(file: Arc<SourceFile>) -> Result<Arc<SourceFile>, LoadError> {
     if let Some((offset, c)) = file.text.char_indices().find(|&(_, c)| is_private_use(c)) {
-        let finding = Finding::error(
-            "private-use-character",
-            format!("private-use character U+{:04X} is not allowed", c as u32),
-        )
-        .at(Location::new(&file, offset..offset + c.len_utf8()));
-        return Err(LoadError::invalid(finding));
+        return Err(private_use(&file, offset..offset + c.len_utf8(), c));
     }
     Ok(file)
+}
+
+fn private_use(file: &Arc<SourceFile>, span: std::ops::Range<usize>, c: char) -> LoadError {
+    let finding = Finding::error(
+        "private-use-character",
+        format!("private-use character U+{:04X} is not allowed", c as u32),
+    )
+    .at(Location::new(file, span));
+    LoadError::invalid(finding)
+}
+
+/// A private-use character in any TOML value, written as an escape (`\uE000`) as well.
+fn private_use_in_values(file: &Arc<SourceFile>) -> Result<(), LoadError> {
+    let Ok(table) = toml::de::DeTable::parse(&file.text) else {
+        return Ok(());
+    };
+    let mut stack: Vec<&toml::Spanned<toml::de::DeValue>> = table.get_ref().values().collect();
+    while let Some(value) = stack.pop() {
+        match value.get_ref() {
+            toml::de::DeValue::String(s) => {
+                if let Some(c) = s.chars().find(|&c| is_private_use(c)) {
+                    return Err(private_use(file, value.span(), c));
+                }
+            }
+            toml::de::DeValue::Array(items) => stack.extend(items.iter()),
+            toml::de::DeValue::Table(table) => stack.extend(table.values()),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The renderer marks personal slots with private-use characters (see `render::slots`).
@@ -71,6 +145,7 @@ pub fn is_private_use(c: char) -> bool {
 
 /// Parses TOML into `T`, turning the parser's message and span into a finding.
 pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, LoadError> {
+    private_use_in_values(file)?;
     toml::from_str(&file.text).map_err(|e| {
         // TOML says "key" where serde says "field".
         let message = e.message().trim_end();

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use crate::diagnostic::{Finding, Location, SourceFile};
 use crate::edition::value::{EmailAddr, HeaderText, ValueError, check_header_text};
-use crate::source::{LoadError, parse, read_source};
+use crate::source::{LoadError, parse, read_source, read_spreadsheet};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,10 +52,14 @@ pub struct SubscriberList {
 impl SubscriberList {
     /// Loads a `.csv` file as CSV and anything else as TOML.
     pub fn load(path: &Path) -> Result<SubscriberList, LoadError> {
-        let file = read_source(path)?;
         let is_csv = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let file = if is_csv {
+            read_spreadsheet(path)?
+        } else {
+            read_source(path)?
+        };
         let subscribers = if is_csv {
             from_csv(&file)?
         } else {
@@ -216,6 +220,8 @@ fn csv_columns(
             "email" => columns.email = i,
             "name" => columns.name = Some(i),
             "status" => columns.status = Some(i),
+            // Excel writes `;;` after the last column when a row once had more.
+            "" => {}
             _ => {
                 let offset = file.text.find(header).unwrap_or(0);
                 let message =

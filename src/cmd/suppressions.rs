@@ -116,11 +116,8 @@ fn export(args: &LedgerArgs) -> Result<ExitStatus, Error> {
 
 fn import(file: &Path, args: &LedgerArgs) -> Result<ExitStatus, Error> {
     let shown = display_path(file);
-    let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let text = text.trim_start_matches('\u{feff}');
+    let source = crate::source::read_spreadsheet(file)?;
+    let text = source.text.as_str();
     let header = text.lines().next().unwrap_or("");
     let delimiter = if header.matches(';').count() > header.matches(',').count() {
         b';'

@@ -14,6 +14,7 @@ mod imap;
 mod inbox;
 mod init;
 mod preview;
+mod real_world;
 mod seed_snapshots;
 mod send;
 mod unsubscribe;

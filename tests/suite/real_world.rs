@@ -1,0 +1,179 @@
+//! Input as staff make it: files saved by Notepad and Excel on Windows (CRLF, a byte-order mark,
+//! Windows-1252, `;` and trailing empty columns), and text that tries to look like courant's own
+//! markers. Regression tests of issue 10, items 1, 2 and 7.
+
+use std::path::Path;
+
+use crate::common::{courant, fixture, seed};
+
+/// The file with every line ending in CRLF and a UTF-8 byte-order mark, as Notepad saves it.
+fn save_as_windows(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    std::fs::write(path, crlf).unwrap();
+}
+
+#[test]
+fn an_edition_saved_with_crlf_and_a_bom_checks_like_the_original() {
+    let dir = seed();
+    let original = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    save_as_windows(&dir.path().join("issues/2022-12.toml"));
+    save_as_windows(&dir.path().join("issues/newsletter.toml"));
+    let windows = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert_eq!(windows.code, original.code, "{}", windows.stderr);
+    assert_eq!(windows.stderr, original.stderr);
+    let build = courant(dir.path(), &["build", "issues/2022-12.toml", "--out", "b"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let html = std::fs::read_to_string(dir.path().join("b/email.html")).unwrap();
+    assert!(
+        !html.contains('\r'),
+        "no carriage return reaches the email text"
+    );
+}
+
+/// The minimal fixture without `[dkim]`, so that it previews without a key.
+fn unsigned_fixture() -> tempfile::TempDir {
+    let dir = fixture("minimal");
+    let settings = dir.path().join("newsletter.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, &text[..text.find("[dkim]").unwrap()]).unwrap();
+    dir
+}
+
+fn preview_list(name: &str, bytes: &[u8]) -> crate::common::Run {
+    let dir = unsigned_fixture();
+    std::fs::write(dir.path().join(name), bytes).unwrap();
+    courant(
+        dir.path(),
+        &[
+            "preview",
+            "edition.toml",
+            "--subscribers",
+            name,
+            "--out",
+            "out",
+        ],
+    )
+}
+
+#[test]
+fn an_excel_csv_with_crlf_points_at_the_right_line() {
+    let csv = "email;naam\r\nanne@example.nl;Anne\r\nANNE@example.nl;Anne de Vries\r\n";
+    let csv = csv.replace("naam", "name");
+    let run = preview_list("lijst.csv", csv.as_bytes());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--> lijst.csv:3:1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("lijst.csv:2:1"),
+        "the first is on line 2: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_excel_csv_in_windows_1252_with_trailing_columns_is_read() {
+    // "Ömer Karaca;" in Windows-1252: Ö is the single byte 0xD6.
+    let mut csv = b"email;name;;\r\nomer@example.nl;".to_vec();
+    csv.push(0xD6);
+    csv.extend_from_slice(b"mer Karaca;;\r\njan@example.nl;Jan;;\r\n");
+    let run = preview_list("lijst.csv", &csv);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("read as Windows-1252"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("wrote 2 messages"), "{}", run.stdout);
+}
+
+#[test]
+fn a_name_in_windows_1252_reaches_the_greeting_intact() {
+    let dir = unsigned_fixture();
+    let mut csv = b"email;name\r\nomer@example.nl;".to_vec();
+    csv.push(0xD6);
+    csv.extend_from_slice(b"mer\r\n");
+    std::fs::write(dir.path().join("lijst.csv"), &csv).unwrap();
+    let run = courant(
+        dir.path(),
+        &[
+            "preview",
+            "edition.toml",
+            "--subscribers",
+            "lijst.csv",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let eml = std::fs::read(dir.path().join("out/0001-omer@example.nl.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    assert!(message.body_text(0).unwrap().contains("Beste Ömer,"));
+}
+
+#[test]
+fn a_toml_file_that_is_not_utf8_is_refused_at_its_line_with_a_remedy() {
+    let dir = fixture("minimal");
+    let path = dir.path().join("edition.toml");
+    let mut text = std::fs::read(&path).unwrap();
+    let at = text.windows(6).position(|w| w == b"januar").unwrap();
+    text[at + 1] = 0xE9;
+    std::fs::write(&path, text).unwrap();
+    let run = courant(dir.path(), &["check", "edition.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--> edition.toml:1:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("save the file as UTF-8"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn text_cannot_forge_the_personal_slots() {
+    let dir = fixture("minimal");
+    let path = dir.path().join("edition.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("title = \"Eerste bericht\"", "title = \"T\\uE000G\\uE001\""),
+    )
+    .unwrap();
+    let run = courant(dir.path(), &["check", "edition.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("private-use character U+E000"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--> edition.toml:"), "{}", run.stderr);
+}
+
+#[test]
+fn the_subject_is_checked_for_bidi_and_invisible_characters() {
+    let dir = fixture("minimal");
+    let path = dir.path().join("edition.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "subject = \"Testbrief januari\"",
+            "subject = \"S \\u202Egpj.exe\"",
+        ),
+    )
+    .unwrap();
+    let run = courant(dir.path(), &["check", "edition.toml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("U+202E"), "{}", run.stderr);
+}
+
+#[test]
+fn an_edition_without_items_is_an_error() {
+    let dir = fixture("minimal");
+    let path = dir.path().join("edition.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let head = &text[..text.find("[[section]]").unwrap()];
+    std::fs::write(&path, head).unwrap();
+    let run = courant(dir.path(), &["check", "edition.toml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no items"), "{}", run.stderr);
+}
