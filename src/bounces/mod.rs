@@ -18,6 +18,11 @@ use serde::Serialize;
 
 pub use classify::classify;
 
+/// The enhanced status code (RFC 3463) in a server's words, e.g. `5.1.1`.
+pub fn status_code(text: &str) -> Option<String> {
+    text::status_code(text)
+}
+
 /// Whether a server's refusal of a recipient during the send (`550 5.1.1 <a@b>: user unknown`,
 /// in reply to RCPT TO) says the address itself is dead, and its status code when it does.
 pub fn dead_address(reply: &str) -> Option<String> {

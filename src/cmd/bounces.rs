@@ -327,11 +327,10 @@ fn classify(files: &[PathBuf], json: bool) -> Result<ExitStatus, Error> {
         for stored in messages {
             let classified = bounces::classify(&stored.bytes);
             print_verdicts(&mut out, &stored.label, &classified, json)
-                .map_err(|e| Error::Failed(format!("cannot write the verdicts: {e}")))?;
+                .map_err(super::output_error)?;
         }
     }
-    out.flush()
-        .map_err(|e| Error::Failed(format!("cannot write the verdicts: {e}")))?;
+    out.flush().map_err(super::output_error)?;
     Ok(ExitStatus::Success)
 }
 

@@ -25,17 +25,13 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let checked = match Checked::load(path) {
         Ok(checked) => checked,
         Err(error) if args.json => {
-            return Ok(print_json(
-                path,
-                &[input_finding(&error)],
-                ExitStatus::BadInput,
-            ));
+            return print_json(path, &[input_finding(&error)], ExitStatus::BadInput);
         }
         Err(error) => return Err(error.into()),
     };
     let status = checked.status();
     if args.json {
-        return Ok(print_json(path, &checked.findings, status));
+        return print_json(path, &checked.findings, status);
     }
     report(&checked.findings, path);
     if checked.findings.is_empty() {
@@ -53,7 +49,7 @@ fn input_finding(error: &LoadError) -> Finding {
     }
 }
 
-fn print_json(path: &Path, findings: &[Finding], status: ExitStatus) -> ExitStatus {
+fn print_json(path: &Path, findings: &[Finding], status: ExitStatus) -> Result<ExitStatus, Error> {
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let value = serde_json::json!({
         "edition": display_path(path),
@@ -61,6 +57,6 @@ fn print_json(path: &Path, findings: &[Finding], status: ExitStatus) -> ExitStat
         "warnings": findings.len() - errors,
         "findings": findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
     });
-    println!("{value:#}");
-    status
+    super::emit(&format!("{value:#}\n"))?;
+    Ok(status)
 }

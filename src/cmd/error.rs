@@ -92,6 +92,9 @@ pub enum Error {
     Failed(String),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    /// Standard output was closed by its reader (`| head`): nothing more to say.
+    #[error("standard output is closed")]
+    OutputClosed,
     #[error(
         "the ledger could not be written after sending started: {0}; messages in flight may have been delivered without a record, so check `courant status` before sending again, and never pass --resend-unknown before you know"
     )]
@@ -120,6 +123,7 @@ impl Error {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Error::LedgerLost(_) => ExitStatus::LedgerLost,
+            Error::OutputClosed => ExitStatus::Success,
             // A file in the way is a usage problem: nothing was overwritten.
             Error::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
                 ExitStatus::BadInput
@@ -134,6 +138,7 @@ impl Error {
     /// `error: …`.
     pub fn print(&self) {
         match self {
+            Error::OutputClosed => {}
             Error::Load(LoadError::Invalid(finding)) => eprint!("{finding}"),
             other => eprintln!("error: {other}"),
         }

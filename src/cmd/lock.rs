@@ -1,76 +1,78 @@
-//! One `send` of an edition at a time: an exclusive lock on a file beside the ledger.
+//! One `send` at a time per ledger: an exclusive lock on the ledger's database file itself.
 //!
-//! The operating system releases the lock when the process ends, however it ends, so a lock
-//! left by a crashed run never blocks the next one.
+//! Locking the file, not its name, means a second path to the same ledger (a symlink, a hard
+//! link, another mount point) finds it taken. The operating system releases the lock when the
+//! process ends, however it ends, so a crashed run never blocks the next one. The lock is a
+//! BSD `flock`, which does not interfere with SQLite's own POSIX locks on the same file; it is
+//! released only after every SQLite connection of the run is closed.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Error;
 use crate::diagnostic::display_path;
 
-/// Held while a `send` of one edition runs; dropping it (or the process ending) releases it.
+/// Held while a `send` runs; dropping it (or the process ending) releases it.
 pub(crate) struct EditionLock {
-    _file: File,
+    _ledger: File,
 }
 
 impl EditionLock {
-    /// Takes the lock of edition `slug` of the ledger at `ledger`, or says who holds it.
-    pub(crate) fn acquire(ledger: &Path, slug: &str) -> Result<EditionLock, Error> {
-        let name = format!(
-            "{}.{slug}.lock",
-            ledger
-                .file_name()
-                .map_or("courant".into(), |n| n.to_string_lossy())
-        );
-        let path = ledger.with_file_name(name);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    /// Takes the send lock of the ledger at `ledger`, creating the file when it is new, or says
+    /// which process holds it.
+    pub(crate) fn acquire(ledger: &Path) -> Result<EditionLock, Error> {
+        if let Some(dir) = ledger.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::create(dir, e))?;
         }
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)
-            .map_err(|e| {
-                Error::Refused(format!(
-                    "cannot open the lock file `{}`: {e}",
-                    display_path(&path)
-                ))
-            })?;
+            .open(ledger)
+            .map_err(|e| refused("cannot open", ledger, &e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                let who = if holder.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (process {holder})")
-                };
+                let who = holder(ledger).map_or(String::new(), |pid| format!(" (process {pid})"));
                 return Err(Error::Refused(format!(
-                    "another `courant send` of edition `{slug}` is running{who}; wait for it to finish, or stop it"
+                    "another `courant send` is running with this ledger{who}; wait for it to finish, or stop it"
                 )));
             }
-            Err(TryLockError::Error(e)) => {
-                return Err(Error::Refused(format!(
-                    "cannot lock `{}`: {e}",
-                    display_path(&path)
-                )));
-            }
+            Err(TryLockError::Error(e)) => return Err(refused("cannot lock", ledger, &e)),
         }
-        file.set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| write!(file, "{}", std::process::id()))
-            .map_err(|e| {
-                Error::Refused(format!(
-                    "cannot write the lock file `{}`: {e}",
-                    display_path(&path)
-                ))
-            })?;
-        Ok(EditionLock { _file: file })
+        record_holder(ledger);
+        Ok(EditionLock { _ledger: file })
     }
+}
+
+fn refused(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::Refused(format!("{what} the ledger `{}`: {e}", display_path(path)))
+}
+
+/// Where the holder's process id is noted, for the message: beside the ledger's real file.
+fn holder_file(ledger: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(ledger).ok()?;
+    let name = format!("{}.pid", real.file_name()?.to_string_lossy());
+    Some(real.with_file_name(name))
+}
+
+fn record_holder(ledger: &Path) {
+    if let Some(path) = holder_file(ledger)
+        && let Ok(mut file) = File::create(path)
+    {
+        let _ = file
+            .rewind()
+            .and_then(|()| write!(file, "{}", std::process::id()));
+    }
+}
+
+fn holder(ledger: &Path) -> Option<String> {
+    let mut text = String::new();
+    File::open(holder_file(ledger)?)
+        .ok()?
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }

@@ -89,6 +89,24 @@ pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// Writes `text` to standard output. A closed pipe (`courant status | head`) ends the command
+/// quietly, as other command-line tools do.
+pub(crate) fn emit(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(output_error)
+}
+
+/// A failed write to standard output; a closed pipe is no failure.
+pub(crate) fn output_error(e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::OutputClosed,
+        _ => Error::Failed(format!("cannot write to standard output: {e}")),
+    }
+}
+
 /// Writes a file, creating its folder, with the path in the error.
 pub(crate) fn write(path: &std::path::Path, bytes: impl AsRef<[u8]>) -> Result<(), Error> {
     if let Some(dir) = path.parent() {

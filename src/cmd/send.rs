@@ -62,7 +62,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let return_path = checked.return_path(tokens.as_ref())?;
     let ledger_path = args.ledger.path(dir_of(&args.edition));
     let slug = checked.edition.slug.clone();
-    let _lock = EditionLock::acquire(&ledger_path, &slug)?;
+    let _lock = EditionLock::acquire(&ledger_path)?;
     let ledger = Ledger::open(&ledger_path)?;
     warn_unknown(ledger.mark_unknown(&slug)?);
     let again = Again {

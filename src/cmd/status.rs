@@ -5,6 +5,14 @@ use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::args::{LedgerArgs, dir_of};
+
+/// `writeln!` into the output, which is printed in one piece at the end.
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
 use super::{Error, ExitStatus};
 use crate::bounces::reason::SENDER_SIDE;
 use crate::diagnostic::display_path;
@@ -44,12 +52,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         .map(|&s| (s, rows.iter().filter(|r| r.state == s).count()))
         .collect();
     let returns = Returns::of(&ledger, &slug, counts[&State::Sent])?;
+    let mut out = String::new();
     if args.json {
-        print_json(&slug, &counts, &rows, &runs, &returns);
+        print_json(&mut out, &slug, &counts, &rows, &runs, &returns);
     } else {
-        print_text(&slug, &counts, &rows, &runs);
-        returns.print();
+        print_text(&mut out, &slug, &counts, &rows, &runs);
+        returns.print(&mut out);
     }
+    super::emit(&out)?;
     Ok(ExitStatus::Success)
 }
 
@@ -84,20 +94,25 @@ impl Returns {
         })
     }
 
-    fn print(&self) {
+    fn print(&self, out: &mut String) {
         let c = &self.counts;
-        println!(
+        outln!(
+            out,
             "came back: {} hard, {} soft bounces, {} complaints, {} unsubscribes by mail",
-            c.hard, c.soft, c.complaints, c.unsubscribes
+            c.hard,
+            c.soft,
+            c.complaints,
+            c.unsubscribes
         );
         if self.untied > 0 {
-            println!(
+            outln!(
+                out,
                 "ignored: {} reports not tied to a message courant sent (forged, or about other mail)",
                 self.untied
             );
         }
         if let Some(warning) = &self.sender_warning {
-            println!("{warning}");
+            outln!(out, "{warning}");
         }
     }
 }
@@ -122,13 +137,19 @@ fn likely_cause(reason: &str) -> &'static str {
     }
 }
 
-fn print_text(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &[RunRecord]) {
-    println!("edition {slug}");
+fn print_text(
+    out: &mut String,
+    slug: &str,
+    counts: &BTreeMap<State, usize>,
+    rows: &[Row],
+    runs: &[RunRecord],
+) {
+    outln!(out, "edition {slug}");
     let line: Vec<String> = counts
         .iter()
         .map(|(s, n)| format!("{} {n}", s.as_str()))
         .collect();
-    println!("{}", line.join(", "));
+    outln!(out, "{}", line.join(", "));
     for row in rows.iter().filter(|r| {
         matches!(
             r.state,
@@ -141,7 +162,8 @@ fn print_text(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &
             row.attempts,
             super::plural(row.attempts as usize, "attempt", "attempts")
         );
-        println!(
+        outln!(
+            out,
             "{}: {} ({attempts}): {reply}",
             row.state.as_str(),
             row.email
@@ -155,11 +177,12 @@ fn print_text(slug: &str, counts: &BTreeMap<State, usize>, rows: &[Row], runs: &
             .summary
             .as_deref()
             .unwrap_or("no summary (the process was killed)");
-        println!("run {} {end}: {summary}", time(run.started));
+        outln!(out, "run {} {end}: {summary}", time(run.started));
     }
 }
 
 fn print_json(
+    out: &mut String,
     slug: &str,
     counts: &BTreeMap<State, usize>,
     rows: &[Row],
@@ -177,7 +200,7 @@ fn print_json(
             "started": time(r.started), "finished": r.finished.map(time), "summary": r.summary,
         })).collect::<Vec<_>>(),
     });
-    println!("{value:#}");
+    outln!(out, "{value:#}");
 }
 
 pub(crate) fn time(secs: i64) -> String {

@@ -216,6 +216,8 @@ struct Finished {
     retry: Option<Job>,
     /// The address is dead (refused at RCPT with a 5.1.1, say): suppressed in the same commit.
     suppress: Option<Op>,
+    /// A retry: its outcome replaces the deferral counted before.
+    retried: bool,
 }
 
 impl Finished {
@@ -252,6 +254,7 @@ impl Finished {
             event,
             retry,
             suppress: None,
+            retried: false,
         }
     }
 
@@ -324,8 +327,9 @@ async fn attempt<T: Transport>(
         Err(SendError::Rejected { code, .. }) if *code != 421 => conn.reset().await,
         Err(_) => false,
     };
-    let finished = match result {
+    let mut finished = match result {
         Ok(accepted) => {
+            shared.streak(false);
             let sent = Outcome::Sent {
                 reply: accepted.reply,
                 message_id,
@@ -333,12 +337,15 @@ async fn attempt<T: Transport>(
             Finished::new(edition, &email, sent, subscriber, None)
         }
         Err(error) => {
+            if server_unwell(&error) {
+                shared.streak(true);
+            }
             let (outcome, retry) = shared.judge(&job, &error);
             Finished::new(edition, &email, outcome, subscriber, retry)
                 .suppressing_if_dead(edition, &email, &error)
         }
     };
-    shared.streak(matches!(finished.event, Event::Sent));
+    finished.retried = job.tries > 0;
     Ok((finished, keep))
 }
 
@@ -369,7 +376,6 @@ impl<T: Transport> Shared<T> {
         subscriber: &Subscriber,
         error: &crate::message::MessageError,
     ) -> Finished {
-        self.streak(false);
         let outcome = Outcome::Failed {
             code: None,
             reply: error.to_string(),
@@ -421,7 +427,7 @@ impl<T: Transport> Shared<T> {
             .await
             .map_err(|e| Stop::Ledger(e.to_string()))?;
         if let Some(f) = finished {
-            self.count(&f.event);
+            self.count(&f.event, f.retried);
             (self.run.on_event)(f.event);
             self.queue.done(f.retry);
         }
@@ -438,13 +444,16 @@ impl<T: Transport> Shared<T> {
         match error {
             SendError::Uncertain(_) => (Outcome::Unknown { reply }, None),
             e if e.is_permanent() => (Outcome::Failed { code, reply }, None),
+            // Out of retries for this run: it stays deferred, and the next run tries again.
             _ if job.tries >= self.run.sending.retries => {
-                let tries = job.tries + 1;
-                let reply = format!(
-                    "{reply} (gave up after {tries} {})",
-                    if tries == 1 { "attempt" } else { "attempts" }
-                );
-                (Outcome::Failed { code, reply }, None)
+                let delay = backoff(self.run.sending.retry_delay.0, job.tries);
+                let next_attempt = ledger::now() + delay.as_secs() as i64;
+                let outcome = Outcome::Deferred {
+                    code,
+                    reply,
+                    next_attempt,
+                };
+                (outcome, None)
             }
             _ => {
                 let delay = backoff(self.run.sending.retry_delay.0, job.tries);
@@ -466,8 +475,13 @@ impl<T: Transport> Shared<T> {
         }
     }
 
-    fn count(&self, event: &Event) {
+    /// Counts recipients by their latest outcome: a retry's outcome replaces the deferral
+    /// before it.
+    fn count(&self, event: &Event, retried: bool) {
         let mut report = self.report.lock().expect("not poisoned");
+        if retried {
+            report.deferred = report.deferred.saturating_sub(1);
+        }
         match event {
             Event::Sent => report.sent += 1,
             Event::Failed { .. } => report.failed += 1,
@@ -476,10 +490,11 @@ impl<T: Transport> Shared<T> {
         }
     }
 
-    /// Keeps the count of failures in a row, at the moment an outcome is known (before it is
-    /// committed), so the run stops before starting another message.
-    fn streak(&self, sent: bool) {
-        if sent {
+    /// Keeps the count of failures in a row (`failed`: one more; else the streak ends), at the
+    /// moment an outcome is known (before it is committed), so the run stops before starting
+    /// another message.
+    fn streak(&self, failed: bool) {
+        if !failed {
             self.consecutive_failures.store(0, Ordering::SeqCst);
             return;
         }
@@ -489,6 +504,25 @@ impl<T: Transport> Shared<T> {
             self.queue.stop(Stop::TooManyFailures(failures));
         }
     }
+}
+
+/// Whether a failure says something is wrong with the server or with us as a sender (it counts
+/// toward `max-consecutive-failures`), rather than with one recipient: a full mailbox, an
+/// unknown address or greylisting says nothing about the next recipient.
+fn server_unwell(error: &SendError) -> bool {
+    let SendError::Rejected { code, text, .. } = error else {
+        return true;
+    };
+    if *code == 421 {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("greylist") || lower.contains("graylist") {
+        return false;
+    }
+    let status = crate::bounces::status_code(text);
+    let subject = status.as_deref().and_then(|s| s.split('.').nth(1));
+    !matches!(subject, Some("1" | "2"))
 }
 
 /// `base × 2^tries`, times a random factor in [0.5, 1.5), at most an hour.

@@ -401,7 +401,7 @@ impl FromStr for Rate {
         }
         let invalid = || {
             ValueError::new(format!(
-                "invalid rate `{s}`; expected e.g. `10/s`, `600/min`, `3600/h` or `unlimited`"
+                "invalid rate `{s}`; expected e.g. `10/s`, `600/min`, `3600/h`, `1000/day` or `unlimited`"
             ))
         };
         let (count, unit) = s.split_once('/').ok_or_else(invalid)?;
@@ -410,12 +410,19 @@ impl FromStr for Rate {
             "s" | "sec" => 1.0,
             "min" | "m" => 60.0,
             "h" | "hour" => 3600.0,
+            "d" | "day" => 86_400.0,
             _ => return Err(invalid()),
         };
         if !(count.is_finite() && count > 0.0) {
             return Err(invalid());
         }
-        Ok(Rate::PerSecond(count / seconds))
+        let per_second = count / seconds;
+        if per_second < 1.0 / 86_400.0 {
+            return Err(ValueError::new(format!(
+                "the rate `{s}` is too slow: at least one message a day (`1/day`)"
+            )));
+        }
+        Ok(Rate::PerSecond(per_second))
     }
 }
 

@@ -414,10 +414,14 @@ impl Ledger {
         let conn = open_connection(&self.path).map_err(|e| self.err(e))?;
         let (tx, rx) = mpsc::channel::<Request>();
         let path = self.path.clone();
+        let file = FileId::of(&path).map_err(|e| LedgerError {
+            path: path.clone(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
         let thread_path = path.clone();
         std::thread::Builder::new()
             .name("ledger".into())
-            .spawn(move || write_loop(conn, &thread_path, &rx))
+            .spawn(move || write_loop(conn, &thread_path, file, &rx))
             .map_err(|e| LedgerError {
                 path,
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
@@ -456,6 +460,8 @@ pub enum WriteError {
     Commit(Arc<LedgerError>),
     #[error("the ledger writer has stopped")]
     Stopped,
+    #[error("the ledger file `{0}` was deleted or replaced during the send")]
+    Replaced(String),
 }
 
 /// A handle for the send loop's workers; clones share the one writer thread.
@@ -476,16 +482,40 @@ impl Writer {
     }
 }
 
-fn write_loop(mut conn: Connection, path: &Path, rx: &mpsc::Receiver<Request>) {
+/// Which file a path names: the same path can come to name another file (deleted and made
+/// again, replaced by a copy) while a send writes to the one it opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    device: u64,
+    inode: u64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> std::io::Result<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path)?;
+        Ok(FileId {
+            device: meta.dev(),
+            inode: meta.ino(),
+        })
+    }
+}
+
+fn write_loop(mut conn: Connection, path: &Path, file: FileId, rx: &mpsc::Receiver<Request>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
-        let result = commit(&mut conn, &batch).map_err(|source| {
-            WriteError::Commit(Arc::new(LedgerError {
-                path: path.to_path_buf(),
-                source,
-            }))
-        });
+        // Writing on into a file that is no longer the ledger would lose every record.
+        let result = if FileId::of(path).ok() == Some(file) {
+            commit(&mut conn, &batch).map_err(|source| {
+                WriteError::Commit(Arc::new(LedgerError {
+                    path: path.to_path_buf(),
+                    source,
+                }))
+            })
+        } else {
+            Err(WriteError::Replaced(crate::diagnostic::display_path(path)))
+        };
         for request in batch {
             let _ = request.done.send(result.clone());
         }

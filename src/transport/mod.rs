@@ -37,6 +37,10 @@ pub enum ConfigError {
     NoPassword { url: String },
     #[error("cannot read the CA certificate `{path}`: {why}")]
     Ca { path: String, why: String },
+    #[error(
+        "no certificate in `{path}`: `--smtp-ca` takes a PEM file with `-----BEGIN CERTIFICATE-----`"
+    )]
+    NoCertificate { path: String },
 }
 
 /// Why no connection could be made.
@@ -191,7 +195,11 @@ impl Connector {
             (None, _) => None,
         };
         let tls = match url.security {
-            Security::None => None,
+            // A CA given for an unencrypted relay is still read: a wrong file says so.
+            Security::None => {
+                tls_parameters(&url.host, ca)?;
+                None
+            }
             _ => Some(tls_parameters(&url.host, ca)?),
         };
         Ok(Connector {
@@ -333,11 +341,24 @@ fn tls_parameters(host: &str, ca: Option<&Path>) -> Result<TlsParameters, Config
             path: shown.clone(),
             why: e.to_string(),
         })?;
-        let cert = Certificate::from_pem(&pem).map_err(|e| ConfigError::Ca {
-            path: shown,
-            why: e.to_string(),
-        })?;
-        builder = builder.add_root_certificate(cert);
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<_, _>>()
+            .map_err(|e| ConfigError::Ca {
+                path: shown.clone(),
+                why: e.to_string(),
+            })?;
+        if certs.is_empty() {
+            return Err(ConfigError::NoCertificate { path: shown });
+        }
+        for der in certs {
+            let cert = Certificate::from_der(der.to_vec()).map_err(|e| ConfigError::Ca {
+                path: shown.clone(),
+                why: e.to_string(),
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
     }
     builder
         .build_rustls()

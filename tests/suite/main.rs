@@ -10,6 +10,7 @@ mod bounces;
 mod browser;
 mod commands;
 mod dkim;
+mod faults;
 mod imap;
 mod inbox;
 mod init;
