@@ -325,6 +325,8 @@ async fn attempt<T: Transport>(
         Ok(_) => true,
         // After a refusal the transaction is reset and the connection used again.
         Err(SendError::Rejected { code, .. }) if *code != 421 => conn.reset().await,
+        // Nothing was said to the server: the connection is as good as before.
+        Err(SendError::Unsupported(_)) => true,
         Err(_) => false,
     };
     let mut finished = match result {
@@ -511,7 +513,7 @@ impl<T: Transport> Shared<T> {
 /// unknown address or greylisting says nothing about the next recipient.
 fn server_unwell(error: &SendError) -> bool {
     let SendError::Rejected { code, text, .. } = error else {
-        return true;
+        return !matches!(error, SendError::Unsupported(_));
     };
     if *code == 421 {
         return true;

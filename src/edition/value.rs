@@ -73,6 +73,11 @@ impl FromStr for EmailAddr {
     fn from_str(s: &str) -> Result<Self, ValueError> {
         check_header_text(s)?;
         let trimmed = s.trim();
+        if trimmed.starts_with('"') {
+            return Err(ValueError::new(format!(
+                "the quoted local part of `{trimmed}` is not supported: few mail servers take one; ask the reader for an address without quotes"
+            )));
+        }
         let valid = email_address::EmailAddress::parse_with_options(
             trimmed,
             email_address::Options::default()
@@ -112,8 +117,21 @@ impl EmailAddr {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }
 
+    /// The address as it goes into the envelope and the `To` header: an internationalized
+    /// domain as its A-label (`jan@xn--bcher-kva.example`), so that only a local part with
+    /// non-ASCII letters needs SMTPUTF8 (RFC 6531).
     pub fn to_address(&self) -> lettre::Address {
-        self.0.parse().expect("checked when the address was read")
+        let (user, domain) = self.0.rsplit_once('@').expect("checked when read");
+        let ascii = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_owned());
+        lettre::Address::new(user, ascii).expect("checked when the address was read")
+    }
+
+    /// Whether the local part has letters beyond ASCII: sending needs SMTPUTF8.
+    pub fn needs_smtputf8(&self) -> bool {
+        !self
+            .0
+            .rsplit_once('@')
+            .is_some_and(|(user, _)| user.is_ascii())
     }
 }
 

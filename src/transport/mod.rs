@@ -16,7 +16,7 @@ use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
 use lettre::transport::smtp::response::Response;
 use tokio::net::TcpStream;
 
@@ -83,12 +83,17 @@ pub enum SendError {
     /// The data was sent but no reply came: the server may have taken the message.
     #[error("{0}")]
     Uncertain(String),
+    /// The server cannot take this message at all (an international address without
+    /// SMTPUTF8): nothing was sent, and trying again will not help.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl SendError {
     /// 5xx: the server will not take this message, now or later.
     pub fn is_permanent(&self) -> bool {
         matches!(self, SendError::Rejected { code, .. } if *code >= 500)
+            || matches!(self, SendError::Unsupported(_))
     }
 
     pub fn code(&self) -> Option<u16> {
@@ -395,11 +400,12 @@ pub struct Connection {
 struct DotStuffed<'a>(&'a str);
 
 impl<'a> DotStuffed<'a> {
-    /// `None` unless `message` is ASCII, as lettre formats every message (CRLF line ends).
-    fn new(message: &'a [u8]) -> Option<DotStuffed<'a>> {
+    /// `None` unless `message` is ASCII (or UTF-8 with `utf8`, under SMTPUTF8), as lettre
+    /// formats every message (CRLF line ends).
+    fn new(message: &'a [u8], utf8: bool) -> Option<DotStuffed<'a>> {
         std::str::from_utf8(message)
             .ok()
-            .filter(|t| t.is_ascii())
+            .filter(|t| utf8 || t.is_ascii())
             .map(DotStuffed)
     }
 }
@@ -448,7 +454,23 @@ impl Connection {
         message: &[u8],
     ) -> Result<Accepted, SendError> {
         let timeout = self.timeout;
-        let mail = Mail::new(Some(from.clone()), vec![]);
+        let utf8 = !(from.user().is_ascii() && to.user().is_ascii() && message.is_ascii());
+        if utf8
+            && !self
+                .inner
+                .server_info()
+                .supports_feature(Extension::SmtpUtfEight)
+        {
+            return Err(SendError::Unsupported(format!(
+                "the server does not accept international addresses (SMTPUTF8), so it cannot take `{to}`; send to this reader through a server that offers SMTPUTF8"
+            )));
+        }
+        let parameters = if utf8 {
+            vec![MailParameter::SmtpUtfEight]
+        } else {
+            vec![]
+        };
+        let mail = Mail::new(Some(from.clone()), parameters);
         let rcpt = Rcpt::new(to.clone(), vec![]);
         if self.pipelining {
             self.envelope_pipelined(format!("{mail}{rcpt}{Data}"))
@@ -459,8 +481,9 @@ impl Connection {
             step(timeout, Phase::Envelope, conn.command(rcpt)).await?;
             step(timeout, Phase::Envelope, conn.command(Data)).await?;
         }
-        let data = DotStuffed::new(message)
-            .ok_or_else(|| SendError::NotDelivered("the message is not 7-bit text".into()))?;
+        let data = DotStuffed::new(message, utf8).ok_or_else(|| {
+            SendError::Unsupported("the message is not text (UTF-8 with CRLF lines)".into())
+        })?;
         let response = step(timeout, Phase::Data, self.inner.command(data)).await?;
         self.sent += 1;
         Ok(Accepted {
@@ -565,9 +588,14 @@ mod tests {
 
     #[test]
     fn dot_stuffing_doubles_leading_dots_and_ends_the_data() {
-        let data = DotStuffed::new(b"a\r\n.b\r\n..c\r\nd.\r\n").unwrap();
+        let data = DotStuffed::new(b"a\r\n.b\r\n..c\r\nd.\r\n", false).unwrap();
         assert_eq!(data.to_string(), "a\r\n..b\r\n...c\r\nd.\r\n.\r\n");
-        assert_eq!(DotStuffed::new(b".").unwrap().to_string(), "..\r\n.\r\n");
-        assert!(DotStuffed::new("é".as_bytes()).is_none());
+        assert_eq!(
+            DotStuffed::new(b".", false).unwrap().to_string(),
+            "..\r\n.\r\n"
+        );
+        assert!(DotStuffed::new("é".as_bytes(), false).is_none());
+        let utf8 = DotStuffed::new("To: ömer@example.nl\r\n".as_bytes(), true).unwrap();
+        assert_eq!(utf8.to_string(), "To: ömer@example.nl\r\n.\r\n");
     }
 }

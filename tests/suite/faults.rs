@@ -210,3 +210,90 @@ fn a_closed_pipe_ends_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// Readers with international addresses: a non-ASCII local part, and an IDN domain.
+fn international_list(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("list.toml"),
+        "[[subscriber]]\nemail = \"ömer@example.nl\"\nname = \"Ömer\"\n\n\
+         [[subscriber]]\nemail = \"jan@bücher.example\"\n\n\
+         [[subscriber]]\nemail = \"anne@example.nl\"\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn international_addresses_go_out_with_smtputf8_and_idn_domains_as_a_labels() {
+    let dir = seed();
+    let d = dir.path();
+    international_list(d);
+    let server = aiosmtpd(d, "mx", &["--smtputf8"]);
+    let run = courant(d, &send_args(&server.url(), &[]));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let mut received = server.recipients();
+    received.sort();
+    assert_eq!(
+        received,
+        [
+            "anne@example.nl",
+            "jan@xn--bcher-kva.example",
+            "ömer@example.nl"
+        ]
+    );
+}
+
+#[test]
+fn without_smtputf8_a_non_ascii_local_part_fails_at_once_and_the_rest_go_out() {
+    let dir = seed();
+    let d = dir.path();
+    international_list(d);
+    let server = aiosmtpd(d, "mx", &[]);
+    let started = Instant::now();
+    let run = courant(d, &send_args(&server.url(), &[]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no retries for an address the server cannot take"
+    );
+    assert!(
+        run.stderr.contains(
+            "failed: ömer@example.nl: the server does not accept international addresses (SMTPUTF8)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .ends_with("sent 2, failed 1, deferred 0, unknown 0\n"),
+        "{}",
+        run.stdout
+    );
+    let mut received = server.recipients();
+    received.sort();
+    assert_eq!(received, ["anne@example.nl", "jan@xn--bcher-kva.example"]);
+}
+
+#[test]
+fn a_quoted_local_part_is_refused_where_it_is_written() {
+    let dir = seed();
+    let d = dir.path();
+    std::fs::write(
+        d.join("list.toml"),
+        "[[subscriber]]\nemail = \"\\\"a b\\\"@example.nl\"\n",
+    )
+    .unwrap();
+    let run = courant(
+        d,
+        &[
+            "preview",
+            "issues/2022-12.toml",
+            "--subscribers",
+            "list.toml",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--> list.toml:2:9"), "{}", run.stderr);
+    assert!(run.stderr.contains("quoted"), "{}", run.stderr);
+}

@@ -1,13 +1,14 @@
 """An SMTP server for courant's integration tests (aiosmtpd), on 127.0.0.1.
 
     python smtpd.py PORT DIR [--reject PREFIX] [--greylist] [--starttls CERT KEY]
-                             [--implicit CERT KEY] [--auth USER:PASSWORD] [--hold SECONDS]
+                             [--implicit CERT KEY] [--auth USER:PASSWORD] [--hold SECONDS] [--smtputf8]
 
 Each accepted message is written to DIR as NNNNN.eml, its envelope sender and recipients on the
 first lines (`X-Envelope-From: b@x`, `X-Envelope-To: a, b`) and the client's address and port (one
 per connection) on the next (`X-Peer: 127.0.0.1:54321`). Recipients starting with PREFIX get `550 5.1.1 No such user`; with
 --greylist every recipient is refused once with `451 4.7.1 Greylisted, try again` and accepted
-on the next attempt. With --hold, each message is written at once but its reply waits SECONDS.
+on the next attempt. With --hold, each message is written at once but its reply waits SECONDS. With --smtputf8 it
+offers SMTPUTF8 (RFC 6531).
 Prints `ready` when it listens; stops on SIGTERM.
 """
 import argparse
@@ -67,11 +68,12 @@ def main():
     parser.add_argument("--implicit", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--auth", metavar="USER:PASSWORD")
     parser.add_argument("--hold", type=float, default=0)
+    parser.add_argument("--smtputf8", action="store_true")
     args = parser.parse_args()
     # Block the stop signals before aiosmtpd starts its thread, so that sigwait receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
 
-    options = {}
+    options = {"enable_SMTPUTF8": args.smtputf8}
     if args.starttls:
         options.update(tls_context=tls_context(*args.starttls), require_starttls=True)
     if args.implicit:
