@@ -321,7 +321,8 @@ fn images(edition: &Edition, rendered: &Rendered, out: &mut Vec<Finding>) {
             .find(|(src, _)| std::path::Path::new(src.get_ref()) == path);
         let message = match problem {
             crate::render::assets::AssetProblem::Missing(m)
-            | crate::render::assets::AssetProblem::Unreadable(m) => m.clone(),
+            | crate::render::assets::AssetProblem::Unreadable(m)
+            | crate::render::assets::AssetProblem::Refused(m) => m.clone(),
         };
         out.push(Finding::error("image-unusable", message).at_opt(at.map(|(_, l)| l.clone())));
     }

@@ -88,6 +88,10 @@ pub struct Newsletter {
     /// How images reach the reader; default `embed`.
     #[serde(default)]
     pub images: ImageMode,
+    /// A folder outside the editions' folder that images may also come from, relative to
+    /// `newsletter.toml` (a shared folder of logos and photos, say). Paths elsewhere are refused.
+    #[serde(default)]
+    pub image_folder: Option<Text>,
     /// How `send` paces and retries.
     #[serde(default)]
     pub sending: Sending,

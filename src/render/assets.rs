@@ -35,6 +35,8 @@ impl Asset {
 pub enum AssetProblem {
     Missing(String),
     Unreadable(String),
+    /// Outside the folders images may come from, or not a plain path.
+    Refused(String),
 }
 
 /// All images of an edition, in the order they appear.
@@ -53,17 +55,48 @@ impl Assets {
             .path
             .parent()
             .unwrap_or(Path::new(""));
+        let extra = edition
+            .newsletter
+            .image_folder
+            .as_ref()
+            .map(|f| settings_dir.join(f.get_ref()));
+        let logo_from = [Some(settings_dir.to_path_buf()), extra.clone()];
         if let Some(logo) = &edition.newsletter.theme.logo {
-            assets.logo = assets.read(settings_dir, &logo.src);
+            assets.logo = assets.read(settings_dir, &logo.src, &logo_from);
         }
+        let images_from = [Some(edition.dir.clone()), extra];
         for item in edition.items() {
             let asset = item
                 .image
                 .as_ref()
-                .and_then(|i| assets.read(&edition.dir, &i.src));
+                .and_then(|i| assets.read(&edition.dir, &i.src, &images_from));
             assets.images.push(asset);
         }
+        assets.name_uniquely();
         assets
+    }
+
+    /// Gives each distinct file its own name (the Content-ID in the message, the file name
+    /// beside the web version): `foto.png` from two folders becomes `foto.png` and `foto-2.png`.
+    fn name_uniquely(&mut self) {
+        let mut taken: Vec<(String, PathBuf)> = Vec::new();
+        let assets = self.logo.iter_mut().chain(self.images.iter_mut().flatten());
+        for asset in assets {
+            if let Some((name, _)) = taken.iter().find(|(_, p)| *p == asset.path) {
+                asset.name.clone_from(name);
+                continue;
+            }
+            let (stem, ext) = match asset.name.rsplit_once('.') {
+                Some((stem, ext)) => (stem.to_owned(), format!(".{ext}")),
+                None => (asset.name.clone(), String::new()),
+            };
+            let mut n = 1;
+            while taken.iter().any(|(name, _)| *name == asset.name) {
+                n += 1;
+                asset.name = format!("{stem}-{n}{ext}");
+            }
+            taken.push((asset.name.clone(), asset.path.clone()));
+        }
     }
 
     /// The image of the `n`th item in reading order.
@@ -75,15 +108,49 @@ impl Assets {
         self.logo.iter().chain(self.images.iter().flatten())
     }
 
-    fn read(&mut self, dir: &Path, src: &Text) -> Option<Asset> {
+    fn read(&mut self, dir: &Path, src: &Text, allowed: &[Option<PathBuf>]) -> Option<Asset> {
         let path = dir.join(src.get_ref());
-        match read_asset(&path) {
+        match inside(&path, src.get_ref(), allowed).and_then(|()| read_asset(&path)) {
             Ok(asset) => Some(asset),
             Err(problem) => {
                 self.problems.push((PathBuf::from(src.get_ref()), problem));
                 None
             }
         }
+    }
+}
+
+/// Refuses a path outside the folders images may come from (the edition's, the settings' for
+/// the logo, and `image-folder`), with `..` or a link resolved, and a path with a line break.
+fn inside(path: &Path, src: &str, allowed: &[Option<PathBuf>]) -> Result<(), AssetProblem> {
+    if src.contains(['\r', '\n']) {
+        return Err(AssetProblem::Refused(format!(
+            "line break in the image path `{}`",
+            src.escape_debug()
+        )));
+    }
+    let Ok(real) = std::fs::canonicalize(path) else {
+        // A missing file is reported as missing.
+        return Ok(());
+    };
+    let within = allowed
+        .iter()
+        .flatten()
+        .map(|folder| {
+            if folder.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                folder.as_path()
+            }
+        })
+        .filter_map(|folder| std::fs::canonicalize(folder).ok())
+        .any(|folder| real.starts_with(folder));
+    if within {
+        Ok(())
+    } else {
+        Err(AssetProblem::Refused(format!(
+            "image `{src}` is outside the edition's folder; put it beside the edition, or name its folder in `image-folder` of newsletter.toml"
+        )))
     }
 }
 
@@ -109,7 +176,7 @@ fn read_asset(path: &Path) -> Result<Asset, AssetProblem> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     Ok(Asset {
-        path: path.to_path_buf(),
+        path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
         name,
         content_type,
         width: dim(size.width)?,

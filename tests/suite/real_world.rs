@@ -177,3 +177,123 @@ fn an_edition_without_items_is_an_error() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("no items"), "{}", run.stderr);
 }
+
+/// Two items whose images are different files with the same name, in two folders.
+fn same_names(dir: &Path) {
+    let png = std::fs::read(dir.join("foto.png")).unwrap();
+    for (folder, byte) in [("a", 1u8), ("b", 2u8)] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        let mut bytes = png.clone();
+        bytes.extend_from_slice(&[byte; 16]);
+        std::fs::write(dir.join(folder).join("foto.png"), bytes).unwrap();
+    }
+    let path = dir.join("edition.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace("src = \"foto.png\"", "src = \"a/foto.png\"");
+    let second = "\n[[section.item]]\ntitle = \"Tweede bericht\"\nbody = \"Meer.\"\nimage = { src = \"b/foto.png\", alt = \"Tekening van een rood vierkant.\" }\n";
+    std::fs::write(&path, format!("{text}{second}")).unwrap();
+}
+
+#[test]
+fn images_with_the_same_file_name_keep_their_own_content_id_and_file() {
+    let dir = unsigned_fixture();
+    let d = dir.path();
+    same_names(d);
+    let build = courant(d, &["build", "edition.toml", "--out", "b"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let a = std::fs::read(d.join("a/foto.png")).unwrap();
+    let b = std::fs::read(d.join("b/foto.png")).unwrap();
+    let html = std::fs::read_to_string(d.join("b/email.html")).unwrap();
+    let written: Vec<Vec<u8>> = std::fs::read_dir(d.join("b"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    assert!(
+        written.contains(&a) && written.contains(&b),
+        "both pictures are written"
+    );
+    std::fs::write(
+        d.join("list.toml"),
+        "[[subscriber]]\nemail = \"anne@example.nl\"\n",
+    )
+    .unwrap();
+    let preview = courant(
+        d,
+        &[
+            "preview",
+            "edition.toml",
+            "--subscribers",
+            "list.toml",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    let eml = std::fs::read(d.join("out/0001-anne@example.nl.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    let images: Vec<(String, Vec<u8>)> = message
+        .attachments()
+        .map(|p| {
+            use mail_parser::MimeHeaders;
+            (p.content_id().unwrap().to_owned(), p.contents().to_vec())
+        })
+        .collect();
+    let ids: std::collections::HashSet<&String> = images.iter().map(|(id, _)| id).collect();
+    assert_eq!(ids.len(), images.len(), "one Content-ID each: {ids:?}");
+    assert!(images.iter().any(|(_, c)| *c == a) && images.iter().any(|(_, c)| *c == b));
+    for (id, _) in &images {
+        assert!(html.contains(id.as_str()), "{id} is shown");
+    }
+}
+
+#[test]
+fn images_outside_the_editions_folder_are_refused() {
+    let dir = unsigned_fixture();
+    let d = dir.path();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::copy(d.join("foto.png"), elsewhere.path().join("geheim.png")).unwrap();
+    let relative = format!(
+        "../{}/geheim.png",
+        elsewhere.path().file_name().unwrap().to_string_lossy()
+    );
+    let path = d.join("edition.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for src in [
+        relative.as_str(),
+        elsewhere.path().join("geheim.png").to_str().unwrap(),
+    ] {
+        std::fs::write(
+            &path,
+            text.replace("src = \"foto.png\"", &format!("src = \"{src}\"")),
+        )
+        .unwrap();
+        let check = courant(d, &["check", "edition.toml"]);
+        assert_eq!(check.code, 1, "{}", check.stderr);
+        assert!(
+            check.stderr.contains("outside the edition's folder"),
+            "{}",
+            check.stderr
+        );
+        assert!(
+            check.stderr.contains("--> edition.toml:"),
+            "{}",
+            check.stderr
+        );
+        let build = courant(d, &["build", "edition.toml", "--out", "b"]);
+        assert!(
+            !d.join("b/geheim.png").exists(),
+            "not copied: {}",
+            build.stderr
+        );
+    }
+    std::fs::write(
+        &path,
+        text.replace("src = \"foto.png\"", "src = \"foto.png\\nx\""),
+    )
+    .unwrap();
+    let check = courant(d, &["check", "edition.toml"]);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(check.stderr.contains("line break"), "{}", check.stderr);
+}
