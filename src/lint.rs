@@ -50,6 +50,7 @@ pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
         characters(file, &text, &mut findings);
     }
     items(edition, &mut findings);
+    long_words(edition, &mut findings);
     images(edition, rendered, &mut findings);
     contrast(edition, &mut findings);
     size(rendered, &mut findings);
@@ -203,6 +204,57 @@ fn characters(file: &std::sync::Arc<SourceFile>, text: &Text, out: &mut Vec<Find
         let message = format!("{what} U+{:04X} in text", c as u32);
         let at = inner_location(file, text, i..i + c.len_utf8());
         out.push(Finding::error("invisible-character", message).at(at));
+    }
+}
+
+/// The width a phone leaves for text (375 px less the padding), and how wide a letter is on
+/// average, as a share of the font size, in the wide fonts newsletters use (Verdana: ~0.62).
+const PHONE_TEXT_PX: f64 = 343.0;
+const LETTER_EM: f64 = 0.62;
+
+/// Words too long for a phone's width at their size: the email breaks them mid-word rather
+/// than overflow, but a reader sees `arbeidsongeschiktheidsverze-` / `kering`. A URL written
+/// out in a text is broken the same way; link text reads better.
+fn long_words(edition: &Edition, out: &mut Vec<Finding>) {
+    let c = &edition.content;
+    let mut texts: Vec<(&Text, f64)> = vec![(&c.title, 24.0)];
+    texts.extend(
+        c.sections
+            .iter()
+            .filter_map(|s| s.title.as_ref())
+            .map(|t| (t, 22.0)),
+    );
+    for item in edition.items() {
+        texts.push((&item.title, 19.0));
+        texts.push((&item.body, 16.0));
+        texts.extend(item.kicker.as_ref().map(|k| (k, 14.0)));
+    }
+    for (text, size) in texts {
+        let fits = (PHONE_TEXT_PX / (size * LETTER_EM)).floor() as usize;
+        let value = text.get_ref();
+        let mut offset = 0;
+        for word in value.split_whitespace() {
+            let at = offset + value[offset..].find(word).unwrap_or(0);
+            offset = at + word.len();
+            // A Markdown link's target is not shown.
+            let shown = word.split("](").next().unwrap_or(word);
+            let shown = shown.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
+            let letters = shown.chars().count();
+            if letters <= fits {
+                continue;
+            }
+            let message = if shown.contains("://") || shown.starts_with("www.") {
+                format!(
+                    "a URL written out ({letters} characters) is broken over lines on a phone; write link text instead: [what it is]({shown})"
+                )
+            } else {
+                format!(
+                    "the word `{shown}` ({letters} letters) is wider than a phone screen at this size and will be broken mid-word; a hyphen where it may break reads better"
+                )
+            };
+            let at = inner_location(&edition.file, text, at..at + word.len());
+            out.push(Finding::warning("word-too-long", message).at(at));
+        }
     }
 }
 

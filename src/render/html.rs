@@ -314,7 +314,7 @@ fn stylesheet(theme: &Theme) -> String {
 table{{border-collapse:collapse;}}\
 .masthead{{background-color:{brand};}}\
 .content{{background-color:{bg};}}\
-.px{{padding-left:24px;padding-right:24px;}}\
+.px{{padding-left:24px;padding-right:24px;word-break:break-word;overflow-wrap:anywhere;}}\
 .masthead-cell{{padding-top:24px;padding-bottom:24px;}}\
 h1{{margin:0;font-family:{font};font-size:28px;line-height:34px;font-weight:bold;color:{on_brand};}}\
 .description{{margin:8px 0 0;font-family:{font};font-size:16px;line-height:24px;color:{on_brand};}}\

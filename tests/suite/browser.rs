@@ -118,3 +118,55 @@ fn the_serve_page_follows_edits_shows_a_diagnostic_and_recovers() {
         "Nieuwsbrief WeerbaarNL – December 2022"
     );
 }
+
+#[test]
+fn long_words_and_pasted_urls_fit_a_phone() {
+    let dir = seed();
+    let edition = dir.path().join("issues/2022-12.toml");
+    let text = std::fs::read_to_string(&edition).unwrap();
+    let word = "Arbeidsongeschiktheidsverzekering";
+    let url = "https://www.rijksoverheid.nl/onderwerpen/terrorismebestrijding/documenten/rapporten/2022/12/15/dreigingsbeeld-terrorisme-nederland-december-2022";
+    let title_line = text.lines().find(|l| l.starts_with("title = ")).unwrap();
+    let text = text.replacen(
+        title_line,
+        &format!("title = \"{word} en weerbaarheid\""),
+        1,
+    );
+    let body_at = text.find("body = \"\"\"\n").unwrap() + "body = \"\"\"\n".len();
+    let text = format!(
+        "{}Zie {url} voor het rapport.\n\n{}",
+        &text[..body_at],
+        &text[body_at..]
+    );
+    std::fs::write(&edition, text).unwrap();
+    let check = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert!(
+        check.stderr.contains(&format!("the word `{word}`")),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check.stderr.contains("a URL written out"),
+        "{}",
+        check.stderr
+    );
+    let run = courant(dir.path(), &["build", "issues/2022-12.toml", "--out", "b"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/measure.mjs"))
+        .arg(dir.path().join("b"))
+        .current_dir(root())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        m["phone"]["scrollWidth"].as_f64().unwrap() <= 375.0,
+        "horizontal overflow at 375 px: {}",
+        m["phone"]
+    );
+}
