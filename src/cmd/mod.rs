@@ -123,10 +123,24 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(Error::Runtime)
 }
 
+/// The longest a client may take to send a request's headers.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest a connection of a server facing the internet stays open, whatever it does: slow
+/// bodies and idle keep-alives end.
+pub(crate) const CONNECTION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30);
+/// Connections served at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 4096;
+
 /// Serves `app` on `listen` until Ctrl-C, printing `announce(address)` once it listens.
+///
+/// Each connection gets `HEADER_TIMEOUT` to send its headers and lives at most `lifetime`
+/// (`None` for the local preview's event stream), and at most `MAX_CONNECTIONS` are served at
+/// once: a server that faces the internet must not be held by clients that send a byte now and
+/// then.
 pub(crate) fn serve_http(
     listen: std::net::SocketAddr,
     app: axum::Router,
+    lifetime: Option<std::time::Duration>,
     announce: impl FnOnce(std::net::SocketAddr) -> String,
 ) -> Result<ExitStatus, Error> {
     runtime()?.block_on(async {
@@ -135,12 +149,44 @@ pub(crate) fn serve_http(
             .map_err(|e| Error::Refused(format!("cannot listen on {listen}: {e}")))?;
         let address = listener.local_addr().map_err(Error::Runtime)?;
         println!("{}", announce(address));
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(Error::Runtime)?;
+        tokio::select! {
+            () = accept_loop(listener, app, lifetime) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
         Ok(ExitStatus::Success)
     })
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    lifetime: Option<std::time::Duration>,
+) {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = std::sync::Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait a moment instead of giving up.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            match lifetime {
+                Some(lifetime) => {
+                    let _ = tokio::time::timeout(lifetime, connection).await;
+                }
+                None => {
+                    let _ = connection.await;
+                }
+            }
+            drop(slot);
+        });
+    }
 }

@@ -26,6 +26,36 @@ use crate::diagnostic::display_path;
 use crate::message::{Clock, Composer};
 use crate::subscribers::{Subscriber, SubscriberList};
 
+/// Answers only requests for the host names it listens on. The preview holds subscriber
+/// addresses and signed tokens: a web page could otherwise read it by pointing a name of its
+/// own at 127.0.0.1 (DNS rebinding).
+async fn own_host_only(
+    State(listen): State<SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    let own = matches!(name, "127.0.0.1" | "localhost" | "::1") || name == listen.ip().to_string();
+    if own {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this preview answers only for the address it listens on",
+        )
+            .into_response()
+    }
+}
+
 /// The latest render, and the last one that worked.
 struct Preview {
     edition: PathBuf,
@@ -73,8 +103,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         .route("/web", get(web))
         .route("/img/{name}", get(image))
         .route("/events", get(events))
-        .with_state(shared);
-    super::serve_http(args.listen, app, move |address| {
+        .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(
+            args.listen,
+            own_host_only,
+        ));
+    super::serve_http(args.listen, app, None, move |address| {
         format!("previewing {} on http://{address}/", display_path(edition))
     })
 }

@@ -57,9 +57,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         ledger: Mutex::new(ledger),
     });
     let app = Router::new().fallback(handle).with_state(service);
-    super::serve_http(args.listen, app, |address| {
-        format!("serving unsubscribe links on http://{address}")
-    })
+    super::serve_http(
+        args.listen,
+        app,
+        Some(super::CONNECTION_LIFETIME),
+        |address| format!("serving unsubscribe links on http://{address}"),
+    )
 }
 
 #[derive(serde::Deserialize)]

@@ -170,3 +170,47 @@ fn long_words_and_pasted_urls_fit_a_phone() {
         m["phone"]
     );
 }
+
+/// Issue 10, item 14: a web page cannot read the preview through DNS rebinding: requests
+/// naming another host are refused.
+#[test]
+fn the_preview_answers_only_its_own_host_names() {
+    use std::io::{Read, Write};
+    let dir = seed();
+    let port = crate::common::servers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = crate::common::command(
+        dir.path(),
+        &["serve", "issues/2022-12.toml", "--listen", &listen],
+        &[],
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let get = |host: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            s,
+            "GET /headers HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        response
+    };
+    let evil = get(&format!("evil.example:{port}"));
+    let own = get(&format!("127.0.0.1:{port}"));
+    let named = get(&format!("localhost:{port}"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(evil.starts_with("HTTP/1.1 421"), "{evil}");
+    assert!(!evil.contains("afmelden"), "no token leaks: {evil}");
+    assert!(own.starts_with("HTTP/1.1 200"), "{own}");
+    assert!(named.starts_with("HTTP/1.1 200"), "{named}");
+}

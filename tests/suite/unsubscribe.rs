@@ -261,3 +261,45 @@ fn staff_commands_run_inside_the_newsletter_folder_use_its_ledger() {
         "one ledger, wherever it is run"
     );
 }
+
+/// Issue 10, item 13: the service faces the internet. Slow clients that never finish their
+/// headers are closed, and a reader's one-click POST gets through while a thousand of them
+/// hold connections.
+#[test]
+fn a_one_click_post_gets_through_a_thousand_slow_clients_and_they_are_closed() {
+    let dir = seed();
+    let service = serve(dir.path());
+    let mut slow = Vec::new();
+    for _ in 0..1000 {
+        let mut s = TcpStream::connect(("127.0.0.1", service.port)).unwrap();
+        s.write_all(b"POST /afmelden/x HTTP/1.1\r\nHo").unwrap();
+        slow.push(s);
+    }
+    let started = Instant::now();
+    let path = format!("/afmelden/{}", token("r7@example.org"));
+    let (status, _) = request(service.port, "POST", &path, "List-Unsubscribe=One-Click");
+    eprintln!(
+        "one-click POST beside 1,000 slow clients: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, 200);
+    assert!(suppressions(dir.path()).contains("r7@example.org,"));
+    // The slow ones are closed by the server, not held forever.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    for s in &mut slow {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        s.set_read_timeout(Some(left)).unwrap();
+        let mut buf = [0u8; 512];
+        let closed = loop {
+            match s.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+                Err(_) => break false,
+            }
+        };
+        assert!(closed, "a slow client was still connected after 40 s");
+    }
+}
