@@ -101,6 +101,34 @@ fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> LoadError {
 }
 
 /// Refuses the private-use characters the renderer marks personal slots with.
+/// The text of a quoted value where TOML wants a date: `invalid type: string "15-01-2023",
+/// expected a TOML datetime`.
+fn quoted_date(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("invalid type: string \"")?;
+    let (text, tail) = rest.split_once('"')?;
+    tail.contains("datetime").then_some(text)
+}
+
+/// How to write `text` as a TOML date, reading day-month-year as the Dutch write it.
+fn date_advice(text: &str) -> String {
+    let parts: Vec<&str> = text
+        .split(['-', '/', '.', ' '])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let number = |p: &str| p.parse::<u32>().ok();
+    let example = match parts.as_slice() {
+        [d, m, y] if y.len() == 4 => number(d).zip(number(m)).zip(number(y)),
+        [y, m, d] if y.len() == 4 => number(d).zip(number(m)).zip(number(y)),
+        _ => None,
+    }
+    .map_or("2023-01-19".to_owned(), |((d, m), y)| {
+        format!("{y:04}-{m:02}-{d:02}")
+    });
+    format!(
+        "`{text}` is text, not a date: write the date without quotes, year first: `date = {example}`"
+    )
+}
+
 fn checked(file: Arc<SourceFile>) -> Result<Arc<SourceFile>, LoadError> {
     if let Some((offset, c)) = file.text.char_indices().find(|&(_, c)| is_private_use(c)) {
         return Err(private_use(&file, offset..offset + c.len_utf8(), c));
@@ -153,6 +181,8 @@ pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, LoadError
             ("unknown-key", format!("unknown key{rest}"))
         } else if let Some(rest) = message.strip_prefix("missing field") {
             ("missing-key", format!("missing key{rest}"))
+        } else if let Some(text) = quoted_date(message) {
+            ("invalid-date", date_advice(text))
         } else {
             ("invalid-toml", message.to_owned())
         };

@@ -18,9 +18,13 @@ const MAC_BYTES: usize = 16;
 /// Why there is no key for the tokens; the secret itself never appears in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
-    #[error("{SECRET_ENV} is not set; the unsubscribe links carry a token signed with it")]
+    #[error(
+        "{SECRET_ENV} is not set; the unsubscribe links carry a token signed with it. Make one with `openssl rand -base64 32` and keep it where the sending machine's environment is set (a systemd credential, the password manager), never in a file beside the newsletter"
+    )]
     Missing,
-    #[error("{SECRET_ENV} is too short: use at least 16 random characters")]
+    #[error(
+        "{SECRET_ENV} is too short: use at least 16 random characters, e.g. from `openssl rand -base64 32`"
+    )]
     TooShort,
 }
 

@@ -18,6 +18,16 @@ impl Edition {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if path.is_dir() {
+            return Err(LoadError::invalid(Finding::error(
+                "not-a-file",
+                format!(
+                    "`{}` is a folder; name an edition file, e.g. `{}`",
+                    crate::diagnostic::display_path(path),
+                    example_edition(path)
+                ),
+            )));
+        }
         let settings = dir.join(NEWSLETTER_FILE);
         if !settings.exists() && path.exists() {
             return Err(LoadError::MissingSettings {
@@ -39,6 +49,25 @@ impl Edition {
             file,
         })
     }
+}
+
+/// An edition file in `folder` to name in a message, or the form of one.
+fn example_edition(folder: &Path) -> String {
+    let mut found: Vec<_> = std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "toml")
+                && p.file_name().is_some_and(|n| n != NEWSLETTER_FILE)
+        })
+        .collect();
+    found.sort();
+    found.last().map_or_else(
+        || crate::diagnostic::display_path(&folder.join("<slug>.toml")),
+        |p| crate::diagnostic::display_path(p),
+    )
 }
 
 fn check_date(file: &Arc<SourceFile>, content: &Content) -> Result<(), LoadError> {

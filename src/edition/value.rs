@@ -171,7 +171,18 @@ impl LinkUrl {
 
 fn parse_url(s: &str) -> Result<url::Url, ValueError> {
     check_header_text(s)?;
-    url::Url::parse(s).map_err(|e| ValueError::new(format!("invalid URL `{s}`: {e}")))
+    url::Url::parse(s).map_err(|e| match e {
+        // `example.org/x`: the scheme was left out; `htps//…`: it was mistyped.
+        url::ParseError::RelativeUrlWithoutBase if !s.contains("//") && !s.contains(':') => {
+            ValueError::new(format!(
+                "`{s}` has no scheme; write the whole address: `https://{s}`"
+            ))
+        }
+        url::ParseError::RelativeUrlWithoutBase => ValueError::new(format!(
+            "`{s}` is not a whole address: it must start with a scheme such as `https://`"
+        )),
+        e => ValueError::new(format!("invalid URL `{s}`: {e}")),
+    })
 }
 
 /// An absolute `https` (or `http`) URL under which a folder lives; always ends with `/`.

@@ -290,6 +290,13 @@ impl Connector {
         match tokio::time::timeout(self.timeout, greet).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) if e.is_tls() => Err(self.fatal(format!("TLS failed: {}", chain(&e)))),
+            // rustls read a plain `220` greeting where a TLS record should be.
+            Ok(Err(e)) if chain(&e).contains("InvalidContentType") => Err(self.fatal(format!(
+                "this port does not speak TLS from the first byte ({}); for ports 587 and 25 use `smtp://{}:{}` (STARTTLS), `smtps://` is for port 465",
+                chain(&e),
+                self.url.host,
+                self.url.port
+            ))),
             Ok(Err(e)) if e.is_permanent() => {
                 Err(self.fatal(format!("the server refused the connection: {e}")))
             }

@@ -28,6 +28,10 @@ pub struct SmtpUrl {
 pub enum UrlError {
     #[error("invalid SMTP URL: {0}")]
     Syntax(#[from] url::ParseError),
+    #[error(
+        "the SMTP URL has no scheme; write it as `{0}` (STARTTLS) or `smtps://…` (TLS from the start, port 465)"
+    )]
+    NoScheme(String),
     #[error("the SMTP URL must not contain a password; set COURANT_SMTP_PASSWORD")]
     Password,
     #[error("the SMTP URL has no host")]
@@ -44,6 +48,16 @@ impl std::str::FromStr for SmtpUrl {
     type Err = UrlError;
 
     fn from_str(s: &str) -> Result<Self, UrlError> {
+        if !s.contains("://") {
+            // `mail.example.nl:587` would parse as a URL of scheme `mail.example.nl`. The
+            // suggestion repeats the address only when it holds no user (or password).
+            let example = if s.contains('@') {
+                "smtp://user@host:587".to_owned()
+            } else {
+                format!("smtp://{s}")
+            };
+            return Err(UrlError::NoScheme(example));
+        }
         let url = url::Url::parse(s)?;
         if !url.password().unwrap_or("").is_empty() {
             return Err(UrlError::Password);

@@ -297,3 +297,23 @@ fn a_quoted_local_part_is_refused_where_it_is_written() {
     assert!(run.stderr.contains("--> list.toml:2:9"), "{}", run.stderr);
     assert!(run.stderr.contains("quoted"), "{}", run.stderr);
 }
+
+#[test]
+fn smtps_to_a_port_without_tls_says_to_try_starttls() {
+    let dir = seed();
+    let d = dir.path();
+    write_list(&d.join("list.toml"), 1);
+    let sink = smtp_sink(d, "mx", &[]);
+    let url = format!("smtps://127.0.0.1:{}", sink.port);
+    let mut args = send_args(&url, &[]);
+    args.retain(|a| *a != "--concurrency" && *a != "1");
+    let run = courant(d, &args);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("does not speak TLS from the first byte"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("smtp://"), "{}", run.stderr);
+}

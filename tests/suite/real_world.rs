@@ -297,3 +297,107 @@ fn images_outside_the_editions_folder_are_refused() {
     assert_eq!(check.code, 1, "{}", check.stderr);
     assert!(check.stderr.contains("line break"), "{}", check.stderr);
 }
+
+// Messages a staff member can act on (issue 10).
+
+#[test]
+fn a_date_written_the_dutch_way_gets_the_form_to_write() {
+    let dir = fixture("minimal");
+    let path = dir.path().join("edition.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("date = 2023-01-15", "date = \"15-01-2023\""),
+    )
+    .unwrap();
+    let run = courant(dir.path(), &["check", "edition.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`date = 2023-01-15`"), "{}", run.stderr);
+}
+
+#[test]
+fn a_url_without_a_scheme_says_to_write_one() {
+    let dir = fixture("minimal");
+    let path = dir.path().join("edition.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "url = \"https://example.org/eerste\"",
+            "url = \"example.org/eerste\"",
+        ),
+    )
+    .unwrap();
+    let run = courant(dir.path(), &["check", "edition.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`https://example.org/eerste`"),
+        "{}",
+        run.stderr
+    );
+    let seed = seed();
+    std::fs::write(
+        seed.path().join("l.toml"),
+        "[[subscriber]]\nemail = \"a@example.org\"\n",
+    )
+    .unwrap();
+    let send = courant(
+        seed.path(),
+        &[
+            "send",
+            "issues/2022-12.toml",
+            "-s",
+            "l.toml",
+            "--smtp",
+            "mail.example.nl:587",
+            "--yes",
+        ],
+    );
+    assert_eq!(send.code, 2, "{}", send.stderr);
+    assert!(
+        send.stderr.contains("`smtp://mail.example.nl:587`"),
+        "{}",
+        send.stderr
+    );
+}
+
+#[test]
+fn check_on_a_folder_says_to_name_an_edition_file() {
+    let dir = seed();
+    let run = courant(dir.path(), &["check", "issues"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`issues` is a folder; name an edition file, e.g. `issues/2022-12.toml`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_secret_says_how_to_make_one() {
+    let dir = seed();
+    std::fs::write(
+        dir.path().join("l.toml"),
+        "[[subscriber]]\nemail = \"a@example.org\"\n",
+    )
+    .unwrap();
+    let run = crate::common::courant_env(
+        dir.path(),
+        &[
+            "preview",
+            "issues/2022-12.toml",
+            "-s",
+            "l.toml",
+            "-o",
+            "out",
+        ],
+        &[("COURANT_UNSUBSCRIBE_SECRET", "")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("openssl rand -base64 32"),
+        "{}",
+        run.stderr
+    );
+}
