@@ -23,7 +23,9 @@ use tokio_stream::wrappers::WatchStream;
 
 use super::{Checked, Error, ExitStatus};
 use crate::diagnostic::display_path;
+use crate::edition::Language;
 use crate::message::{Clock, Composer};
+use crate::render::strings::preview_words;
 use crate::subscribers::{Subscriber, SubscriberList};
 
 /// Answers only requests for the host names it listens on. The preview holds subscriber
@@ -114,6 +116,13 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
 }
 
 impl Preview {
+    /// The newsletter's language, once an edition has loaded; English before.
+    fn language(&self) -> Language {
+        self.last_good
+            .as_ref()
+            .map_or(Language::En, |c| c.edition.newsletter.language)
+    }
+
     /// Loads, renders and lints again; keeps the last good render when this one fails.
     fn reload(&mut self) {
         self.current = Checked::load(&self.edition)
@@ -229,9 +238,11 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
         .unwrap_or_default();
     let last = if q.last.is_some() { "&last=1" } else { "" };
     let views = q.edition(&preview);
+    let language = preview.language();
+    let w = preview_words(language);
     let page: Markup = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(language.code()) {
             head {
                 meta charset="utf-8";
                 title { "courant serve – " (display_path(&preview.edition)) }
@@ -243,17 +254,17 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
                     @match &preview.current {
                         Err(diagnostic) => {
                             section.error role="alert" {
-                                h2 { "The edition does not load" }
+                                h2 { (w.not_loaded) }
                                 pre #diagnostic { (diagnostic) }
                                 @if preview.last_good.is_some() && q.last.is_none() {
-                                    p { a href={ "/?last=1&" (as_query) } { "Show the last render that worked" } }
+                                    p { a href={ "/?last=1&" (as_query) } { (w.last_good) } }
                                 }
                             }
                         }
                         Ok(checked) => {
                             section #findings {
                                 h2 { "check" }
-                                @if checked.findings.is_empty() { p { "No problems found." } }
+                                @if checked.findings.is_empty() { p { (w.no_problems) } }
                                 @for f in &checked.findings { pre.finding { (f.to_string()) } }
                             }
                         }
@@ -262,14 +273,14 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
                         section #views {
                             h2 #title { (checked.edition.content.subject.get_ref().as_str()) }
                             div.frames {
-                                figure { figcaption { "Desktop, 600 px" } iframe title="The email at desktop width" width="640" height="900" src={ "/email?" (as_query) (last) } {} }
-                                figure { figcaption { "Phone, 375 px" } iframe title="The email at phone width" width="375" height="900" src={ "/email?" (as_query) (last) } {} }
-                                figure { figcaption { "Dark mode" } iframe title="The email in dark mode" width="640" height="900" src={ "/email?dark=1&" (as_query) (last) } {} }
+                                figure { figcaption { (w.desktop) } iframe title=(w.desktop_title) width="640" height="900" src={ "/email?" (as_query) (last) } {} }
+                                figure { figcaption { (w.phone) } iframe title=(w.phone_title) width="375" height="900" src={ "/email?" (as_query) (last) } {} }
+                                figure { figcaption { (w.dark) } iframe title=(w.dark_title) width="640" height="900" src={ "/email?dark=1&" (as_query) (last) } {} }
                             }
                             p {
-                                a href={ "/text?" (as_query) (last) } { "Plain text" } " · "
-                                a href={ "/headers?" (as_query) (last) } { "Headers" } " · "
-                                a href={ "/web?" (last) } { "Web version" }
+                                a href={ "/text?" (as_query) (last) } { (w.plain_text) } " · "
+                                a href={ "/headers?" (as_query) (last) } { (w.headers) } " · "
+                                a href={ "/web?" (last) } { (w.web_version) }
                             }
                         }
                     }
@@ -283,14 +294,15 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
 
 /// The page's header: the edition's path and the subscriber picker.
 fn picker(preview: &Preview, q: &ViewQuery) -> Markup {
+    let w = preview_words(preview.language());
     html! {
         header {
             h1 { "courant serve: " (display_path(&preview.edition)) }
             @if !preview.list.is_empty() {
                 form method="get" {
-                    label for="as" { "Personalise as " }
+                    label for="as" { (w.personalise_as) }
                     select id="as" name="as" onchange="this.form.submit()" {
-                        option value="" { "a reader without a name" }
+                        option value="" { (w.anonymous) }
                         @for s in &preview.list {
                             option value=(s.email.as_str()) selected[q.as_subscriber.as_deref() == Some(s.email.as_str())] { (s.email.as_str()) }
                         }

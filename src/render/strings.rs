@@ -69,3 +69,59 @@ pub fn page_words(language: Language) -> &'static PageWords {
         },
     }
 }
+
+/// The words of `courant serve`'s preview page, for the editors.
+pub struct PreviewWords {
+    pub not_loaded: &'static str,
+    pub last_good: &'static str,
+    pub no_problems: &'static str,
+    pub desktop: &'static str,
+    pub desktop_title: &'static str,
+    pub phone: &'static str,
+    pub phone_title: &'static str,
+    pub dark: &'static str,
+    pub dark_title: &'static str,
+    pub plain_text: &'static str,
+    pub headers: &'static str,
+    pub web_version: &'static str,
+    pub personalise_as: &'static str,
+    pub anonymous: &'static str,
+}
+
+/// The preview page's words in `language`.
+pub fn preview_words(language: Language) -> &'static PreviewWords {
+    match language {
+        Language::Nl => &PreviewWords {
+            not_loaded: "De editie laadt niet",
+            last_good: "Toon de laatste weergave die wel werkte",
+            no_problems: "Geen problemen gevonden.",
+            desktop: "Computer, 600 px",
+            desktop_title: "De e-mail op de breedte van een computerscherm",
+            phone: "Telefoon, 375 px",
+            phone_title: "De e-mail op de breedte van een telefoon",
+            dark: "Donkere modus",
+            dark_title: "De e-mail in donkere modus",
+            plain_text: "Platte tekst",
+            headers: "Kopregels",
+            web_version: "Webversie",
+            personalise_as: "Persoonlijk maken voor ",
+            anonymous: "een lezer zonder naam",
+        },
+        Language::En => &PreviewWords {
+            not_loaded: "The edition does not load",
+            last_good: "Show the last render that worked",
+            no_problems: "No problems found.",
+            desktop: "Desktop, 600 px",
+            desktop_title: "The email at desktop width",
+            phone: "Phone, 375 px",
+            phone_title: "The email at phone width",
+            dark: "Dark mode",
+            dark_title: "The email in dark mode",
+            plain_text: "Plain text",
+            headers: "Headers",
+            web_version: "Web version",
+            personalise_as: "Personalise as ",
+            anonymous: "a reader without a name",
+        },
+    }
+}

@@ -204,6 +204,20 @@ fn the_preview_answers_only_its_own_host_names() {
         s.read_to_string(&mut response).unwrap();
         response
     };
+    let page = {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        response
+    };
+    // The page is in the newsletter's language (the seed's is Dutch).
+    assert!(page.contains("<html lang=\"nl\">"), "{page}");
+    assert!(page.contains("Telefoon, 375 px"), "{page}");
     let evil = get(&format!("evil.example:{port}"));
     let own = get(&format!("127.0.0.1:{port}"));
     let named = get(&format!("localhost:{port}"));
