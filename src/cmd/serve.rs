@@ -270,19 +270,7 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
                         }
                     }
                     @if let Some(checked) = views {
-                        section #views {
-                            h2 #title { (checked.edition.content.subject.get_ref().as_str()) }
-                            div.frames {
-                                figure { figcaption { (w.desktop) } iframe title=(w.desktop_title) width="640" height="900" src={ "/email?" (as_query) (last) } {} }
-                                figure { figcaption { (w.phone) } iframe title=(w.phone_title) width="375" height="900" src={ "/email?" (as_query) (last) } {} }
-                                figure { figcaption { (w.dark) } iframe title=(w.dark_title) width="640" height="900" src={ "/email?dark=1&" (as_query) (last) } {} }
-                            }
-                            p {
-                                a href={ "/text?" (as_query) (last) } { (w.plain_text) } " · "
-                                a href={ "/headers?" (as_query) (last) } { (w.headers) } " · "
-                                a href={ "/web?" (last) } { (w.web_version) }
-                            }
-                        }
+                        (frames(&checked, w, &as_query, last))
                     }
                 }
                 script { (PreEscaped("new EventSource('/events').onmessage = () => location.reload();")) }
@@ -290,6 +278,30 @@ async fn ui(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Html<St
         }
     };
     Html(page.into_string())
+}
+
+/// The email at three sizes, and links to its other forms.
+fn frames(
+    checked: &Checked,
+    w: &crate::render::strings::PreviewWords,
+    as_query: &str,
+    last: &str,
+) -> Markup {
+    html! {
+        section #views {
+            h2 #title { (checked.edition.content.subject.get_ref().as_str()) }
+            div.frames {
+                figure { figcaption { (w.desktop) } iframe title=(w.desktop_title) width="640" height="900" src={ "/email?" (as_query) (last) } {} }
+                figure { figcaption { (w.phone) } iframe title=(w.phone_title) width="375" height="900" src={ "/email?" (as_query) (last) } {} }
+                figure { figcaption { (w.dark) } iframe title=(w.dark_title) width="640" height="900" src={ "/email?dark=1&" (as_query) (last) } {} }
+            }
+            p {
+                a href={ "/text?" (as_query) (last) } { (w.plain_text) } " · "
+                a href={ "/headers?" (as_query) (last) } { (w.headers) } " · "
+                a href={ "/web?" (last) } { (w.web_version) }
+            }
+        }
+    }
 }
 
 /// The page's header: the edition's path and the subscriber picker.
