@@ -15,6 +15,7 @@ mod imap;
 mod inbox;
 mod init;
 mod preview;
+mod properties;
 mod real_world;
 mod seed_snapshots;
 mod send;
