@@ -299,6 +299,11 @@ fn recipient_status(group: &Fields, human: &str, single: bool) -> Verdict {
         .or_else(|| group.get("original-recipient"))
         .map(|a| fields::typed_address(a).to_owned());
     let action = group.get("action").unwrap_or("failed").to_ascii_lowercase();
+    // `smtp; 550 …`: the words of an SMTP server, rather than the reporting server's own.
+    let typed = group
+        .get("diagnostic-code")
+        .and_then(|d| d.split_once(';'))
+        .is_some_and(|(kind, _)| !kind.trim().is_empty() && !kind.contains(' '));
     let diagnostic = group.get("diagnostic-code").map(|d| {
         let d = d
             .split_once(';')
@@ -324,6 +329,16 @@ fn recipient_status(group: &Fields, human: &str, single: bool) -> Verdict {
         Some("delivered")
     } else {
         reason::reason_in(&text, status.as_deref(), human)
+    };
+    // A Status that says nothing (X.0.0) and a diagnostic that is no server's reply (no type,
+    // no code) are the reporting server's own summary: not enough to call an address dead.
+    let summary_only = words.is_some()
+        && status.as_deref().is_some_and(|s| s.ends_with(".0.0"))
+        && reply.is_none()
+        && !typed;
+    let reason = match reason {
+        Some(r) if summary_only && reason::is_hard(r) => Some("filtered"),
+        r => r,
     };
     let temporary = action == "delayed" || class == Some('4') || reply.is_some_and(|r| r < 500);
     let reason = reason.or((action == "delayed").then_some("expired"));
@@ -433,3 +448,34 @@ const AUTOREPLY_SUBJECTS: [&str; 20] = [
     "respuesta automática",
     "risposta automatica",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dsn(status: &str, diagnostic: &str) -> Vec<u8> {
+        format!(
+            "From: MAILER-DAEMON@mx.example.net\r\nTo: b@example.nl\r\nSubject: failure\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: {status}\r\nDiagnostic-Code: {diagnostic}\r\n\r\n--b--\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_summary_without_a_servers_reply_does_not_drop_a_reader() {
+        let summary = classify(&dsn(
+            "5.0.0",
+            "The email account that you tried to reach does not exist.",
+        ));
+        assert_eq!(summary.verdicts[0].kind, Kind::Soft);
+        let reply = classify(&dsn(
+            "5.0.0",
+            "smtp; 550 The email account that you tried to reach does not exist.",
+        ));
+        assert_eq!(reply.verdicts[0].kind, Kind::Hard);
+        let precise = classify(&dsn(
+            "5.1.1",
+            "The email account that you tried to reach does not exist.",
+        ));
+        assert_eq!(precise.verdicts[0].kind, Kind::Hard);
+    }
+}
