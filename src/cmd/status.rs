@@ -80,7 +80,7 @@ impl Returns {
                 .top_sender_reason(slug, &SENDER_SIDE)
                 .ok()
                 .flatten()
-                .map_or("", |r| likely_cause(&r));
+                .map_or("", likely_cause);
             format!(
                 "warning: {} of {sent} recipients ({:.1} %) were refused for reasons that point at the sender, not at them{cause}",
                 counts.sender_side,

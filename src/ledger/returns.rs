@@ -348,12 +348,12 @@ impl Ledger {
         })
     }
 
-    /// The most frequent sender-side reason among `edition`'s soft bounces.
+    /// The most frequent of the `sender_side` reasons among `edition`'s soft bounces.
     pub fn top_sender_reason(
         &self,
         edition: &str,
-        sender_side: &[&str],
-    ) -> Result<Option<String>, LedgerError> {
+        sender_side: &[&'static str],
+    ) -> Result<Option<&'static str>, LedgerError> {
         let reasons = sender_side
             .iter()
             .map(|r| format!("'{}'", r.replace('\'', "")))
@@ -367,9 +367,10 @@ impl Ledger {
                      GROUP BY reason ORDER BY COUNT(*) DESC LIMIT 1"
                 ),
                 [edition],
-                |r| r.get(0),
+                |r| r.get::<_, String>(0),
             )
             .optional()
+            .map(|found| found.and_then(|r| sender_side.iter().find(|s| **s == r).copied()))
             .map_err(|e| self.err(e))
     }
 

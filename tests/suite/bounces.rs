@@ -594,3 +594,42 @@ Subject: Vraag over de nieuwsbrief
 
 Waar vind ik het vorige nummer?
 ";
+
+#[test]
+fn refusals_that_point_at_the_sender_are_not_held_against_readers_and_status_says_so() {
+    let dir = seed_with_bounces();
+    let d = dir.path();
+    let senders = send_with_bounces(d, 3);
+    let blocked =
+        "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org";
+    write(
+        d,
+        "blocked.eml",
+        &postfix_dsn(
+            &senders["r2@example.org"],
+            "r2@example.org",
+            "<x@elsewhere.example>",
+            blocked,
+            "5.7.1",
+        ),
+    );
+    let run = read(d, &["blocked.eml"]);
+    assert!(
+        run.stdout
+            .contains("soft r2@example.org (2022-12, verp) 5.7.1: none"),
+        "{}",
+        run.stdout
+    );
+    let status = courant(d, &["status", "issues/2022-12.toml"]);
+    assert!(
+        status.stdout.contains("warning: 1 of 3 recipients (33.3 %) were refused for reasons that point at the sender, not at them; most likely the sending server's IP address is on a block list"),
+        "{}",
+        status.stdout
+    );
+    let export = courant(d, &["suppressions", "export"]);
+    assert!(
+        !export.stdout.contains("r2@example.org"),
+        "{}",
+        export.stdout
+    );
+}
