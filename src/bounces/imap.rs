@@ -288,6 +288,12 @@ fn tls_config(ca: Option<&Path>) -> Result<rustls::ClientConfig, ImapError> {
                 path: shown.clone(),
                 why: e.to_string(),
             })?;
+        if certs.is_empty() {
+            return Err(ImapError::Ca {
+                path: shown,
+                why: "no certificate in it; `--imap-ca` takes a PEM file with `-----BEGIN CERTIFICATE-----`".into(),
+            });
+        }
         for cert in certs {
             roots.add(cert).map_err(|e| ImapError::Ca {
                 path: shown.clone(),

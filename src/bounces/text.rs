@@ -168,7 +168,7 @@ const BOUNCE_SENDERS: [&str; 6] = [
     "mdaemon",
 ];
 
-const BOUNCE_SUBJECTS: [&str; 30] = [
+const BOUNCE_SUBJECTS: [&str; 33] = [
     "undeliverable",
     "undelivered",
     "undeliverd",
@@ -192,6 +192,9 @@ const BOUNCE_SUBJECTS: [&str; 30] = [
     "nicht zustellbar",
     "onbestelbaar",
     "niet bezorgd",
+    "niet afgeleverd",
+    "bezorging mislukt",
+    "kan niet worden bezorgd",
     "mail system error",
     "error sending message",
     "nondeliverable",
@@ -225,7 +228,7 @@ pub(super) fn looks_like_bounce(message: &Message, human: &str) -> bool {
 }
 
 /// Words in a text that say it reports a failed delivery.
-const BOUNCE_WORDS: [&str; 8] = [
+const BOUNCE_WORDS: [&str; 10] = [
     "could not be delivered",
     "couldn't be delivered",
     "was not delivered",
@@ -234,6 +237,8 @@ const BOUNCE_WORDS: [&str; 8] = [
     "did not reach the following recipient",
     "unable to deliver",
     "undeliverable",
+    "kon niet worden bezorgd",
+    "kan niet worden bezorgd",
 ];
 
 /// The verdicts of a bounce text: one per recipient it names, each judged by its own words.

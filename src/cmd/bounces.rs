@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::args::{LedgerArgs, dir_of, newsletter_dir};
-use super::{Error, ExitStatus, plural};
+use super::{Error, ExitStatus, plural, say};
 use crate::bounces::act::{self, Processed};
 use crate::bounces::imap::{self, Folders, Handled, ImapError, ImapUrl};
 use crate::bounces::mailbox::{self, Stored};
@@ -161,7 +161,7 @@ fn fetch(
     let mut tally = Tally::default();
     let handle = |stored: Stored| -> Result<Handled, Error> {
         let processed = act::process(&mut ledger, &stored, &stored.label, &act)?;
-        tally.add(&stored, &processed);
+        tally.add(&stored, &processed)?;
         Ok(if processed.usable() {
             Handled::Processed
         } else {
@@ -170,7 +170,7 @@ fn fetch(
     };
     let fetched = imap::fetch(&url, &password, ca, &folders, timeout, handle);
     super::runtime()?.block_on(fetched)?;
-    println!("{}", tally.summary());
+    say(tally.summary())?;
     Ok(ExitStatus::Success)
 }
 
@@ -212,10 +212,10 @@ fn read_all(
         let messages = mailbox::read(path).map_err(|e| Error::Refused(e.to_string()))?;
         for stored in messages {
             let processed = act::process(&mut ledger, &stored, &stored.label, &act)?;
-            tally.add(&stored, &processed);
+            tally.add(&stored, &processed)?;
         }
     }
-    println!("{}", tally.summary());
+    say(tally.summary())?;
     Ok(ExitStatus::Success)
 }
 
@@ -232,11 +232,11 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// Prints one line about a message and counts it.
-    pub(crate) fn add(&mut self, stored: &Stored, processed: &Processed) {
+    pub(crate) fn add(&mut self, stored: &Stored, processed: &Processed) -> Result<(), Error> {
         match processed {
             Processed::Again { .. } => {
                 self.again += 1;
-                println!("{}: read before", stored.label);
+                say(format!("{}: read before", stored.label))?;
             }
             Processed::Recorded {
                 understood,
@@ -248,10 +248,11 @@ impl Tally {
                     self.suppressed += usize::from(v.action == "suppressed");
                     self.counted += usize::from(v.action == "counted");
                     self.untied += usize::from(v.action == "untied");
-                    println!("{}: {}", stored.label, describe(v));
+                    say(format!("{}: {}", stored.label, describe(v)))?;
                 }
             }
         }
+        Ok(())
     }
 
     pub(crate) fn summary(&self) -> String {
@@ -289,16 +290,13 @@ fn list(json: bool, settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<Exit
     let (_, ledger) = open(settings, ledger)?;
     for listed in ledger.returns()? {
         if json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "received": super::status::time(listed.received),
-                    "source": listed.source,
-                    "subject": listed.subject,
-                    "understood": listed.understood,
-                    "verdicts": listed.verdicts,
-                })
-            );
+            say(serde_json::json!({
+                "received": super::status::time(listed.received),
+                "source": listed.source,
+                "subject": listed.subject,
+                "understood": listed.understood,
+                "verdicts": listed.verdicts,
+            }))?;
             continue;
         }
         let understood = if listed.understood {
@@ -306,14 +304,14 @@ fn list(json: bool, settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<Exit
         } else {
             " (not understood; kept)"
         };
-        println!(
+        say(format!(
             "{} {} \u{201c}{}\u{201d}{understood}",
             super::status::time(listed.received),
             listed.source,
             listed.subject.as_deref().unwrap_or("")
-        );
+        ))?;
         for v in &listed.verdicts {
-            println!("  {}", describe(v));
+            say(format!("  {}", describe(v)))?;
         }
     }
     Ok(ExitStatus::Success)

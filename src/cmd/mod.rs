@@ -99,6 +99,11 @@ pub(crate) fn emit(text: &str) -> Result<(), Error> {
         .map_err(output_error)
 }
 
+/// Writes one line to standard output, as `emit` does.
+pub(crate) fn say(line: impl std::fmt::Display) -> Result<(), Error> {
+    emit(&format!("{line}\n"))
+}
+
 /// A failed write to standard output; a closed pipe is no failure.
 pub(crate) fn output_error(e: std::io::Error) -> Error {
     match e.kind() {

@@ -87,6 +87,7 @@ fn classify_says_what_each_kind_of_message_is() {
         &arf("opt-out", "leaver@example.org", "<m5@x.example>"),
     );
     write(d, "away.eml", AUTOREPLY);
+    write(d, "vol.eml", DUTCH_FULL);
     write(d, "hello.eml", PLAIN);
     let verdicts = classify(d, &["."]);
     let by_file: HashMap<String, &serde_json::Value> = verdicts
@@ -129,6 +130,7 @@ fn classify_says_what_each_kind_of_message_is() {
             None,
         ),
         ("away.eml", "autoreply", None, None),
+        ("vol.eml", "soft", Some("lisa@example.nl"), Some("5.0.922")),
         ("hello.eml", "not-bounce", None, None),
     ];
     for (file, kind, recipient, status) in expect {
@@ -140,7 +142,8 @@ fn classify_says_what_each_kind_of_message_is() {
     assert_eq!(by_file["postfix.eml"]["reply"], 550);
     assert_eq!(by_file["full.eml"]["reason"], "mailboxfull");
     assert_eq!(by_file["spam.eml"]["reason"], "spamdetected");
-    assert_eq!(verdicts.len(), 10, "one line per recipient: {verdicts:?}");
+    assert_eq!(by_file["vol.eml"]["reason"], "mailboxfull");
+    assert_eq!(verdicts.len(), 11, "one line per recipient: {verdicts:?}");
 }
 
 /// Sends the seed to `n` readers through aiosmtpd; the envelope sender of each, by recipient.
@@ -633,3 +636,14 @@ fn refusals_that_point_at_the_sender_are_not_held_against_readers_and_status_say
         export.stdout
     );
 }
+
+const DUTCH_FULL: &str = "From: Mail Delivery System <postmaster@mail.example.nl>
+To: bounces@weerbaarnl.example
+Subject: Onbestelbaar: Nieuwsbrief WeerbaarNL
+Return-Path: <>
+
+Uw bericht kon niet worden bezorgd bij de volgende ontvanger:
+
+lisa@example.nl
+    Het postvak van de ontvanger is vol. Probeer het later opnieuw.
+";
