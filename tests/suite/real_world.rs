@@ -6,6 +6,13 @@ use std::path::Path;
 
 use crate::common::{courant, fixture, seed};
 
+/// `check` of the minimal fixture with `from` replaced by `to` in its edition.
+fn check_edited(from: &str, to: &str) -> crate::common::Run {
+    let dir = fixture("minimal");
+    crate::common::edit(&dir.path().join("edition.toml"), from, to);
+    courant(dir.path(), &["check", "edition.toml"])
+}
+
 /// The file with every line ending in CRLF and a UTF-8 byte-order mark, as Notepad saves it.
 fn save_as_windows(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -150,18 +157,10 @@ fn text_cannot_forge_the_personal_slots() {
 
 #[test]
 fn the_subject_is_checked_for_bidi_and_invisible_characters() {
-    let dir = fixture("minimal");
-    let path = dir.path().join("edition.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        text.replace(
-            "subject = \"Testbrief januari\"",
-            "subject = \"S \\u202Egpj.exe\"",
-        ),
-    )
-    .unwrap();
-    let run = courant(dir.path(), &["check", "edition.toml"]);
+    let run = check_edited(
+        "subject = \"Testbrief januari\"",
+        "subject = \"S \\u202Egpj.exe\"",
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("U+202E"), "{}", run.stderr);
 }
@@ -317,18 +316,10 @@ fn a_date_written_the_dutch_way_gets_the_form_to_write() {
 
 #[test]
 fn a_url_without_a_scheme_says_to_write_one() {
-    let dir = fixture("minimal");
-    let path = dir.path().join("edition.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        text.replace(
-            "url = \"https://example.org/eerste\"",
-            "url = \"example.org/eerste\"",
-        ),
-    )
-    .unwrap();
-    let run = courant(dir.path(), &["check", "edition.toml"]);
+    let run = check_edited(
+        "url = \"https://example.org/eerste\"",
+        "url = \"example.org/eerste\"",
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("`https://example.org/eerste`"),
