@@ -49,6 +49,13 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
 /// stderr, as a name could have been another encoding's).
 pub fn read_spreadsheet(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
     let bytes = read_bytes(path)?;
+    // Excel's "Unicode Text" is UTF-16 with a byte-order mark.
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(&bytes)
+        && encoding != encoding_rs::UTF_8
+    {
+        let (text, _) = encoding.decode_with_bom_removal(&bytes);
+        return checked(SourceFile::new(path, normalize(&text)));
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -62,6 +69,26 @@ pub fn read_spreadsheet(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
         }
     };
     checked(SourceFile::new(path, normalize(&text)))
+}
+
+/// The field separator and where the header row starts. A first line `sep=;` (which Excel
+/// reads and some exports write) names it; otherwise the header row tells: Dutch spreadsheet
+/// exports separate fields with `;`, "Unicode Text" with tabs, most others with `,`.
+pub fn csv_layout(text: &str) -> (u8, usize) {
+    let first = text.lines().next().unwrap_or("");
+    if let Some(sep) = first.strip_prefix("sep=").or(first.strip_prefix("SEP="))
+        && let [byte] = sep.as_bytes()
+    {
+        return (*byte, (first.len() + 1).min(text.len()));
+    }
+    let count = |c: char| first.matches(c).count();
+    let mut best = (b',', count(','));
+    for (byte, n) in [(b';', count(';')), (b'\t', count('\t'))] {
+        if n > best.1 {
+            best = (byte, n);
+        }
+    }
+    (best.0, 0)
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {

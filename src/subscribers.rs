@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use crate::diagnostic::{Finding, Location, SourceFile};
 use crate::edition::value::{EmailAddr, HeaderText, ValueError, check_header_text};
-use crate::source::{LoadError, parse, read_source, read_spreadsheet};
+use crate::source::{LoadError, csv_layout, parse, read_source, read_spreadsheet};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,9 +52,12 @@ pub struct SubscriberList {
 impl SubscriberList {
     /// Loads a `.csv` file as CSV and anything else as TOML.
     pub fn load(path: &Path) -> Result<SubscriberList, LoadError> {
-        let is_csv = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        // Excel saves "CSV" as `.csv` and "Unicode Text" (tab-separated) as `.txt`.
+        let is_csv = path.extension().is_some_and(|e| {
+            ["csv", "tsv", "txt"]
+                .iter()
+                .any(|known| e.eq_ignore_ascii_case(known))
+        });
         let file = if is_csv {
             read_spreadsheet(path)?
         } else {
@@ -159,15 +162,16 @@ impl TomlSubscriber {
 }
 
 fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
+    let (delimiter, base) = csv_layout(&file.text);
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(&file.text))
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
-        .from_reader(file.text.as_bytes());
-    let columns = csv_columns(file, &mut reader)?;
+        .from_reader(&file.text.as_bytes()[base..]);
+    let columns = csv_columns(file, base, &mut reader)?;
     let mut subscribers = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(file, &e))?;
-        let offset = record.position().map_or(0, |p| p.byte() as usize);
+        let record = record.map_err(|e| csv_error(file, base, &e))?;
+        let offset = base + record.position().map_or(0, |p| p.byte() as usize);
         let at = Location::new(file, offset..offset);
         let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
         let invalid = |e: ValueError| {
@@ -207,9 +211,13 @@ struct Columns {
 
 fn csv_columns(
     file: &Arc<SourceFile>,
+    base: usize,
     reader: &mut csv::Reader<&[u8]>,
 ) -> Result<Columns, LoadError> {
-    let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_error(file, base, &e))?
+        .clone();
     let mut columns = Columns {
         email: usize::MAX,
         name: None,
@@ -223,7 +231,7 @@ fn csv_columns(
             // Excel writes `;;` after the last column when a row once had more.
             "" => {}
             _ => {
-                let offset = file.text.find(header).unwrap_or(0);
+                let offset = file.text[base..].find(header).map_or(base, |at| base + at);
                 let message =
                     format!("unknown column `{header}`, expected `email`, `name` or `status`");
                 let finding = Finding::error("unknown-key", message)
@@ -234,35 +242,28 @@ fn csv_columns(
     }
     if columns.email == usize::MAX {
         let finding = Finding::error("missing-key", "the header row has no `email` column")
-            .at(Location::line(file, 1));
+            .at(Location::new(file, base..base));
         return Err(LoadError::invalid(finding));
     }
     Ok(columns)
 }
 
-fn csv_error(file: &Arc<SourceFile>, error: &csv::Error) -> LoadError {
-    let offset = error.position().map_or(0, |p| p.byte() as usize);
+fn csv_error(file: &Arc<SourceFile>, base: usize, error: &csv::Error) -> LoadError {
+    let offset = base + error.position().map_or(0, |p| p.byte() as usize);
     let message = match error.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {
-            format!("this row has {len} fields, but the header row has {expected_len}")
+            format!(
+                "this row has {len} fields, but the header row has {expected_len}; a name that \
+                 contains the separator must be in double quotes (\"Jansen; Piet\")"
+            )
         }
         _ => format!("invalid CSV: {error}"),
     };
     LoadError::invalid(
         Finding::error("invalid-csv", message).at(Location::new(file, offset..offset)),
     )
-}
-
-/// Dutch spreadsheet exports separate fields with `;`, most others with `,`.
-fn sniff_delimiter(text: &str) -> u8 {
-    let header = text.lines().next().unwrap_or("");
-    if header.matches(';').count() > header.matches(',').count() {
-        b';'
-    } else {
-        b','
-    }
 }
 
 fn check_duplicates(subscribers: &[Subscriber]) -> Result<(), LoadError> {
@@ -299,6 +300,34 @@ mod tests {
         assert_eq!(list.subscribers[0].name.as_deref(), Some("Jansen; Ömer"));
         assert_eq!(list.subscribers[1].status, Status::Unsubscribed);
         assert_eq!(list.active().count(), 1);
+    }
+
+    #[test]
+    fn excel_unicode_text_is_utf16_with_tabs() {
+        // Excel's "Unicode Text (*.txt)": UTF-16LE with a byte-order mark, tab-separated, CRLF.
+        let text = "email\tname\r\nanne@x.example\tAnne Ö\r\nb@x.example\t\r\n";
+        let mut bytes = vec![0xff, 0xfe];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lijst.txt");
+        std::fs::write(&path, bytes).unwrap();
+        let list = SubscriberList::load(&path).unwrap();
+        assert_eq!(list.subscribers.len(), 2);
+        assert_eq!(list.subscribers[0].email.as_str(), "anne@x.example");
+        assert_eq!(list.subscribers[0].name.as_deref(), Some("Anne Ö"));
+    }
+
+    #[test]
+    fn excel_separator_line_is_obeyed() {
+        let list = load(
+            "l.csv",
+            "sep=;\r\nemail;name\r\na@x.example;Jansen, Piet\r\n",
+        )
+        .unwrap();
+        assert_eq!(list.subscribers.len(), 1);
+        assert_eq!(list.subscribers[0].name.as_deref(), Some("Jansen, Piet"));
+        let err = load("l.csv", "sep=;\nemail;name\na@x.example;A;extra\n").unwrap_err();
+        assert!(err.to_string().contains("l.csv:3:1"), "{err}");
     }
 
     #[test]

@@ -118,17 +118,13 @@ fn import(file: &Path, args: &LedgerArgs) -> Result<ExitStatus, Error> {
     let shown = display_path(file);
     let source = crate::source::read_spreadsheet(file)?;
     let text = source.text.as_str();
-    let header = text.lines().next().unwrap_or("");
-    let delimiter = if header.matches(';').count() > header.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
+    let (delimiter, base) = crate::source::csv_layout(text);
+    let skipped = text[..base].matches('\n').count();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(&text.as_bytes()[base..]);
     let bad = |e: csv::Error| Error::Refused(format!("{shown}: {e}"));
     let headers = reader.headers().map_err(bad)?.clone();
     let column = headers
@@ -140,7 +136,7 @@ fn import(file: &Path, args: &LedgerArgs) -> Result<ExitStatus, Error> {
     let mut addresses = Vec::new();
     for record in reader.records() {
         let record = record.map_err(bad)?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = skipped + record.position().map_or(0, |p| p.line() as usize);
         if let Some(address) = record.get(column).filter(|a| !a.is_empty()) {
             addresses.push((address.to_owned(), line));
         }
