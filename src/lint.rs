@@ -267,10 +267,23 @@ fn items(edition: &Edition, out: &mut Vec<Finding>) {
         let body = markdown::parse(item.body.get_ref());
         for problem in &body.problems {
             let (code, message) = match problem.kind {
-                ProblemKind::RawHtml => (
-                    "raw-html",
-                    "raw HTML in Markdown is not allowed; write the text without tags".to_owned(),
-                ),
+                ProblemKind::RawHtml => {
+                    let tag = item
+                        .body
+                        .get_ref()
+                        .get(problem.range.clone())
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    let remedy = if tag.starts_with("<br") {
+                        "for a line break, end the line with a backslash, written `\\\\` inside `\"\"\"`"
+                    } else {
+                        "write the text without tags"
+                    };
+                    (
+                        "raw-html",
+                        format!("raw HTML in Markdown is not allowed; {remedy}"),
+                    )
+                }
                 ProblemKind::Image => (
                     "markdown-image",
                     "images in a body are not supported; use the item's `image`".to_owned(),
@@ -292,12 +305,10 @@ fn items(edition: &Edition, out: &mut Vec<Finding>) {
             };
             out.push(finding.at(at));
         }
-        for (url, text) in markdown::links(&body.blocks) {
-            let at = match item.body.get_ref().find(&url) {
-                Some(i) => inner_location(&edition.file, &item.body, i..i + url.len()),
-                None => edition.at(&item.body),
-            };
-            link(&url, &text, at, out);
+        for found in markdown::links(&body.blocks) {
+            let (url, text) = link_spans(item.body.get_ref(), &found);
+            let at = |range| inner_location(&edition.file, &item.body, range);
+            link(&found.url, &found.text, at(url), at(text), out);
         }
         if let Some(l) = &item.link {
             link_text(l.text.get_ref(), edition.at(&l.text), out);
@@ -309,12 +320,29 @@ fn items(edition: &Edition, out: &mut Vec<Finding>) {
     }
 }
 
-fn link(url: &str, text: &str, at: Location, out: &mut Vec<Finding>) {
+/// Where a body link's URL and its text are in the body: `[text](url)` gives both; any other
+/// form of link (an autolink, a reference) is pointed at whole.
+fn link_spans(source: &str, link: &markdown::BodyLink) -> (Range<usize>, Range<usize>) {
+    let whole = link.range.clone();
+    let Some(written) = source.get(whole.clone()) else {
+        return (whole.clone(), whole);
+    };
+    let url = written.rfind(link.url.as_str()).map_or(whole.clone(), |i| {
+        whole.start + i..whole.start + i + link.url.len()
+    });
+    let text = match (written.strip_prefix('['), written.rfind("](")) {
+        (Some(_), Some(end)) => whole.start + 1..whole.start + end,
+        _ => whole,
+    };
+    (url, text)
+}
+
+fn link(url: &str, text: &str, url_at: Location, text_at: Location, out: &mut Vec<Finding>) {
     match LinkUrl::try_from(url.to_owned()) {
-        Ok(parsed) => link_scheme(&parsed, at.clone(), out),
-        Err(e) => out.push(Finding::error("link-invalid", e.to_string()).at(at.clone())),
+        Ok(parsed) => link_scheme(&parsed, url_at, out),
+        Err(e) => out.push(Finding::error("link-invalid", e.to_string()).at(url_at)),
     }
-    link_text(text, at, out);
+    link_text(text, text_at, out);
 }
 
 fn link_scheme(url: &LinkUrl, at: Location, out: &mut Vec<Finding>) {

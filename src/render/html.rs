@@ -264,7 +264,7 @@ fn inlines_html(inlines: &[Inline]) -> Markup {
                 Inline::Emphasis(c) => em { (inlines_html(c)) },
                 Inline::Strong(c) => strong { (inlines_html(c)) },
                 Inline::Code(t) => code { (t) },
-                Inline::Link { url, children } => a href=(url) { (inlines_html(children)) },
+                Inline::Link { url, children, .. } => a href=(url) { (inlines_html(children)) },
                 Inline::Break => br;
             }
         }

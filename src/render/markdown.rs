@@ -23,7 +23,12 @@ pub enum Inline {
     Emphasis(Vec<Inline>),
     Strong(Vec<Inline>),
     Code(String),
-    Link { url: String, children: Vec<Inline> },
+    /// `range`: where the whole link (`[text](url)`) is in the source, for findings.
+    Link {
+        url: String,
+        children: Vec<Inline>,
+        range: Range<usize>,
+    },
     Break,
 }
 
@@ -54,7 +59,7 @@ enum Frame {
     Item,
     Emphasis,
     Strong,
-    Link(String),
+    Link(String, Range<usize>),
 }
 
 #[derive(Default)]
@@ -103,7 +108,7 @@ impl Builder {
             Tag::Item => Frame::Item,
             Tag::Emphasis => Frame::Emphasis,
             Tag::Strong => Frame::Strong,
-            Tag::Link { dest_url, .. } => Frame::Link(dest_url.into_string()),
+            Tag::Link { dest_url, .. } => Frame::Link(dest_url.into_string(), range),
             Tag::Image { .. } => {
                 self.problem(ProblemKind::Image, range);
                 Frame::Emphasis
@@ -167,7 +172,11 @@ impl Builder {
             }
             Frame::Emphasis => Inline::Emphasis(children),
             Frame::Strong => Inline::Strong(children),
-            Frame::Link(url) => Inline::Link { url, children },
+            Frame::Link(url, range) => Inline::Link {
+                url,
+                children,
+                range,
+            },
         };
         self.push(inline);
     }
@@ -218,12 +227,27 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     out
 }
 
-/// Every link in a body, with its visible text, in reading order.
-pub fn links(blocks: &[Block]) -> Vec<(String, String)> {
-    fn walk(inlines: &[Inline], out: &mut Vec<(String, String)>) {
+/// A link in a body: where it goes, its visible text, and where it is in the source.
+pub struct BodyLink {
+    pub url: String,
+    pub text: String,
+    pub range: Range<usize>,
+}
+
+/// Every link in a body, in reading order.
+pub fn links(blocks: &[Block]) -> Vec<BodyLink> {
+    fn walk(inlines: &[Inline], out: &mut Vec<BodyLink>) {
         for inline in inlines {
             match inline {
-                Inline::Link { url, children } => out.push((url.clone(), plain_text(children))),
+                Inline::Link {
+                    url,
+                    children,
+                    range,
+                } => out.push(BodyLink {
+                    url: url.clone(),
+                    text: plain_text(children),
+                    range: range.clone(),
+                }),
                 Inline::Emphasis(c) | Inline::Strong(c) => walk(c, out),
                 _ => {}
             }
@@ -256,7 +280,8 @@ mod tests {
                     Text(" ".into()),
                     Link {
                         url: "https://x.example/m".into(),
-                        children: vec![Text("magazine".into())]
+                        children: vec![Text("magazine".into())],
+                        range: 11..42,
                     },
                     Text(".".into()),
                 ]),

@@ -111,7 +111,7 @@ impl Writer {
             match inline {
                 Inline::Text(t) | Inline::Code(t) => out.push_str(t),
                 Inline::Emphasis(c) | Inline::Strong(c) => out.push_str(&self.inlines(c)),
-                Inline::Link { url, children } => {
+                Inline::Link { url, children, .. } => {
                     let text = self.inlines(children);
                     if text == *url || format!("mailto:{text}") == *url {
                         out.push_str(&text);

@@ -220,6 +220,52 @@ fn generic_link_text_and_http() {
 }
 
 #[test]
+fn a_vague_link_in_a_body_is_shown_at_its_text_not_at_an_earlier_link() {
+    let run = check_after(|d| {
+        edit(
+            &d.join(EDITION),
+            "[link naar het verslag](https://example.org/verslag)",
+            "[het verslag](http://example.org/verslag), [hier](http://example.org/verslag)",
+        );
+    });
+    let line = "Een alinea met *nadruk* en een [het verslag](http://example.org/verslag), [hier]";
+    let text_column = line.find("[hier]").unwrap() + 2;
+    let second_url = line.len() + 2;
+    assert!(
+        run.stderr
+            .contains(&format!("edition.toml:12:{text_column}\n")),
+        "{}",
+        run.stderr
+    );
+    // Each link's own URL, not the first place the same URL appears.
+    assert!(
+        run.stderr
+            .contains(&format!("edition.toml:12:{second_url}\n")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_br_tag_is_refused_with_the_markdown_line_break_that_works() {
+    let run = check_after(|d| {
+        edit(&d.join(EDITION), "*nadruk* en", "*nadruk*<br/> en");
+    });
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("end the line with a backslash, written `\\\\` inside `\"\"\"`"),
+        "{}",
+        run.stderr
+    );
+    // What it advises loads and passes.
+    let run = check_after(|d| {
+        edit(&d.join(EDITION), "*nadruk* en", "*nadruk*\\\\\nen");
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
 fn low_contrast() {
     let run = check_after(|d| {
         edit(
