@@ -184,11 +184,11 @@ fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
         let name = field(columns.name);
         check_header_text(name).map_err(invalid)?;
         let status = match field(columns.status).to_ascii_lowercase().as_str() {
-            "" | "active" => Status::Active,
-            "unsubscribed" => Status::Unsubscribed,
+            "" | "active" | "actief" => Status::Active,
+            "unsubscribed" | "afgemeld" => Status::Unsubscribed,
             other => {
                 return Err(invalid(ValueError::new(format!(
-                    "unknown status `{other}`; expected `active` or `unsubscribed`"
+                    "unknown status `{other}`; expected `active` or `unsubscribed` (`actief`, `afgemeld`)"
                 ))));
             }
         };
@@ -201,6 +201,15 @@ fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
         });
     }
     Ok(subscribers)
+}
+
+/// Whether a (lowercased) header names the address column, as spreadsheets and Dutch address
+/// exports name it.
+pub fn is_email_column(header: &str) -> bool {
+    matches!(
+        header,
+        "email" | "e-mail" | "e-mailadres" | "emailadres" | "email address" | "e-mail address"
+    )
 }
 
 struct Columns {
@@ -224,16 +233,20 @@ fn csv_columns(
         status: None,
     };
     for (i, header) in headers.iter().enumerate() {
-        match header.to_ascii_lowercase().as_str() {
-            "email" => columns.email = i,
-            "name" => columns.name = Some(i),
+        // The names spreadsheets and Dutch address exports give these columns, too.
+        match header.to_lowercase().as_str() {
+            h if is_email_column(h) => columns.email = i,
+            "name" | "naam" => columns.name = Some(i),
             "status" => columns.status = Some(i),
             // Excel writes `;;` after the last column when a row once had more.
             "" => {}
             _ => {
                 let offset = file.text[base..].find(header).map_or(base, |at| base + at);
-                let message =
-                    format!("unknown column `{header}`, expected `email`, `name` or `status`");
+                let message = format!(
+                    "unknown column `{header}`, expected `email`, `name` or `status`; delete or \
+                     rename it in the spreadsheet (columns courant does not read are refused, so \
+                     that a misspelt `status` cannot mail someone who unsubscribed)"
+                );
                 let finding = Finding::error("unknown-key", message)
                     .at(Location::new(file, offset..offset + header.len()));
                 return Err(LoadError::invalid(finding));
@@ -315,6 +328,18 @@ mod tests {
         assert_eq!(list.subscribers.len(), 2);
         assert_eq!(list.subscribers[0].email.as_str(), "anne@x.example");
         assert_eq!(list.subscribers[0].name.as_deref(), Some("Anne Ö"));
+    }
+
+    #[test]
+    fn dutch_column_names_are_understood() {
+        let list = load(
+            "l.csv",
+            "E-mailadres;Naam;Status\na@x.example;Anne;Afgemeld\n",
+        )
+        .unwrap();
+        assert_eq!(list.subscribers[0].email.as_str(), "a@x.example");
+        assert_eq!(list.subscribers[0].name.as_deref(), Some("Anne"));
+        assert_eq!(list.subscribers[0].status, Status::Unsubscribed);
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn import(file: &Path, args: &LedgerArgs) -> Result<ExitStatus, Error> {
     let headers = reader.headers().map_err(bad)?.clone();
     let column = headers
         .iter()
-        .position(|h| h.eq_ignore_ascii_case("email"))
+        .position(|h| crate::subscribers::is_email_column(&h.to_lowercase()))
         .ok_or_else(|| {
             Error::Refused(format!("{shown}:1: the header row has no `email` column"))
         })?;
