@@ -9,14 +9,16 @@
 //! Writes go through one thread that owns a connection and commits whatever the workers have
 //! asked for in one transaction (group commit): one fsync serves every connection.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, params};
-
+mod db;
 mod returns;
+
+use db::{Conn, DbError, params};
 
 pub use returns::{Evidence, Listed, Return, ReturnCounts, ReturnVerdict, Suppression};
 use tokio::sync::oneshot;
@@ -35,7 +37,7 @@ pub fn default_location(dir: &Path) -> PathBuf {
 #[error("ledger `{}`: {source}", crate::diagnostic::display_path(path))]
 pub struct LedgerError {
     path: PathBuf,
-    source: rusqlite::Error,
+    source: DbError,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -185,23 +187,29 @@ CREATE INDEX IF NOT EXISTS deliveries_sent_at ON deliveries(sent_at) WHERE sent_
 ";
 
 /// Brings a ledger written by an earlier version up to date: columns added since.
-fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
-    let has = |table: &str, column: &str| -> Result<bool, rusqlite::Error> {
-        let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
-        let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
-        Ok(names.filter_map(Result::ok).any(|n| n == column))
+fn migrate(conn: &mut Conn) -> Result<(), DbError> {
+    let mut has = |table: &str, column: &str| -> Result<bool, DbError> {
+        let columns = conn.query(&format!("PRAGMA table_info({table})"), &[])?;
+        Ok(columns
+            .iter()
+            .any(|c| c.get::<String>(1).is_ok_and(|n| n == column)))
     };
-    if !has("deliveries", "verp")? {
-        conn.execute_batch("ALTER TABLE deliveries ADD COLUMN verp TEXT")?;
-    }
+    let verp = has("deliveries", "verp")?;
+    let mut missing = Vec::new();
     for column in ["edition", "status", "diagnostic"] {
         if !has("suppressions", column)? {
-            conn.execute_batch(&format!(
-                "ALTER TABLE suppressions ADD COLUMN {column} TEXT"
-            ))?;
+            missing.push(column);
         }
     }
-    conn.execute_batch(
+    if !verp {
+        conn.batch("ALTER TABLE deliveries ADD COLUMN verp TEXT")?;
+    }
+    for column in missing {
+        conn.batch(&format!(
+            "ALTER TABLE suppressions ADD COLUMN {column} TEXT"
+        ))?;
+    }
+    conn.batch(
         "CREATE INDEX IF NOT EXISTS deliveries_verp ON deliveries(verp) WHERE verp IS NOT NULL;
          CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries(message_id)
              WHERE message_id IS NOT NULL;",
@@ -211,18 +219,19 @@ fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
 /// An open ledger file.
 pub struct Ledger {
     path: PathBuf,
-    conn: Connection,
+    conn: RefCell<Conn>,
 }
 
-fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+fn open_connection(path: &Path) -> Result<Conn, DbError> {
+    let sqlite = rusqlite::Connection::open(path)?;
+    sqlite.busy_timeout(std::time::Duration::from_secs(10))?;
+    sqlite.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a committed outcome survives a power cut, not only a crash of courant.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute_batch(SCHEMA)?;
-    conn.execute_batch(returns::SCHEMA)?;
-    migrate(&conn)?;
+    sqlite.pragma_update(None, "synchronous", "FULL")?;
+    let mut conn = Conn::Sqlite(sqlite);
+    conn.batch(SCHEMA)?;
+    conn.batch(returns::SCHEMA)?;
+    migrate(&mut conn)?;
     Ok(conn)
 }
 
@@ -234,7 +243,7 @@ impl Ledger {
         })?;
         Ok(Ledger {
             path: path.to_path_buf(),
-            conn,
+            conn: RefCell::new(conn),
         })
     }
 
@@ -242,116 +251,118 @@ impl Ledger {
         &self.path
     }
 
-    fn err(&self, source: rusqlite::Error) -> LedgerError {
+    fn err(&self, source: DbError) -> LedgerError {
         LedgerError {
             path: self.path.clone(),
             source,
         }
     }
 
+    /// Runs `f` on the connection, naming the ledger in its error.
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, DbError>) -> Result<T, LedgerError> {
+        f(&mut self.conn.borrow_mut()).map_err(|e| self.err(e))
+    }
+
     /// Every row of an edition, by address key.
     pub fn rows(&self, edition: &str) -> Result<HashMap<String, Row>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        self.with(|c| {
+            c.query(
                 "SELECT email, state, attempts, code, reply, message_id, updated, next_attempt
                  FROM deliveries WHERE edition = ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([edition], |r| {
-                Ok(Row {
+                params![edition],
+            )?
+            .into_iter()
+            .map(|r| {
+                let row = Row {
                     email: r.get(0)?,
-                    state: State::parse(&r.get::<_, String>(1)?),
+                    state: State::parse(&r.get::<String>(1)?),
                     attempts: r.get(2)?,
                     code: r.get(3)?,
                     reply: r.get(4)?,
                     message_id: r.get(5)?,
                     updated: r.get(6)?,
                     next_attempt: r.get(7)?,
-                })
+                };
+                Ok((row.email.clone(), row))
             })
-            .map_err(|e| self.err(e))?;
-        rows.map(|r| r.map(|row| (row.email.clone(), row)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))
+            .collect()
+        })
     }
 
     /// The state of every recipient of an edition, by address key: what a plan needs, in a
     /// fraction of the memory of [`Ledger::rows`].
     pub fn states(&self, edition: &str) -> Result<HashMap<String, State>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT email, state FROM deliveries WHERE edition = ?1")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([edition], |r| {
-                Ok((r.get(0)?, State::parse(&r.get::<_, String>(1)?)))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.with(|c| {
+            c.query(
+                "SELECT email, state FROM deliveries WHERE edition = ?1",
+                params![edition],
+            )?
+            .into_iter()
+            .map(|r| Ok((r.get(0)?, State::parse(&r.get::<String>(1)?))))
+            .collect()
+        })
     }
 
     /// Rows left in `sending` by a run that did not finish become `unknown`. Call only while
     /// holding the edition's send lock. Returns how many.
     pub fn mark_unknown(&self, edition: &str) -> Result<usize, LedgerError> {
-        self.conn
-            .execute(
+        self.with(|c| {
+            c.execute(
                 "UPDATE deliveries SET state = 'unknown', reply = 'the run stopped during this message; the server may have accepted it', updated = ?2
                  WHERE edition = ?1 AND state = 'sending'",
                 params![edition, now()],
             )
-            .map_err(|e| self.err(e))
+        })
+        .map(|n| n as usize)
     }
 
     /// Messages accepted by the server since `since` (unix seconds), over all editions.
     pub fn sent_since(&self, since: i64) -> Result<u64, LedgerError> {
-        self.conn
-            .query_row(
+        self.with(|c| {
+            c.query_value::<i64>(
                 "SELECT count(*) FROM deliveries WHERE sent_at >= ?1",
-                [since],
-                |r| r.get::<_, i64>(0),
+                params![since],
             )
-            .map(|n| n.max(0) as u64)
-            .map_err(|e| self.err(e))
+        })
+        .map(|n| n.max(0) as u64)
     }
 
     pub fn start_run(&self, edition: &str) -> Result<i64, LedgerError> {
-        self.conn
-            .execute(
-                "INSERT INTO runs (edition, started, pid) VALUES (?1, ?2, ?3)",
+        self.with(|c| {
+            c.query_value(
+                "INSERT INTO runs (edition, started, pid) VALUES (?1, ?2, ?3) RETURNING id",
                 params![edition, now(), std::process::id()],
             )
-            .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
+        })
     }
 
     pub fn finish_run(&self, run: i64, summary: &str) -> Result<(), LedgerError> {
-        self.conn
-            .execute(
+        self.with(|c| {
+            c.execute(
                 "UPDATE runs SET finished = ?2, summary = ?3 WHERE id = ?1",
                 params![run, now(), summary],
             )
-            .map(drop)
-            .map_err(|e| self.err(e))
+        })
+        .map(drop)
     }
 
     /// The runs of an edition, oldest first.
     pub fn runs(&self, edition: &str) -> Result<Vec<RunRecord>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT started, finished, summary FROM runs WHERE edition = ?1 ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([edition], |r| {
+        self.with(|c| {
+            c.query(
+                "SELECT started, finished, summary FROM runs WHERE edition = ?1 ORDER BY id",
+                params![edition],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok(RunRecord {
                     started: r.get(0)?,
                     finished: r.get(1)?,
                     summary: r.get(2)?,
                 })
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            .collect()
+        })
     }
 
     /// Adds an address to the suppression list; `false` when it was there already (the first
@@ -363,20 +374,19 @@ impl Ledger {
             source: source.to_owned(),
             evidence: Evidence::default(),
         };
-        insert_suppression(&self.conn, &suppression).map_err(|e| self.err(e))
+        self.with(|c| insert_suppression(c, &suppression))
     }
 
     /// Every suppressed address with its time, source and evidence, in address order.
     pub fn suppressions(&self) -> Result<Vec<Suppression>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        self.with(|c| {
+            c.query(
                 "SELECT email, at, source, edition, status, diagnostic FROM suppressions
                  ORDER BY email",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+                &[],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok(Suppression {
                     email: r.get(0)?,
                     at: r.get(1)?,
@@ -388,20 +398,19 @@ impl Ledger {
                     },
                 })
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            .collect()
+        })
     }
 
     /// Whether `email` is suppressed.
     pub fn is_suppressed(&self, email: &str) -> Result<bool, LedgerError> {
-        self.conn
-            .query_row(
+        self.with(|c| {
+            c.query_value::<i64>(
                 "SELECT COUNT(*) FROM suppressions WHERE email = ?1",
-                [key(email)],
-                |r| r.get::<_, i64>(0),
+                params![key(email)],
             )
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+        })
+        .map(|n| n > 0)
     }
 
     /// The suppressed addresses, as keys.
@@ -414,37 +423,22 @@ impl Ledger {
         let conn = open_connection(&self.path).map_err(|e| self.err(e))?;
         let (tx, rx) = mpsc::channel::<Request>();
         let path = self.path.clone();
-        let file = FileId::of(&path).map_err(|e| LedgerError {
+        let failed = |e: std::io::Error| LedgerError {
             path: path.clone(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-        })?;
+            source: DbError::Other(e.to_string()),
+        };
+        let file = FileId::of(&path).map_err(failed)?;
         let thread_path = path.clone();
         std::thread::Builder::new()
             .name("ledger".into())
             .spawn(move || write_loop(conn, &thread_path, file, &rx))
-            .map_err(|e| LedgerError {
-                path,
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
+            .map_err(failed)?;
         Ok(Writer { tx })
     }
 
     /// Applies writes directly (for tests and single writes).
     pub fn apply(&mut self, ops: &[Op]) -> Result<(), LedgerError> {
-        let tx = self.conn.transaction().map_err(|e| LedgerError {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        for op in ops {
-            apply(&tx, op).map_err(|e| LedgerError {
-                path: self.path.clone(),
-                source: e,
-            })?;
-        }
-        tx.commit().map_err(|e| LedgerError {
-            path: self.path.clone(),
-            source: e,
-        })
+        self.with(|c| c.transaction(false, |tx| ops.iter().try_for_each(|op| apply(tx, op))))
     }
 }
 
@@ -501,7 +495,7 @@ impl FileId {
     }
 }
 
-fn write_loop(mut conn: Connection, path: &Path, file: FileId, rx: &mpsc::Receiver<Request>) {
+fn write_loop(mut conn: Conn, path: &Path, file: FileId, rx: &mpsc::Receiver<Request>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
@@ -522,33 +516,34 @@ fn write_loop(mut conn: Connection, path: &Path, file: FileId, rx: &mpsc::Receiv
     }
 }
 
-fn commit(conn: &mut Connection, batch: &[Request]) -> Result<(), rusqlite::Error> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for op in batch.iter().flat_map(|r| &r.ops) {
-        apply(&tx, op)?;
-    }
-    tx.commit()
+fn commit(conn: &mut Conn, batch: &[Request]) -> Result<(), DbError> {
+    conn.transaction(true, |tx| {
+        batch
+            .iter()
+            .flat_map(|r| &r.ops)
+            .try_for_each(|op| apply(tx, op))
+    })
 }
 
 /// Adds a suppression unless the address has one; true when it was added. The first reason
 /// stays: when someone withdrew consent, and how, is the record that matters.
-fn insert_suppression(conn: &Connection, s: &Suppression) -> Result<bool, rusqlite::Error> {
+fn insert_suppression(conn: &mut Conn, s: &Suppression) -> Result<bool, DbError> {
     conn.execute(
         "INSERT INTO suppressions (email, at, source, edition, status, diagnostic)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (email) DO NOTHING",
         params![
             key(&s.email),
             s.at,
-            s.source,
-            s.evidence.edition,
-            s.evidence.status,
-            s.evidence.diagnostic
+            &s.source,
+            &s.evidence.edition,
+            &s.evidence.status,
+            &s.evidence.diagnostic
         ],
     )
     .map(|n| n == 1)
 }
 
-fn apply(tx: &rusqlite::Transaction, op: &Op) -> Result<(), rusqlite::Error> {
+fn apply(tx: &mut Conn, op: &Op) -> Result<(), DbError> {
     let now = now();
     match op {
         Op::Begin {
@@ -556,15 +551,14 @@ fn apply(tx: &rusqlite::Transaction, op: &Op) -> Result<(), rusqlite::Error> {
             email,
             run,
             verp,
-        } => tx
-            .prepare_cached(
-                "INSERT INTO deliveries (edition, email, state, attempts, updated, run, verp)
+        } => tx.execute(
+            "INSERT INTO deliveries (edition, email, state, attempts, updated, run, verp)
              VALUES (?1, ?2, 'sending', 1, ?3, ?4, ?5)
              ON CONFLICT (edition, email) DO UPDATE SET
-                state = 'sending', attempts = attempts + 1, updated = ?3, run = ?4,
+                state = 'sending', attempts = deliveries.attempts + 1, updated = ?3, run = ?4,
                 next_attempt = NULL, verp = ?5",
-            )?
-            .execute(params![edition, email, now, run, verp])?,
+            params![edition, email, now, *run, verp],
+        )?,
         Op::Finish {
             edition,
             email,
@@ -582,14 +576,14 @@ fn apply(tx: &rusqlite::Transaction, op: &Op) -> Result<(), rusqlite::Error> {
                 } => ("deferred", *code, reply, None, Some(*next_attempt), None),
                 Outcome::Unknown { reply } => ("unknown", None, reply, None, None, None),
             };
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE deliveries SET state = ?3, code = ?4, reply = ?5, message_id = ?6, next_attempt = ?7,
                     sent_at = ?8, updated = ?9
                  WHERE edition = ?1 AND email = ?2",
+                params![edition, email, state, code, reply, message_id, next, sent_at, now],
             )?
-            .execute(params![edition, email, state, code, reply, message_id, next, sent_at, now])?
         }
-        Op::Suppress(suppression) => usize::from(insert_suppression(tx, suppression)?),
+        Op::Suppress(suppression) => u64::from(insert_suppression(tx, suppression)?),
     };
     Ok(())
 }

@@ -1,8 +1,7 @@
 //! What came back: every message `courant bounces` read (once: by its digest), each verdict,
 //! whom it was tied to and what was done, and the lookups that tie a report to a message sent.
 
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Conn, DbError, params};
 use super::{Ledger, LedgerError, key};
 
 pub(super) const SCHEMA: &str = "
@@ -116,14 +115,14 @@ pub struct ReturnCounts {
 impl Ledger {
     /// The edition and address a VERP token was sent with.
     pub fn sent_with_verp(&self, token: &str) -> Result<Option<(String, String)>, LedgerError> {
-        self.conn
-            .query_row(
+        self.with(|c| {
+            c.query_opt(
                 "SELECT edition, email FROM deliveries WHERE verp = ?1",
-                [token.to_ascii_lowercase()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+                params![token.to_ascii_lowercase()],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .transpose()
+        })
     }
 
     /// The edition and address a message with this Message-ID was sent to.
@@ -137,27 +136,27 @@ impl Ledger {
             .trim_start_matches('<')
             .trim_end_matches('>');
         let id = format!("<{bare}>");
-        self.conn
-            .query_row(
+        self.with(|c| {
+            c.query_opt(
                 "SELECT edition, email FROM deliveries WHERE message_id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+                params![id],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .transpose()
+        })
     }
 
     /// Whether a message with this digest was read before, and if so whether courant could
     /// use it (understood and tied: nothing was kept for a person).
     pub fn read_before(&self, digest: &str) -> Result<Option<bool>, LedgerError> {
-        self.conn
-            .query_row(
+        self.with(|c| {
+            c.query_opt(
                 "SELECT raw IS NULL FROM returns WHERE digest = ?1",
-                [digest],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+                params![digest],
+            )?
+            .map(|r| r.get(0))
+            .transpose()
+        })
     }
 
     /// Records a message that came back and its verdicts, and applies `suppress`, in one
@@ -168,56 +167,7 @@ impl Ledger {
         ret: &Return,
         suppress: &[Suppression],
     ) -> Result<bool, LedgerError> {
-        let path = self.path.clone();
-        let err = |source| LedgerError {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        let inserted = tx
-            .execute(
-                "INSERT INTO returns (digest, received, source, subject, understood, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (digest) DO NOTHING",
-                params![
-                    ret.digest,
-                    ret.received,
-                    ret.source,
-                    ret.subject,
-                    ret.understood,
-                    ret.raw
-                ],
-            )
-            .map_err(err)?;
-        if inserted == 0 {
-            return Ok(false);
-        }
-        let id = tx.last_insert_rowid();
-        for v in &ret.verdicts {
-            tx.execute(
-                "INSERT INTO return_verdicts (return_id, kind, recipient, email, edition, tied_by,
-                    status, reply, reason, diagnostic, action)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    id,
-                    v.kind,
-                    v.recipient,
-                    v.email,
-                    v.edition,
-                    v.tied_by,
-                    v.status,
-                    v.reply,
-                    v.reason,
-                    v.diagnostic,
-                    v.action
-                ],
-            )
-            .map_err(err)?;
-        }
-        for s in suppress {
-            super::insert_suppression(&tx, s).map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-        Ok(true)
+        self.with(|c| c.transaction(true, |tx| record(tx, ret, suppress)))
     }
 
     /// The editions sent to `email`, newest first, each with whether a soft bounce tied to it
@@ -227,43 +177,39 @@ impl Ledger {
         email: &str,
         ignored: &[&str],
     ) -> Result<Vec<(String, bool)>, LedgerError> {
-        let ignored = ignored
-            .iter()
-            .map(|r| format!("'{}'", r.replace('\'', "")))
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT d.edition, EXISTS (
-                     SELECT 1 FROM return_verdicts v
-                     WHERE v.email = d.email AND v.edition = d.edition AND v.kind = 'soft'
-                       AND v.tied_by IS NOT NULL
-                       AND (v.reason IS NULL OR v.reason NOT IN ({ignored})))
-                 FROM deliveries d
-                 WHERE d.email = ?1 AND d.state = 'sent'
-                 ORDER BY d.sent_at DESC, d.edition DESC"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([key(email)], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        let ignored = quoted(ignored);
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT d.edition, EXISTS (
+                         SELECT 1 FROM return_verdicts v
+                         WHERE v.email = d.email AND v.edition = d.edition AND v.kind = 'soft'
+                           AND v.tied_by IS NOT NULL
+                           AND (v.reason IS NULL OR v.reason NOT IN ({ignored})))
+                     FROM deliveries d
+                     WHERE d.email = ?1 AND d.state = 'sent'
+                     ORDER BY d.sent_at DESC, d.edition DESC"
+                ),
+                params![key(email)],
+            )?
+            .into_iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
+        })
     }
 
     /// Every message read, newest first, with its verdicts.
     pub fn returns(&self) -> Result<Vec<Listed>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        let heads = self.with(|c| {
+            c.query(
                 "SELECT id, received, source, subject, understood FROM returns
                  ORDER BY received DESC, id DESC",
-            )
-            .map_err(|e| self.err(e))?;
-        let heads = stmt
-            .query_map([], |r| {
+                &[],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
+                    r.get::<i64>(0)?,
                     Listed {
                         received: r.get(1)?,
                         source: r.get(2)?,
@@ -273,9 +219,8 @@ impl Ledger {
                     },
                 ))
             })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
+            .collect::<Result<Vec<_>, DbError>>()
+        })?;
         heads
             .into_iter()
             .map(|(id, mut listed)| {
@@ -286,16 +231,15 @@ impl Ledger {
     }
 
     fn verdicts_of(&self, id: i64) -> Result<Vec<ReturnVerdict>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.with(|c| {
+            c.query(
                 "SELECT kind, recipient, email, edition, tied_by, status, reply, reason,
                         diagnostic, action
                  FROM return_verdicts WHERE return_id = ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([id], |r| {
+                params![id],
+            )?
+            .into_iter()
+            .map(|r| {
                 Ok(ReturnVerdict {
                     kind: r.get(0)?,
                     recipient: r.get(1)?,
@@ -309,8 +253,8 @@ impl Ledger {
                     action: r.get(9)?,
                 })
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            .collect()
+        })
     }
 
     /// What came back about `edition`: distinct addresses per kind.
@@ -320,23 +264,18 @@ impl Ledger {
         sender_side: &[&str],
     ) -> Result<ReturnCounts, LedgerError> {
         let count = |condition: &str| -> Result<u64, LedgerError> {
-            self.conn
-                .query_row(
+            self.with(|c| {
+                c.query_value::<i64>(
                     &format!(
                         "SELECT COUNT(DISTINCT COALESCE(email, recipient)) FROM return_verdicts
                          WHERE edition = ?1 AND {condition}"
                     ),
-                    [edition],
-                    |r| r.get::<_, i64>(0),
+                    params![edition],
                 )
-                .map(|n| n as u64)
-                .map_err(|e| self.err(e))
+            })
+            .map(|n| n.max(0) as u64)
         };
-        let reasons = sender_side
-            .iter()
-            .map(|r| format!("'{r}'"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let reasons = quoted(sender_side);
         Ok(ReturnCounts {
             hard: count("kind = 'hard' AND tied_by IS NOT NULL")?,
             soft: count("kind = 'soft' AND tied_by IS NOT NULL")?,
@@ -354,37 +293,86 @@ impl Ledger {
         edition: &str,
         sender_side: &[&'static str],
     ) -> Result<Option<&'static str>, LedgerError> {
-        let reasons = sender_side
-            .iter()
-            .map(|r| format!("'{}'", r.replace('\'', "")))
-            .collect::<Vec<_>>()
-            .join(",");
-        self.conn
-            .query_row(
+        let reasons = quoted(sender_side);
+        let found: Option<String> = self.with(|c| {
+            c.query_opt(
                 &format!(
                     "SELECT reason FROM return_verdicts WHERE edition = ?1 AND kind = 'soft'
                      AND tied_by IS NOT NULL AND reason IN ({reasons})
                      GROUP BY reason ORDER BY COUNT(*) DESC LIMIT 1"
                 ),
-                [edition],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .map(|found| found.and_then(|r| sender_side.iter().find(|s| **s == r).copied()))
-            .map_err(|e| self.err(e))
+                params![edition],
+            )?
+            .map(|r| r.get(0))
+            .transpose()
+        })?;
+        Ok(found.and_then(|r| sender_side.iter().find(|s| **s == r).copied()))
     }
 
     /// Reports that named someone but were not tied to a message courant sent (forged, or
     /// about mail from elsewhere): recorded, and nothing changed.
     pub fn untied_count(&self) -> Result<u64, LedgerError> {
-        self.conn
-            .query_row(
+        self.with(|c| {
+            c.query_value::<i64>(
                 "SELECT COUNT(*) FROM return_verdicts WHERE tied_by IS NULL
                  AND kind IN ('hard','soft','complaint','unsubscribe')",
-                [],
-                |r| r.get::<_, i64>(0),
+                &[],
             )
-            .map(|n| n as u64)
-            .map_err(|e| self.err(e))
+        })
+        .map(|n| n.max(0) as u64)
     }
+}
+
+/// A list of the reason names courant itself defines, as SQL string literals.
+fn quoted(reasons: &[&str]) -> String {
+    reasons
+        .iter()
+        .map(|r| format!("'{}'", r.replace('\'', "")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn record(tx: &mut Conn, ret: &Return, suppress: &[Suppression]) -> Result<bool, DbError> {
+    let id: Option<i64> = tx
+        .query_opt(
+            "INSERT INTO returns (digest, received, source, subject, understood, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (digest) DO NOTHING RETURNING id",
+            params![
+                &ret.digest,
+                ret.received,
+                &ret.source,
+                &ret.subject,
+                ret.understood,
+                ret.raw.as_deref()
+            ],
+        )?
+        .map(|r| r.get(0))
+        .transpose()?;
+    let Some(id) = id else {
+        return Ok(false);
+    };
+    for v in &ret.verdicts {
+        tx.execute(
+            "INSERT INTO return_verdicts (return_id, kind, recipient, email, edition, tied_by,
+                status, reply, reason, diagnostic, action)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                id,
+                &v.kind,
+                &v.recipient,
+                &v.email,
+                &v.edition,
+                &v.tied_by,
+                &v.status,
+                v.reply,
+                &v.reason,
+                &v.diagnostic,
+                &v.action
+            ],
+        )?;
+    }
+    for s in suppress {
+        super::insert_suppression(tx, s)?;
+    }
+    Ok(true)
 }
