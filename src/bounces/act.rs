@@ -367,7 +367,7 @@ mod tests {
 
     fn ledger_with_editions(editions: &[&str]) -> (tempfile::TempDir, Ledger) {
         let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let mut ledger = Ledger::open(dir.path().join("l.sqlite")).unwrap();
         for edition in editions {
             let run = ledger.start_run(edition).unwrap();
             let ops = [

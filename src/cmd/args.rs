@@ -42,27 +42,29 @@ impl SmtpArgs {
     }
 }
 
-/// The ledger file.
+/// Where the ledger is.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LedgerArgs {
-    /// The SQLite file with the send record and the suppression list [default: `courant.sqlite`
-    /// in the newsletter's folder, the one with `newsletter.toml`].
-    #[arg(long, env = "COURANT_LEDGER", value_name = "FILE")]
-    ledger: Option<PathBuf>,
+    /// The ledger: a SQLite file, or a PostgreSQL database a team shares,
+    /// `postgres://user@host:5432/database` (password from PGPASSWORD or ~/.pgpass; add
+    /// `?sslmode=disable` for a database without TLS) [default: `courant.sqlite` in the
+    /// newsletter's folder, the one with `newsletter.toml`].
+    #[arg(long, env = "COURANT_LEDGER", value_name = "FILE|URL")]
+    ledger: Option<ledger::Location>,
 }
 
 impl LedgerArgs {
     /// `--ledger`, else the default in `dir`, the folder of the edition or of its settings.
-    pub(crate) fn path(&self, dir: &Path) -> PathBuf {
+    pub(crate) fn location(&self, dir: &Path) -> ledger::Location {
         self.ledger
             .clone()
-            .unwrap_or_else(|| ledger::default_location(dir))
+            .unwrap_or_else(|| ledger::default_location(dir).into())
     }
 
     /// For commands without an edition: `--ledger`, else the default in the newsletter's folder
     /// found from the current one (see [`newsletter_dir`]).
-    pub(crate) fn path_from_here(&self) -> PathBuf {
-        self.path(&newsletter_dir())
+    pub(crate) fn location_from_here(&self) -> ledger::Location {
+        self.location(&newsletter_dir())
     }
 }
 
@@ -152,15 +154,15 @@ mod tests {
     fn the_default_ledger_is_in_the_given_folder() {
         let args = LedgerArgs { ledger: None };
         assert_eq!(
-            args.path(Path::new("issues")),
-            Path::new("issues/courant.sqlite")
+            args.location(Path::new("issues")),
+            ledger::Location::File("issues/courant.sqlite".into())
         );
         let chosen = LedgerArgs {
-            ledger: Some("elsewhere.sqlite".into()),
+            ledger: Some("elsewhere.sqlite".parse().unwrap()),
         };
         assert_eq!(
-            chosen.path(Path::new("issues")),
-            Path::new("elsewhere.sqlite")
+            chosen.location(Path::new("issues")),
+            ledger::Location::File("elsewhere.sqlite".into())
         );
     }
 }

@@ -12,13 +12,39 @@ use std::path::{Path, PathBuf};
 
 use super::Error;
 use crate::diagnostic::display_path;
+use crate::ledger::{Ledger, Location};
 
 /// Held while a `send` runs; dropping it (or the process ending) releases it.
-pub(crate) struct EditionLock {
-    _ledger: File,
+/// Each variant holds what keeps the lock: the locked file, or the database connection that
+/// holds the advisory lock.
+pub(crate) enum EditionLock {
+    File(#[allow(dead_code)] File),
+    Database(#[allow(dead_code)] Box<Ledger>),
 }
 
 impl EditionLock {
+    /// Takes the send lock of `edition` on the ledger at `location`, or says who holds it.
+    pub(crate) fn take(location: &Location, edition: &str) -> Result<EditionLock, Error> {
+        let Location::Postgres(_) = location else {
+            return EditionLock::acquire(location.file().unwrap_or(Path::new("")));
+        };
+        let ledger = Ledger::open(location.clone())?;
+        match ledger.try_lock_sends(edition)? {
+            Ok(()) => Ok(EditionLock::Database(Box::new(ledger))),
+            Err(holder) => Err(Error::Refused(format!(
+                "another `courant send` of {edition} is running with the ledger `{location}`: \
+                 on {} (process {}) since {}; wait for it to finish, or stop it",
+                if holder.host.is_empty() {
+                    "another machine"
+                } else {
+                    &holder.host
+                },
+                holder.pid,
+                super::status::time(holder.since),
+            ))),
+        }
+    }
+
     /// Takes the send lock of the ledger at `ledger`, creating the file when it is new, or says
     /// which process holds it.
     pub(crate) fn acquire(ledger: &Path) -> Result<EditionLock, Error> {
@@ -43,7 +69,7 @@ impl EditionLock {
             Err(TryLockError::Error(e)) => return Err(refused("cannot lock", ledger, &e)),
         }
         record_holder(ledger);
-        Ok(EditionLock { _ledger: file })
+        Ok(EditionLock::File(file))
     }
 }
 

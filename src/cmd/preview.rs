@@ -35,7 +35,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens);
-    let suppressed = suppressed(&args.ledger.path(dir_of(&args.edition)))?;
+    let suppressed = suppressed(args.ledger.location(dir_of(&args.edition)))?;
     let recipients: Vec<&Subscriber> = list
         .active()
         .filter(|s| !suppressed.contains(&ledger::key(s.email.as_str())))
@@ -52,11 +52,11 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
 }
 
 /// The suppression list of the ledger, if there is a ledger: preview never creates one.
-fn suppressed(path: &Path) -> Result<KeySet, Error> {
-    if !path.exists() {
+fn suppressed(location: ledger::Location) -> Result<KeySet, Error> {
+    if location.file().is_some_and(|path| !path.exists()) {
         return Ok(KeySet::new());
     }
-    Ok(Ledger::open(path)?.suppressed()?)
+    Ok(Ledger::open(location)?.suppressed()?)
 }
 
 fn write_messages(

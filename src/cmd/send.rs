@@ -60,10 +60,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let connector = args.smtp.connector(&sending)?;
     let (dkim, tokens) = checked.keys()?;
     let return_path = checked.return_path(tokens.as_ref())?;
-    let ledger_path = args.ledger.path(dir_of(&args.edition));
+    let location = args.ledger.location(dir_of(&args.edition));
     let slug = checked.edition.slug.clone();
-    let _lock = EditionLock::acquire(&ledger_path)?;
-    let ledger = Ledger::open(&ledger_path)?;
+    let _lock = EditionLock::take(&location, &slug)?;
+    let ledger = Ledger::open(location)?;
     warn_unknown(ledger.mark_unknown(&slug)?);
     let again = Again {
         failed: args.retry_failed,

@@ -36,14 +36,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let path = args.ledger.path(dir_of(&args.edition));
-    if !path.exists() {
+    let location = args.ledger.location(dir_of(&args.edition));
+    if let Some(path) = location.file().filter(|p| !p.exists()) {
         return Err(Error::Refused(format!(
             "no ledger at `{}`: nothing was sent yet",
-            display_path(&path)
+            display_path(path)
         )));
     }
-    let ledger = Ledger::open(&path)?;
+    let ledger = Ledger::open(location)?;
     let (rows, runs) = (ledger.rows(&slug)?, ledger.runs(&slug)?);
     let mut rows: Vec<Row> = rows.into_values().collect();
     rows.sort_by(|a, b| a.email.cmp(&b.email));

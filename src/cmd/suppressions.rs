@@ -49,7 +49,7 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
 
 /// The staff commands' ledger: `--ledger`, else the one in the newsletter's folder.
 fn open(args: &LedgerArgs) -> Result<Ledger, Error> {
-    Ok(Ledger::open(&args.path_from_here())?)
+    Ok(Ledger::open(args.location_from_here())?)
 }
 
 /// Checks every address first, so that a typo adds nothing.
@@ -81,7 +81,7 @@ fn add(
     println!(
         "suppressed {added} {}; {already} already on the list ({})",
         plural(added, "address", "addresses"),
-        display_path(ledger.path())
+        ledger.location()
     );
     Ok(ExitStatus::Success)
 }

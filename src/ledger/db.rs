@@ -9,6 +9,7 @@ use std::fmt;
 pub(crate) enum Value {
     Null,
     Int(i64),
+    Bool(bool),
     Text(String),
     Bytes(Vec<u8>),
 }
@@ -106,10 +107,24 @@ impl std::error::Error for TypeError {}
 pub(crate) enum DbError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{}", postgres_message(.0))]
+    Postgres(#[from] postgres::Error),
     #[error(transparent)]
     Type(#[from] TypeError),
     #[error("{0}")]
     Other(String),
+}
+
+/// PostgreSQL's own words (`db error: ERROR: …` says less than the server's message).
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("PostgreSQL: {}", db.message()),
+        None if e.is_closed() => "the connection to PostgreSQL was lost".to_owned(),
+        None => match std::error::Error::source(e) {
+            Some(source) => format!("PostgreSQL: {e}: {source}"),
+            None => format!("PostgreSQL: {e}"),
+        },
+    }
 }
 
 /// Reads one column's value as a Rust type.
@@ -146,6 +161,7 @@ impl FromValue for bool {
     const WANTED: &'static str = "a boolean";
     fn from_value(v: Value) -> Option<Self> {
         match v {
+            Value::Bool(b) => Some(b),
             Value::Int(i) => Some(i != 0),
             _ => None,
         }
@@ -192,6 +208,7 @@ impl Row {
         let found = match &value {
             Value::Null => "NULL",
             Value::Int(_) => "an integer",
+            Value::Bool(_) => "a boolean",
             Value::Text(_) => "text",
             Value::Bytes(_) => "bytes",
         };
@@ -208,6 +225,7 @@ impl Row {
 /// An open connection.
 pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
+    Postgres(super::pg::PgConn),
 }
 
 impl Conn {
@@ -215,6 +233,7 @@ impl Conn {
     pub(crate) fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Conn::Postgres(c) => c.batch(sql),
         }
     }
 
@@ -227,6 +246,7 @@ impl Conn {
                     .execute(rusqlite::params_from_iter(params))?;
                 Ok(n as u64)
             }
+            Conn::Postgres(c) => c.execute(sql, params),
         }
     }
 
@@ -244,6 +264,7 @@ impl Conn {
                 })?;
                 Ok(rows.collect::<Result<_, _>>()?)
             }
+            Conn::Postgres(c) => Ok(c.query(sql, params)?.into_iter().map(Row).collect()),
         }
     }
 
@@ -278,7 +299,7 @@ impl Conn {
     ) -> Result<T, DbError> {
         let begin = match self {
             Conn::Sqlite(_) if immediate => "BEGIN IMMEDIATE",
-            Conn::Sqlite(_) => "BEGIN",
+            Conn::Sqlite(_) | Conn::Postgres(_) => "BEGIN",
         };
         self.batch(begin)?;
         match f(self) {
@@ -301,6 +322,7 @@ impl rusqlite::ToSql for Value {
         Ok(match self {
             Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })

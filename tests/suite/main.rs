@@ -14,6 +14,7 @@ mod faults;
 mod imap;
 mod inbox;
 mod init;
+mod ledger;
 mod preview;
 mod properties;
 mod real_world;

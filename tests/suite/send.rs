@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::postgres::{PASSWORD as PG_PASSWORD, postgres};
 use crate::common::servers::{Server, aiosmtpd, smtp_sink, test_certificate};
 use crate::common::{Run, command, courant, courant_env, seed, write_list};
 
@@ -16,20 +17,21 @@ fn send(dir: &Path, url: &str, extra: &[&str]) -> Run {
 
 /// `send` like [`send`], with environment variables.
 fn send_env(dir: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    courant_env(dir, &send_args(url, extra), env)
+}
+
+/// The arguments of `send` of the seed edition to `list.toml` through `url`, then `extra`.
+fn send_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let args = [
-        &[
-            "send",
-            "issues/2022-12.toml",
-            "--subscribers",
-            "list.toml",
-            "--smtp",
-            url,
-            "--yes",
-        ],
-        extra,
-    ]
-    .concat();
-    courant_env(dir, &args, env)
+        "send",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "list.toml",
+        "--smtp",
+        url,
+        "--yes",
+    ];
+    [&args[..], extra].concat()
 }
 
 fn status_json(dir: &Path) -> serde_json::Value {
@@ -68,22 +70,7 @@ fn deliver_the_rest(dir: &Path, failing: &Server, flags: &[&str], n: usize) {
 
 /// Starts `send` at `rate` in the background, with piped output.
 fn spawn_send(dir: &Path, url: &str, rate: &str) -> std::process::Child {
-    let args = [
-        "send",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--smtp",
-        url,
-        "--yes",
-        "--rate",
-        rate,
-    ];
-    command(dir, &args, &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    spawn_send_env(dir, url, rate, &[])
 }
 
 /// Waits until `server` has received `n` messages.
@@ -749,5 +736,98 @@ fn a_ledger_that_cannot_be_written_after_sending_started_exits_3() {
         server.recipients(),
         ["r0@example.org"],
         "no message starts once the ledger cannot record it"
+    );
+}
+
+/// `send` in `dir` at `rate` in the background, with `env`.
+fn spawn_send_env(dir: &Path, url: &str, rate: &str, env: &[(&str, &str)]) -> std::process::Child {
+    command(dir, &send_args(url, &["--rate", rate]), env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn on_a_shared_postgres_ledger_a_second_machine_is_refused_and_resumes_after_a_kill() {
+    let url = postgres().database();
+    let env = [
+        ("COURANT_LEDGER", url.as_str()),
+        ("PGPASSWORD", PG_PASSWORD),
+    ];
+    // Two working folders stand for two machines with the same list.
+    let (one, two) = (seed(), seed());
+    write_list(&one.path().join("list.toml"), 120);
+    write_list(&two.path().join("list.toml"), 120);
+    let sink = smtp_sink(one.path(), "sink", &[]);
+    let mut child = spawn_send_env(one.path(), &sink.url(), "100/s", &env);
+    wait_for_messages(&sink, 20);
+
+    let second = send_env(two.path(), &sink.url(), &[], &env);
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    let expected =
+        format!("another `courant send` of 2022-12 is running with the ledger `{url}`: on ");
+    assert!(second.stderr.contains(&expected), "{}", second.stderr);
+    assert!(
+        second.stderr.contains(&format!("(process {})", child.id())),
+        "{}",
+        second.stderr
+    );
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(sink.messages().len() < 120, "killed before the end");
+    // The other machine takes over: the lock died with the process's connection.
+    resume_and_check_each_once(two.path(), &sink, &env, 120);
+}
+
+#[test]
+fn postgres_stopped_during_a_send_stops_it_cleanly_and_the_resumed_run_doubles_nothing() {
+    // A cluster of its own: stopping the shared one would pull it from under other tests.
+    let pg = crate::common::postgres::private();
+    let url = pg.database();
+    let env = [
+        ("COURANT_LEDGER", url.as_str()),
+        ("PGPASSWORD", PG_PASSWORD),
+    ];
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 150);
+    let sink = smtp_sink(dir.path(), "sink", &[]);
+    let child = spawn_send_env(dir.path(), &sink.url(), "100/s", &env);
+    wait_for_messages(&sink, 20);
+    pg.stop_now();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&url),
+        "the message names the ledger: {stderr}"
+    );
+    assert!(sink.messages().len() < 150, "stopped before the end");
+
+    pg.start();
+    resume_and_check_each_once(dir.path(), &sink, &env, 150);
+}
+
+/// Sends the rest from `dir` with `env` (a resumed run), then asserts that each of the `n`
+/// recipients reached `sink` at most once, and each one that did not is reported `unknown`
+/// (at most one per connection).
+fn resume_and_check_each_once(dir: &Path, sink: &Server, env: &[(&str, &str)], n: u64) {
+    let run = send_env(dir, &sink.url(), &["--rate", "unlimited"], env);
+    let status = courant_env(dir, &["status", "issues/2022-12.toml", "--json"], env);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let unknown = status["counts"]["unknown"].as_u64().unwrap();
+    assert!(
+        unknown <= 4,
+        "at most one unknown per connection: {unknown}"
+    );
+    assert_eq!(run.code, if unknown == 0 { 0 } else { 1 }, "{}", run.stderr);
+    let counts = received(&[sink]);
+    assert!(counts.values().all(|&c| c == 1), "a duplicate: {counts:?}");
+    let sent = counts.len() as u64;
+    assert!(
+        sent <= n && sent + unknown >= n,
+        "every recipient sent once or reported unknown: {sent} + {unknown}"
     );
 }

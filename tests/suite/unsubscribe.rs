@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::postgres::{PASSWORD as PG_PASSWORD, postgres};
 use crate::common::servers::{free_port, smtp_sink};
 use crate::common::{SECRET, command, courant, preview_seed, seed, write_list};
 
@@ -40,6 +41,10 @@ impl Drop for Service {
 }
 
 fn serve(dir: &Path) -> Service {
+    serve_env(dir, &[])
+}
+
+fn serve_env(dir: &Path, env: &[(&str, &str)]) -> Service {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut child = command(
@@ -50,7 +55,7 @@ fn serve(dir: &Path) -> Service {
             "--listen",
             &listen,
         ],
-        &[],
+        env,
     )
     .stdout(Stdio::piped())
     .spawn()
@@ -302,4 +307,47 @@ fn a_one_click_post_gets_through_a_thousand_slow_clients_and_they_are_closed() {
         };
         assert!(closed, "a slow client was still connected after 40 s");
     }
+}
+
+#[test]
+fn an_unsubscribe_served_on_the_web_host_is_honoured_by_a_preview_on_another_machine() {
+    let url = postgres().database();
+    let env = [
+        ("COURANT_LEDGER", url.as_str()),
+        ("PGPASSWORD", PG_PASSWORD),
+    ];
+    // Two working folders stand for two machines: the web host and a laptop.
+    let (web, laptop) = (seed(), seed());
+    let service = serve_env(web.path(), &env);
+    let path = format!("/nieuwsbrief/afmelden/{}", token("r1@example.org"));
+    let (status, _) = request(service.port, "POST", &path, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+    drop(service);
+
+    write_list(&laptop.path().join("list.toml"), 3);
+    let args = [
+        "preview",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "list.toml",
+        "--out",
+        "out",
+    ];
+    let run = crate::common::courant_env(laptop.path(), &args, &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("1 suppressed"), "{}", run.stdout);
+    let written: Vec<String> = std::fs::read_dir(laptop.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert!(!written.iter().any(|n| n.contains("r1@")), "{written:?}");
+    // The record keeps when and how: what the web host wrote, not a copy made later.
+    let export = crate::common::courant_env(laptop.path(), &["suppressions", "export"], &env);
+    assert!(
+        export.stdout.contains("r1@example.org,"),
+        "{}",
+        export.stdout
+    );
+    assert!(export.stdout.contains(",one-click,"), "{}", export.stdout);
 }

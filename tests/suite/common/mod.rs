@@ -1,6 +1,7 @@
 //! Helpers for the integration tests: run the real binary on files in a fresh folder.
 
 pub(crate) mod dovecot;
+pub(crate) mod postgres;
 pub(crate) mod servers;
 
 use std::path::{Path, PathBuf};

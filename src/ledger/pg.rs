@@ -1,0 +1,271 @@
+//! A PostgreSQL connection for the ledger.
+//!
+//! The `postgres` client runs its own small runtime and must not be called from inside
+//! another one (the unsubscribe server, the IMAP reader and the send loop are async), so each
+//! connection lives on a thread of its own and the ledger hands it closures: a call blocks the
+//! caller exactly as a SQLite call does, wherever it is made from.
+
+use std::path::Path;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+use super::db::{DbError, Value};
+use super::location::{PgTarget, PgTls};
+
+type Job = Box<dyn FnOnce(&mut postgres::Client) + Send>;
+
+/// A handle to a connection's thread; the connection closes when the handle is dropped.
+pub(crate) struct PgConn {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl PgConn {
+    pub(crate) fn connect(target: &PgTarget) -> Result<PgConn, DbError> {
+        let mut config = postgres::Config::new();
+        config
+            .user(&target.user)
+            .host(&target.host)
+            .port(target.port)
+            .dbname(&target.database)
+            .application_name("courant")
+            .connect_timeout(Duration::from_secs(10))
+            // A dead server or network is noticed within a minute, not hours.
+            .keepalives_idle(Duration::from_secs(30));
+        if let Some(password) = password(target) {
+            config.password(password);
+        }
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let tls = target.tls;
+        std::thread::Builder::new()
+            .name("ledger-pg".into())
+            .spawn(move || {
+                let client = match tls {
+                    PgTls::Disable => {
+                        config.ssl_mode(postgres::config::SslMode::Disable);
+                        config.connect(postgres::NoTls)
+                    }
+                    PgTls::Verify => match tls_connector() {
+                        Ok(tls) => {
+                            config.ssl_mode(postgres::config::SslMode::Require);
+                            config.connect(tls)
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    },
+                };
+                let mut client = match client {
+                    Ok(client) => client,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(DbError::Postgres(e)));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                while let Ok(job) = rx.recv() {
+                    job(&mut client);
+                }
+            })
+            .map_err(|e| DbError::Other(format!("cannot start the database thread: {e}")))?;
+        ready_rx
+            .recv()
+            .map_err(|_| DbError::Other("the database thread stopped".into()))??;
+        Ok(PgConn { jobs })
+    }
+
+    /// Runs `f` on the connection's thread and waits for its result.
+    fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<R, DbError> + Send + 'static,
+    ) -> Result<R, DbError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |client| {
+                let _ = tx.send(f(client));
+            }))
+            .map_err(|_| DbError::Other("the database connection has closed".into()))?;
+        rx.recv()
+            .map_err(|_| DbError::Other("the database connection has closed".into()))?
+    }
+
+    pub(crate) fn batch(&self, sql: &str) -> Result<(), DbError> {
+        let sql = sql.to_owned();
+        self.call(move |c| Ok(c.batch_execute(&sql)?))
+    }
+
+    pub(crate) fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let (sql, params) = (dollars(sql), params.to_vec());
+        self.call(move |c| {
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p as _).collect();
+            Ok(c.execute(sql.as_str(), &refs)?)
+        })
+    }
+
+    pub(crate) fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
+        let (sql, params) = (dollars(sql), params.to_vec());
+        self.call(move |c| {
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p as _).collect();
+            c.query(sql.as_str(), &refs)?
+                .iter()
+                .map(|row| (0..row.len()).map(|i| value(row, i)).collect())
+                .collect()
+        })
+    }
+}
+
+/// `?1` as PostgreSQL writes it: `$1`. The ledger's statements hold no `?` otherwise.
+fn dollars(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
+fn value(row: &postgres::Row, i: usize) -> Result<Value, DbError> {
+    use postgres::types::Type;
+    let ty = row.columns()[i].type_().clone();
+    let v = if ty == Type::INT8 {
+        row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
+    } else if ty == Type::INT4 {
+        row.try_get::<_, Option<i32>>(i)?
+            .map(|n| Value::Int(n.into()))
+    } else if ty == Type::INT2 {
+        row.try_get::<_, Option<i16>>(i)?
+            .map(|n| Value::Int(n.into()))
+    } else if ty == Type::BOOL {
+        row.try_get::<_, Option<bool>>(i)?.map(Value::Bool)
+    } else if ty == Type::BYTEA {
+        row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Bytes)
+    } else {
+        row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+    };
+    Ok(v.unwrap_or(Value::Null))
+}
+
+impl postgres::types::ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match self {
+            Value::Null => Ok(postgres::types::IsNull::Yes),
+            Value::Int(n) if *ty == Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
+            Value::Int(n) if *ty == Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
+            Value::Int(n) => n.to_sql(ty, out),
+            Value::Bool(b) => b.to_sql(ty, out),
+            Value::Text(s) => s.to_sql(ty, out),
+            Value::Bytes(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// The password, as `psql` finds it: `PGPASSWORD`, else the first matching line of
+/// `PGPASSFILE` or `~/.pgpass` (`host:port:database:user:password`, `*` matching anything).
+fn password(target: &PgTarget) -> Option<String> {
+    if let Some(password) = target.given_password() {
+        return Some(password.to_owned());
+    }
+    if let Ok(password) = std::env::var("PGPASSWORD")
+        && !password.is_empty()
+    {
+        return Some(password);
+    }
+    let file = std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pgpass")))?;
+    let text = std::fs::read_to_string(file).ok()?;
+    let port = target.port.to_string();
+    let wanted = [
+        target.host.as_str(),
+        port.as_str(),
+        target.database.as_str(),
+        target.user.as_str(),
+    ];
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let fields = split_pgpass(line);
+            let [host, port, db, user, password] = fields.as_slice() else {
+                return None;
+            };
+            let matches = [host, port, db, user]
+                .iter()
+                .zip(wanted)
+                .all(|(field, want)| field.as_str() == "*" || field.as_str() == want);
+            matches.then(|| password.clone())
+        })
+}
+
+/// One `.pgpass` line's fields: `:` separates, `\:` and `\\` escape.
+fn split_pgpass(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => fields.last_mut().unwrap().extend(chars.next()),
+            ':' if fields.len() < 5 => fields.push(String::new()),
+            c => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+/// The web's roots and, when `PGSSLROOTCERT` names a PEM file (as for `psql`), that CA:
+/// the server's certificate and name are always checked.
+fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = std::env::var_os("PGSSLROOTCERT") {
+        let shown = crate::diagnostic::display_path(Path::new(&path));
+        let certs = CertificateDer::pem_file_iter(&path)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| DbError::Other(format!("PGSSLROOTCERT `{shown}`: {e}")))?;
+        if certs.is_empty() {
+            return Err(DbError::Other(format!(
+                "PGSSLROOTCERT `{shown}` holds no certificate (`-----BEGIN CERTIFICATE-----`)"
+            )));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| DbError::Other(format!("PGSSLROOTCERT `{shown}`: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| DbError::Other(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgpass_fields_unescape() {
+        assert_eq!(
+            split_pgpass(r"db.example:5432:*:courant:pa\:ss\\word"),
+            vec!["db.example", "5432", "*", "courant", r"pa:ss\word"]
+        );
+    }
+
+    #[test]
+    fn parameters_become_dollars() {
+        assert_eq!(dollars("a = ?1 AND b = ?12"), "a = $1 AND b = $12");
+    }
+}

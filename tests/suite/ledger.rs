@@ -1,0 +1,256 @@
+//! The ledger's promises, one set of tests run against each backend: a SQLite file and a
+//! real PostgreSQL database (a cluster started once for this test binary).
+
+use courant::ledger::{Evidence, Ledger, Location, Op, Outcome, Return, State, Suppression};
+
+use crate::common::postgres::{PASSWORD, postgres};
+
+/// A new, empty ledger of each kind, opened the way the commands open one.
+fn backends() -> Vec<(tempfile::TempDir, Location)> {
+    let sqlite = tempfile::tempdir().unwrap();
+    let file = Location::File(sqlite.path().join("ledger.sqlite"));
+    vec![(sqlite, file), (tempfile::tempdir().unwrap(), database())]
+}
+
+/// A new database of the test cluster, with its password.
+fn database() -> Location {
+    match postgres().database().parse().unwrap() {
+        Location::Postgres(target) => Location::Postgres(target.with_password(PASSWORD)),
+        Location::File(_) => unreachable!("a postgres:// URL"),
+    }
+}
+
+fn begin(email: &str, run: i64) -> Op {
+    Op::Begin {
+        edition: "2022-12".into(),
+        email: email.into(),
+        run,
+        verp: Some(format!("tok-{email}")),
+    }
+}
+
+fn finish(email: &str, outcome: Outcome) -> Op {
+    Op::Finish {
+        edition: "2022-12".into(),
+        email: email.into(),
+        outcome,
+    }
+}
+
+fn sent(id: &str) -> Outcome {
+    Outcome::Sent {
+        reply: "250 2.0.0 Ok".into(),
+        message_id: format!("<{id}@weerbaarnl.example>"),
+    }
+}
+
+#[test]
+fn sending_is_recorded_before_the_outcome_and_a_crash_leaves_unknown() {
+    for (_dir, location) in backends() {
+        let mut ledger = Ledger::open(location.clone()).unwrap();
+        let run = ledger.start_run("2022-12").unwrap();
+        ledger
+            .apply(&[begin("a@x.example", run), begin("b@x.example", run)])
+            .unwrap();
+        ledger.apply(&[finish("a@x.example", sent("1"))]).unwrap();
+        // Another process (another machine) sees the same record.
+        let other = Ledger::open(location.clone()).unwrap();
+        let rows = other.rows("2022-12").unwrap();
+        assert_eq!(rows["a@x.example"].state, State::Sent, "{location}");
+        assert_eq!(rows["b@x.example"].state, State::Sending, "{location}");
+        assert_eq!(other.sent_since(0).unwrap(), 1, "{location}");
+        assert_eq!(other.mark_unknown("2022-12").unwrap(), 1, "{location}");
+        assert_eq!(
+            ledger.states("2022-12").unwrap()["b@x.example"],
+            State::Unknown,
+            "{location}"
+        );
+        ledger.finish_run(run, "1 sent, 1 unknown").unwrap();
+        let runs = other.runs("2022-12").unwrap();
+        assert_eq!(runs.len(), 1, "{location}");
+        assert_eq!(runs[0].summary.as_deref(), Some("1 sent, 1 unknown"));
+    }
+}
+
+#[test]
+fn retries_count_attempts_and_deferrals_keep_their_time() {
+    for (_dir, location) in backends() {
+        let mut ledger = Ledger::open(location.clone()).unwrap();
+        let run = ledger.start_run("2022-12").unwrap();
+        let later = Outcome::Deferred {
+            code: Some(451),
+            reply: "451 4.7.1 try later".into(),
+            next_attempt: 1_700_000_000,
+        };
+        ledger
+            .apply(&[begin("a@x.example", run), finish("a@x.example", later)])
+            .unwrap();
+        let row = &ledger.rows("2022-12").unwrap()["a@x.example"];
+        assert_eq!(
+            (row.state, row.attempts, row.code, row.next_attempt),
+            (State::Deferred, 1, Some(451), Some(1_700_000_000)),
+            "{location}"
+        );
+        ledger.apply(&[begin("a@x.example", run)]).unwrap();
+        let row = &ledger.rows("2022-12").unwrap()["a@x.example"];
+        assert_eq!((row.attempts, row.next_attempt), (2, None), "{location}");
+    }
+}
+
+#[test]
+fn the_first_suppression_keeps_its_time_source_and_evidence() {
+    for (_dir, location) in backends() {
+        let mut ledger = Ledger::open(location.clone()).unwrap();
+        assert!(
+            ledger
+                .suppress("Anne@X.example", "one-click", 1_000)
+                .unwrap()
+        );
+        assert!(!ledger.suppress("anne@x.example", "staff", 2_000).unwrap());
+        let evidence = Evidence {
+            edition: Some("2022-12".into()),
+            status: Some("5.1.1".into()),
+            diagnostic: Some("550 5.1.1 no such user".into()),
+        };
+        ledger
+            .apply(&[Op::Suppress(Suppression {
+                email: "b@x.example".into(),
+                at: 3_000,
+                source: "bounce".into(),
+                evidence: evidence.clone(),
+            })])
+            .unwrap();
+        let list = Ledger::open(location.clone())
+            .unwrap()
+            .suppressions()
+            .unwrap();
+        assert_eq!(list.len(), 2, "{location}");
+        assert_eq!(
+            (list[0].email.as_str(), list[0].at, list[0].source.as_str()),
+            ("anne@x.example", 1_000, "one-click"),
+            "{location}"
+        );
+        assert_eq!(list[1].evidence, evidence, "{location}");
+        assert!(
+            ledger.is_suppressed("ANNE@x.example").unwrap(),
+            "{location}"
+        );
+    }
+}
+
+#[test]
+fn a_message_that_came_back_is_recorded_once_and_ties_by_verp_and_message_id() {
+    for (_dir, location) in backends() {
+        let mut ledger = Ledger::open(location.clone()).unwrap();
+        let run = ledger.start_run("2022-12").unwrap();
+        ledger
+            .apply(&[begin("a@x.example", run), finish("a@x.example", sent("7"))])
+            .unwrap();
+        assert_eq!(
+            ledger.sent_with_verp("TOK-a@x.example").unwrap(),
+            Some(("2022-12".into(), "a@x.example".into())),
+            "{location}"
+        );
+        assert_eq!(
+            ledger
+                .sent_with_message_id("7@weerbaarnl.example")
+                .unwrap()
+                .map(|(_, email)| email),
+            Some("a@x.example".into()),
+            "{location}"
+        );
+        let ret = Return {
+            digest: "d1".into(),
+            received: 5,
+            source: "imap:INBOX/1".into(),
+            subject: Some("Undelivered".into()),
+            understood: false,
+            raw: Some(b"\x00raw\xff".to_vec()),
+            verdicts: vec![],
+        };
+        assert!(ledger.record_return(&ret, &[]).unwrap(), "{location}");
+        assert!(!ledger.record_return(&ret, &[]).unwrap(), "{location}");
+        assert_eq!(ledger.read_before("d1").unwrap(), Some(false), "{location}");
+        assert_eq!(ledger.read_before("d2").unwrap(), None, "{location}");
+        let listed = ledger.returns().unwrap();
+        assert_eq!(listed.len(), 1, "{location}");
+        assert!(!listed[0].understood, "{location}");
+        assert_eq!(
+            ledger.soft_history("a@x.example", &["policy"]).unwrap(),
+            vec![("2022-12".to_owned(), false)],
+            "{location}"
+        );
+    }
+}
+
+#[test]
+fn the_send_loop_writer_commits_from_its_own_connection() {
+    for (_dir, location) in backends() {
+        let ledger = Ledger::open(location.clone()).unwrap();
+        let run = ledger.start_run("2022-12").unwrap();
+        let writer = ledger.writer().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(writer.write(vec![begin("a@x.example", run)]))
+            .unwrap();
+        runtime
+            .block_on(writer.write(vec![finish("a@x.example", sent("9"))]))
+            .unwrap();
+        assert_eq!(
+            ledger.states("2022-12").unwrap()["a@x.example"],
+            State::Sent,
+            "{location}"
+        );
+    }
+}
+
+#[test]
+fn a_ledger_from_a_newer_courant_is_refused() {
+    let (_dir, file) = backends().remove(0);
+    drop(Ledger::open(file.clone()).unwrap());
+    let conn = rusqlite::Connection::open(file.file().unwrap()).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Ledger::open(file).err().expect("refused").to_string();
+    assert!(
+        err.contains("version 99") && err.contains("newer courant"),
+        "{err}"
+    );
+
+    let pg = database();
+    drop(Ledger::open(pg.clone()).unwrap());
+    let Location::Postgres(target) = &pg else {
+        unreachable!()
+    };
+    postgres().psql(
+        &target.database,
+        "INSERT INTO courant_schema (version) VALUES (99)",
+    );
+    let err = Ledger::open(pg).err().expect("refused").to_string();
+    assert!(
+        err.contains("version 99") && err.contains("newer courant"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_wrong_password_is_refused_without_showing_it_and_the_url_has_none() {
+    let url = postgres().database();
+    let output = crate::common::command(
+        std::path::Path::new("."),
+        &["suppressions", "export", "--ledger", &url],
+        &[("PGPASSWORD", "not-the-password-123")],
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("password authentication failed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not-the-password-123"), "{stderr}");
+    assert!(stderr.contains(&url), "the ledger is named: {stderr}");
+}
