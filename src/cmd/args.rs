@@ -49,21 +49,30 @@ pub(crate) struct LedgerArgs {
     /// `postgres://user@host:5432/database` (password from PGPASSWORD or ~/.pgpass; add
     /// `?sslmode=disable` for a database without TLS) [default: `courant.sqlite` in the
     /// newsletter's folder, the one with `newsletter.toml`].
-    #[arg(long, env = "COURANT_LEDGER", value_name = "FILE|URL")]
-    ledger: Option<ledger::Location>,
+    // Parsed after clap: clap repeats a value it refuses, and a URL may hold a password.
+    #[arg(
+        long,
+        env = "COURANT_LEDGER",
+        value_name = "FILE|URL",
+        hide_env_values = true
+    )]
+    ledger: Option<String>,
 }
 
 impl LedgerArgs {
     /// `--ledger`, else the default in `dir`, the folder of the edition or of its settings.
-    pub(crate) fn location(&self, dir: &Path) -> ledger::Location {
-        self.ledger
-            .clone()
-            .unwrap_or_else(|| ledger::default_location(dir).into())
+    pub(crate) fn location(&self, dir: &Path) -> Result<ledger::Location, super::Error> {
+        match &self.ledger {
+            Some(given) => given
+                .parse()
+                .map_err(|e| super::Error::Refused(format!("--ledger: {e}"))),
+            None => Ok(ledger::default_location(dir).into()),
+        }
     }
 
     /// For commands without an edition: `--ledger`, else the default in the newsletter's folder
     /// found from the current one (see [`newsletter_dir`]).
-    pub(crate) fn location_from_here(&self) -> ledger::Location {
+    pub(crate) fn location_from_here(&self) -> Result<ledger::Location, super::Error> {
         self.location(&newsletter_dir())
     }
 }
@@ -154,14 +163,14 @@ mod tests {
     fn the_default_ledger_is_in_the_given_folder() {
         let args = LedgerArgs { ledger: None };
         assert_eq!(
-            args.location(Path::new("issues")),
+            args.location(Path::new("issues")).unwrap(),
             ledger::Location::File("issues/courant.sqlite".into())
         );
         let chosen = LedgerArgs {
-            ledger: Some("elsewhere.sqlite".parse().unwrap()),
+            ledger: Some("elsewhere.sqlite".into()),
         };
         assert_eq!(
-            chosen.location(Path::new("issues")),
+            chosen.location(Path::new("issues")).unwrap(),
             ledger::Location::File("elsewhere.sqlite".into())
         );
     }

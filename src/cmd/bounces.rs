@@ -178,7 +178,7 @@ fn fetch(
 fn open(settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<(Newsletter, Ledger), Error> {
     let path = settings.path();
     let newsletter: Newsletter = parse(&read_source(&path)?)?;
-    let ledger = Ledger::open(ledger.location(dir_of(&path)))?;
+    let ledger = Ledger::open(ledger.location(dir_of(&path))?)?;
     Ok((newsletter, ledger))
 }
 

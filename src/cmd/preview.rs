@@ -35,7 +35,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let composer = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens);
-    let suppressed = suppressed(args.ledger.location(dir_of(&args.edition)))?;
+    let suppressed = suppressed(args.ledger.location(dir_of(&args.edition))?)?;
     let recipients: Vec<&Subscriber> = list
         .active()
         .filter(|s| !suppressed.contains(&ledger::key(s.email.as_str())))

@@ -60,7 +60,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let connector = args.smtp.connector(&sending)?;
     let (dkim, tokens) = checked.keys()?;
     let return_path = checked.return_path(tokens.as_ref())?;
-    let location = args.ledger.location(dir_of(&args.edition));
+    let location = args.ledger.location(dir_of(&args.edition))?;
     let slug = checked.edition.slug.clone();
     let _lock = EditionLock::take(&location, &slug)?;
     let ledger = Ledger::open(location)?;

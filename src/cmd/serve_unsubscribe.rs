@@ -49,7 +49,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let file = read_source(&args.settings)?;
     let newsletter: Newsletter = parse(&file)?;
     let key = TokenKey::from_env(newsletter.list_id.as_str())?;
-    let ledger = Ledger::open(args.ledger.location(dir_of(&args.settings)))?;
+    let ledger = Ledger::open(args.ledger.location(dir_of(&args.settings))?)?;
     let service = Arc::new(Service {
         name: newsletter.name.get_ref().to_string(),
         language: newsletter.language,

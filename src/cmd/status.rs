@@ -36,7 +36,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let location = args.ledger.location(dir_of(&args.edition));
+    let location = args.ledger.location(dir_of(&args.edition))?;
     if let Some(path) = location.file().filter(|p| !p.exists()) {
         return Err(Error::Refused(format!(
             "no ledger at `{}`: nothing was sent yet",

@@ -49,7 +49,7 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
 
 /// The staff commands' ledger: `--ledger`, else the one in the newsletter's folder.
 fn open(args: &LedgerArgs) -> Result<Ledger, Error> {
-    Ok(Ledger::open(args.location_from_here())?)
+    Ok(Ledger::open(args.location_from_here()?)?)
 }
 
 /// Checks every address first, so that a typo adds nothing.
@@ -87,12 +87,14 @@ fn add(
 }
 
 fn export(args: &LedgerArgs) -> Result<ExitStatus, Error> {
+    // Read first: a ledger that cannot be read leaves stdout empty, not a header alone.
+    let suppressions = open(args)?.suppressions()?;
     let mut writer = csv::Writer::from_writer(std::io::stdout());
     let failed = |e: csv::Error| Error::Failed(format!("cannot write the CSV: {e}"));
     writer
         .write_record(["email", "at", "source", "edition", "status", "diagnostic"])
         .map_err(failed)?;
-    for s in open(args)?.suppressions()? {
+    for s in suppressions {
         let at = humantime::format_rfc3339_seconds(
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(s.at.max(0) as u64),
         );

@@ -116,7 +116,7 @@ pub(crate) enum DbError {
 }
 
 /// PostgreSQL's own words (`db error: ERROR: …` says less than the server's message).
-fn postgres_message(e: &postgres::Error) -> String {
+pub(crate) fn postgres_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("PostgreSQL: {}", db.message()),
         None if e.is_closed() => "the connection to PostgreSQL was lost".to_owned(),

@@ -62,7 +62,7 @@ impl PgConn {
                 let mut client = match client {
                     Ok(client) => client,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(DbError::Postgres(e)));
+                        let _ = ready_tx.send(Err(connect_error(e, tls)));
                         return;
                     }
                 };
@@ -118,6 +118,28 @@ impl PgConn {
                 .collect()
         })
     }
+}
+
+/// A failed connection, with what to do when the cause is a common one.
+fn connect_error(e: postgres::Error, tls: PgTls) -> DbError {
+    let text = format!(
+        "{e}: {}",
+        std::error::Error::source(&e).map_or(String::new(), std::string::ToString::to_string)
+    );
+    let hint = if tls == PgTls::Verify && text.contains("does not support TLS") {
+        "; the server offers no TLS: add `?sslmode=disable` to the URL if it runs on this \
+         machine or a private network, else enable `ssl` in its postgresql.conf"
+    } else if text.contains("Connection refused") {
+        "; is PostgreSQL running there, and listening on that address and port?"
+    } else if e
+        .as_db_error()
+        .is_some_and(|d| d.code() == &postgres::error::SqlState::INVALID_PASSWORD)
+    {
+        "; set PGPASSWORD (or a line in ~/.pgpass) to the password of that user"
+    } else {
+        ""
+    };
+    DbError::Other(format!("{}{hint}", super::db::postgres_message(&e)))
 }
 
 /// `?1` as PostgreSQL writes it: `$1`. The ledger's statements hold no `?` otherwise.

@@ -236,7 +236,7 @@ fn a_ledger_from_a_newer_courant_is_refused() {
 }
 
 #[test]
-fn a_wrong_password_is_refused_without_showing_it_and_the_url_has_none() {
+fn a_wrong_password_or_one_in_the_url_is_refused_without_showing_it() {
     let url = postgres().database();
     let output = crate::common::command(
         std::path::Path::new("."),
@@ -253,4 +253,23 @@ fn a_wrong_password_is_refused_without_showing_it_and_the_url_has_none() {
     );
     assert!(!stderr.contains("not-the-password-123"), "{stderr}");
     assert!(stderr.contains(&url), "the ledger is named: {stderr}");
+
+    // A password written into the URL is refused, and not repeated.
+    let with_password = url.replace("courant@", "courant:leaked-4711@");
+    for (args, env) in [
+        (
+            vec!["suppressions", "export", "--ledger", &with_password],
+            vec![],
+        ),
+        (
+            vec!["suppressions", "export"],
+            vec![("COURANT_LEDGER", with_password.as_str())],
+        ),
+    ] {
+        let run = crate::common::courant_env(std::path::Path::new("."), &args, &env);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("holds a password"), "{}", run.stderr);
+        assert!(!run.stderr.contains("leaked-4711"), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
 }
