@@ -289,6 +289,22 @@ impl Conn {
         }
     }
 
+    /// Runs `statements` in one transaction that takes the write lock at once: the group
+    /// commit of the send loop. PostgreSQL gets them in one round trip.
+    pub(crate) fn execute_all(
+        &mut self,
+        statements: Vec<(&'static str, Vec<Value>)>,
+    ) -> Result<(), DbError> {
+        match self {
+            Conn::Postgres(c) => c.execute_all(statements),
+            Conn::Sqlite(_) => self.transaction(true, |tx| {
+                statements
+                    .iter()
+                    .try_for_each(|(sql, params)| tx.execute(sql, params).map(drop))
+            }),
+        }
+    }
+
     /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
     /// `immediate` takes the write lock at once (SQLite), so two writers queue rather than
     /// fail half-way.

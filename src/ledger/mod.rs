@@ -20,7 +20,7 @@ mod location;
 mod pg;
 mod returns;
 
-use db::{Conn, DbError, params};
+use db::{Conn, DbError, Value, params};
 pub use location::{Location, PgTarget, PgTls};
 
 pub use returns::{Evidence, Listed, Return, ReturnCounts, ReturnVerdict, Suppression};
@@ -671,48 +671,60 @@ fn write_loop(
 }
 
 fn commit(conn: &mut Conn, batch: &[Request]) -> Result<(), DbError> {
-    conn.transaction(true, |tx| {
+    let now = now();
+    conn.execute_all(
         batch
             .iter()
             .flat_map(|r| &r.ops)
-            .try_for_each(|op| apply(tx, op))
-    })
+            .map(|op| statement(op, now))
+            .collect(),
+    )
+}
+
+const INSERT_SUPPRESSION: &str =
+    "INSERT INTO suppressions (email, at, source, edition, status, diagnostic)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (email) DO NOTHING";
+
+fn suppression_params(s: &Suppression) -> Vec<Value> {
+    params![
+        key(&s.email),
+        s.at,
+        &s.source,
+        &s.evidence.edition,
+        &s.evidence.status,
+        &s.evidence.diagnostic
+    ]
+    .to_vec()
 }
 
 /// Adds a suppression unless the address has one; true when it was added. The first reason
 /// stays: when someone withdrew consent, and how, is the record that matters.
 fn insert_suppression(conn: &mut Conn, s: &Suppression) -> Result<bool, DbError> {
-    conn.execute(
-        "INSERT INTO suppressions (email, at, source, edition, status, diagnostic)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (email) DO NOTHING",
-        params![
-            key(&s.email),
-            s.at,
-            &s.source,
-            &s.evidence.edition,
-            &s.evidence.status,
-            &s.evidence.diagnostic
-        ],
-    )
-    .map(|n| n == 1)
+    conn.execute(INSERT_SUPPRESSION, &suppression_params(s))
+        .map(|n| n == 1)
 }
 
 fn apply(tx: &mut Conn, op: &Op) -> Result<(), DbError> {
-    let now = now();
+    let (sql, params) = statement(op, now());
+    tx.execute(sql, &params).map(drop)
+}
+
+/// The statement that records `op`.
+fn statement(op: &Op, now: i64) -> (&'static str, Vec<Value>) {
     match op {
         Op::Begin {
             edition,
             email,
             run,
             verp,
-        } => tx.execute(
+        } => (
             "INSERT INTO deliveries (edition, email, state, attempts, updated, run, verp)
              VALUES (?1, ?2, 'sending', 1, ?3, ?4, ?5)
              ON CONFLICT (edition, email) DO UPDATE SET
                 state = 'sending', attempts = deliveries.attempts + 1, updated = ?3, run = ?4,
                 next_attempt = NULL, verp = ?5",
-            params![edition, email, now, *run, verp],
-        )?,
+            params![edition, email, now, *run, verp].to_vec(),
+        ),
         Op::Finish {
             edition,
             email,
@@ -730,16 +742,16 @@ fn apply(tx: &mut Conn, op: &Op) -> Result<(), DbError> {
                 } => ("deferred", *code, reply, None, Some(*next_attempt), None),
                 Outcome::Unknown { reply } => ("unknown", None, reply, None, None, None),
             };
-            tx.execute(
+            (
                 "UPDATE deliveries SET state = ?3, code = ?4, reply = ?5, message_id = ?6, next_attempt = ?7,
                     sent_at = ?8, updated = ?9
                  WHERE edition = ?1 AND email = ?2",
-                params![edition, email, state, code, reply, message_id, next, sent_at, now],
-            )?
+                params![edition, email, state, code, reply, message_id, next, sent_at, now]
+                    .to_vec(),
+            )
         }
-        Op::Suppress(suppression) => u64::from(insert_suppression(tx, suppression)?),
-    };
-    Ok(())
+        Op::Suppress(suppression) => (INSERT_SUPPRESSION, suppression_params(suppression)),
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! connection lives on a thread of its own and the ledger hands it closures: a call blocks the
 //! caller exactly as a SQLite call does, wherever it is made from.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -15,7 +16,32 @@ use rustls_pki_types::pem::PemObject;
 use super::db::{DbError, Value};
 use super::location::{PgTarget, PgTls};
 
-type Job = Box<dyn FnOnce(&mut postgres::Client) + Send>;
+type Job = Box<dyn FnOnce(&mut Session) + Send>;
+
+/// What a connection's thread owns: its runtime, the client, and the statements it prepared
+/// (each is prepared once per connection, not once per use).
+struct Session {
+    runtime: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+    statements: HashMap<String, tokio_postgres::Statement>,
+}
+
+impl Session {
+    fn statement(&mut self, sql: &str) -> Result<tokio_postgres::Statement, DbError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.runtime.block_on(self.client.prepare(sql))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+type Param<'a> = &'a (dyn postgres::types::ToSql + Sync);
+
+fn refs(params: &[Value]) -> Vec<Param<'_>> {
+    params.iter().map(|p| p as Param<'_>).collect()
+}
 
 /// A handle to a connection's thread; the connection closes when the handle is dropped.
 pub(crate) struct PgConn {
@@ -24,7 +50,7 @@ pub(crate) struct PgConn {
 
 impl PgConn {
     pub(crate) fn connect(target: &PgTarget) -> Result<PgConn, DbError> {
-        let mut config = postgres::Config::new();
+        let mut config = tokio_postgres::Config::new();
         config
             .user(&target.user)
             .host(&target.host)
@@ -42,33 +68,15 @@ impl PgConn {
         let tls = target.tls;
         std::thread::Builder::new()
             .name("ledger-pg".into())
-            .spawn(move || {
-                let client = match tls {
-                    PgTls::Disable => {
-                        config.ssl_mode(postgres::config::SslMode::Disable);
-                        config.connect(postgres::NoTls)
+            .spawn(move || match open(config, tls) {
+                Ok(mut session) => {
+                    let _ = ready_tx.send(Ok(()));
+                    while let Ok(job) = rx.recv() {
+                        job(&mut session);
                     }
-                    PgTls::Verify => match tls_connector() {
-                        Ok(tls) => {
-                            config.ssl_mode(postgres::config::SslMode::Require);
-                            config.connect(tls)
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    },
-                };
-                let mut client = match client {
-                    Ok(client) => client,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(connect_error(e, tls)));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                while let Ok(job) = rx.recv() {
-                    job(&mut client);
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
                 }
             })
             .map_err(|e| DbError::Other(format!("cannot start the database thread: {e}")))?;
@@ -81,12 +89,12 @@ impl PgConn {
     /// Runs `f` on the connection's thread and waits for its result.
     fn call<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut postgres::Client) -> Result<R, DbError> + Send + 'static,
+        f: impl FnOnce(&mut Session) -> Result<R, DbError> + Send + 'static,
     ) -> Result<R, DbError> {
         let (tx, rx) = mpsc::sync_channel(1);
         self.jobs
-            .send(Box::new(move |client| {
-                let _ = tx.send(f(client));
+            .send(Box::new(move |session| {
+                let _ = tx.send(f(session));
             }))
             .map_err(|_| DbError::Other("the database connection has closed".into()))?;
         rx.recv()
@@ -95,33 +103,92 @@ impl PgConn {
 
     pub(crate) fn batch(&self, sql: &str) -> Result<(), DbError> {
         let sql = sql.to_owned();
-        self.call(move |c| Ok(c.batch_execute(&sql)?))
+        self.call(move |s| Ok(s.runtime.block_on(s.client.batch_execute(&sql))?))
     }
 
     pub(crate) fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let (sql, params) = (dollars(sql), params.to_vec());
-        self.call(move |c| {
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                params.iter().map(|p| p as _).collect();
-            Ok(c.execute(sql.as_str(), &refs)?)
+        self.call(move |s| {
+            let statement = s.statement(&sql)?;
+            Ok(s.runtime
+                .block_on(s.client.execute(&statement, &refs(&params)))?)
         })
     }
 
     pub(crate) fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
         let (sql, params) = (dollars(sql), params.to_vec());
-        self.call(move |c| {
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                params.iter().map(|p| p as _).collect();
-            c.query(sql.as_str(), &refs)?
+        self.call(move |s| {
+            let statement = s.statement(&sql)?;
+            s.runtime
+                .block_on(s.client.query(&statement, &refs(&params)))?
                 .iter()
                 .map(|row| (0..row.len()).map(|i| value(row, i)).collect())
                 .collect()
         })
     }
+
+    /// Runs `statements` in one transaction, sent together (pipelined): one round trip to the
+    /// server for the whole group commit, not one per statement.
+    pub(crate) fn execute_all(
+        &self,
+        statements: Vec<(&'static str, Vec<Value>)>,
+    ) -> Result<(), DbError> {
+        self.call(move |s| {
+            let prepared = statements
+                .iter()
+                .map(|(sql, _)| s.statement(&dollars(sql)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let client = &s.client;
+            let params: Vec<Vec<Param<'_>>> = statements.iter().map(|(_, p)| refs(p)).collect();
+            s.runtime.block_on(async {
+                let each = prepared
+                    .iter()
+                    .zip(&params)
+                    .map(|(statement, params)| client.execute(statement, params));
+                futures_util::try_join!(
+                    client.batch_execute("BEGIN"),
+                    futures_util::future::try_join_all(each),
+                    client.batch_execute("COMMIT"),
+                )
+            })?;
+            Ok(())
+        })
+    }
+}
+
+/// Connects on this (the connection's own) thread, with a runtime of its own.
+fn open(mut config: tokio_postgres::Config, tls: PgTls) -> Result<Session, DbError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DbError::Other(format!("cannot start the database runtime: {e}")))?;
+    let client = match tls {
+        PgTls::Disable => {
+            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+            let (client, connection) = runtime
+                .block_on(config.connect(tokio_postgres::NoTls))
+                .map_err(|e| connect_error(e, tls))?;
+            runtime.spawn(connection);
+            client
+        }
+        PgTls::Verify => {
+            config.ssl_mode(tokio_postgres::config::SslMode::Require);
+            let (client, connection) = runtime
+                .block_on(config.connect(tls_connector()?))
+                .map_err(|e| connect_error(e, tls))?;
+            runtime.spawn(connection);
+            client
+        }
+    };
+    Ok(Session {
+        runtime,
+        client,
+        statements: HashMap::new(),
+    })
 }
 
 /// A failed connection, with what to do when the cause is a common one.
-fn connect_error(e: postgres::Error, tls: PgTls) -> DbError {
+fn connect_error(e: tokio_postgres::Error, tls: PgTls) -> DbError {
     let text = format!(
         "{e}: {}",
         std::error::Error::source(&e).map_or(String::new(), std::string::ToString::to_string)
