@@ -108,7 +108,7 @@ pub(crate) enum DbError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error("{}", postgres_message(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(#[from] tokio_postgres::Error),
     #[error(transparent)]
     Type(#[from] TypeError),
     #[error("{0}")]
@@ -116,7 +116,7 @@ pub(crate) enum DbError {
 }
 
 /// PostgreSQL's own words (`db error: ERROR: …` says less than the server's message).
-pub(crate) fn postgres_message(e: &postgres::Error) -> String {
+pub(crate) fn postgres_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("PostgreSQL: {}", db.message()),
         None if e.is_closed() => "the connection to PostgreSQL was lost".to_owned(),

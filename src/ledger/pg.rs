@@ -1,6 +1,6 @@
 //! A PostgreSQL connection for the ledger.
 //!
-//! The `postgres` client runs its own small runtime and must not be called from inside
+//! The client runs on a small runtime of its own, which must not be entered from inside
 //! another one (the unsubscribe server, the IMAP reader and the send loop are async), so each
 //! connection lives on a thread of its own and the ledger hands it closures: a call blocks the
 //! caller exactly as a SQLite call does, wherever it is made from.
@@ -37,7 +37,7 @@ impl Session {
     }
 }
 
-type Param<'a> = &'a (dyn postgres::types::ToSql + Sync);
+type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
 
 fn refs(params: &[Value]) -> Vec<Param<'_>> {
     params.iter().map(|p| p as Param<'_>).collect()
@@ -200,7 +200,7 @@ fn connect_error(e: tokio_postgres::Error, tls: PgTls) -> DbError {
         "; is PostgreSQL running there, and listening on that address and port?"
     } else if e
         .as_db_error()
-        .is_some_and(|d| d.code() == &postgres::error::SqlState::INVALID_PASSWORD)
+        .is_some_and(|d| d.code() == &tokio_postgres::error::SqlState::INVALID_PASSWORD)
     {
         "; set PGPASSWORD (or a line in ~/.pgpass) to the password of that user"
     } else {
@@ -214,8 +214,8 @@ fn dollars(sql: &str) -> String {
     sql.replace('?', "$")
 }
 
-fn value(row: &postgres::Row, i: usize) -> Result<Value, DbError> {
-    use postgres::types::Type;
+fn value(row: &tokio_postgres::Row, i: usize) -> Result<Value, DbError> {
+    use tokio_postgres::types::Type;
     let ty = row.columns()[i].type_().clone();
     let v = if ty == Type::INT8 {
         row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
@@ -235,15 +235,15 @@ fn value(row: &postgres::Row, i: usize) -> Result<Value, DbError> {
     Ok(v.unwrap_or(Value::Null))
 }
 
-impl postgres::types::ToSql for Value {
+impl tokio_postgres::types::ToSql for Value {
     fn to_sql(
         &self,
-        ty: &postgres::types::Type,
+        ty: &tokio_postgres::types::Type,
         out: &mut bytes::BytesMut,
-    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        use postgres::types::Type;
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use tokio_postgres::types::Type;
         match self {
-            Value::Null => Ok(postgres::types::IsNull::Yes),
+            Value::Null => Ok(tokio_postgres::types::IsNull::Yes),
             Value::Int(n) if *ty == Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
             Value::Int(n) if *ty == Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
             Value::Int(n) => n.to_sql(ty, out),
@@ -253,11 +253,11 @@ impl postgres::types::ToSql for Value {
         }
     }
 
-    fn accepts(_: &postgres::types::Type) -> bool {
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
         true
     }
 
-    postgres::types::to_sql_checked!();
+    tokio_postgres::types::to_sql_checked!();
 }
 
 /// The password, as `psql` finds it: `PGPASSWORD`, else the first matching line of
