@@ -10,6 +10,7 @@ mod checked;
 mod dkim;
 mod error;
 mod init;
+mod ledger;
 mod lock;
 mod preview;
 mod progress;
@@ -56,6 +57,8 @@ enum Command {
     Status(status::Args),
     #[command(subcommand)]
     Bounces(bounces::Command),
+    #[command(subcommand)]
+    Ledger(ledger::Command),
 }
 
 /// Runs one command, prints its error if any, and returns the exit status.
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Dkim(command) => dkim::run(&command),
         Command::Status(args) => status::run(&args),
         Command::Bounces(command) => bounces::run(&command),
+        Command::Ledger(command) => ledger::run(&command),
     };
     result
         .unwrap_or_else(|error| {

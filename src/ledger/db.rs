@@ -203,6 +203,10 @@ impl<T: FromValue> FromValue for Option<T> {
 pub(crate) struct Row(Vec<Value>);
 
 impl Row {
+    pub(crate) fn into_values(self) -> Vec<Value> {
+        self.0
+    }
+
     pub(crate) fn get<T: FromValue>(&self, column: usize) -> Result<T, DbError> {
         let value = self.0.get(column).cloned().unwrap_or(Value::Null);
         let found = match &value {

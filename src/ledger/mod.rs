@@ -15,11 +15,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod copy;
 mod db;
 mod location;
 mod pg;
 mod returns;
 
+pub use copy::{CopyError, Counts};
 use db::{Conn, DbError, Value, params};
 pub use location::{Location, PgTarget, PgTls};
 

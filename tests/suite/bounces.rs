@@ -151,17 +151,7 @@ pub(crate) fn send_with_bounces(dir: &Path, n: usize) -> HashMap<String, String>
     write_list(&dir.join("list.toml"), n);
     let server = aiosmtpd(dir, "mx", &[]);
     let url = server.url();
-    let args = [
-        "send",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--smtp",
-        &url,
-        "--yes",
-        "--rate",
-        "unlimited",
-    ];
+    let args = crate::common::send_args(&url, &["--rate", "unlimited"]);
     let run = courant(dir, &args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut senders = HashMap::new();

@@ -137,17 +137,8 @@ fn a_message_received_by_the_server_verifies_with_the_key_from_the_environment()
     );
     write_list(&dir.path().join("list.toml"), 2);
     let server = aiosmtpd(dir.path(), "mx", &[]);
-    let args = [
-        "send",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--smtp",
-        &server.url(),
-        "--yes",
-        "--rate",
-        "unlimited",
-    ];
+    let url = server.url();
+    let args = crate::common::send_args(&url, &["--rate", "unlimited"]);
     let run = courant_env(dir.path(), &args, &[("COURANT_DKIM_KEY", pem.as_str())]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for file in server.messages() {

@@ -9,21 +9,8 @@ use crate::common::servers::{aiosmtpd, smtp_sink};
 use crate::common::{command, courant, seed, write_list};
 
 fn send_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "send",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--smtp",
-        url,
-        "--yes",
-        "--rate",
-        "unlimited",
-        "--concurrency",
-        "1",
-    ];
-    args.extend_from_slice(extra);
-    args
+    let fixed = ["--rate", "unlimited", "--concurrency", "1"];
+    crate::common::send_args(url, &[&fixed[..], extra].concat())
 }
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {

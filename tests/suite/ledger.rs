@@ -4,6 +4,8 @@
 use courant::ledger::{Evidence, Ledger, Location, Op, Outcome, Return, State, Suppression};
 
 use crate::common::postgres::{PASSWORD, postgres};
+use crate::common::servers::smtp_sink;
+use crate::common::{courant, courant_env, send_args, write_list};
 
 /// A new, empty ledger of each kind, opened the way the commands open one.
 fn backends() -> Vec<(tempfile::TempDir, Location)> {
@@ -272,4 +274,58 @@ fn a_wrong_password_or_one_in_the_url_is_refused_without_showing_it() {
         assert!(!run.stderr.contains("leaked-4711"), "{}", run.stderr);
         assert!(run.stdout.is_empty(), "{}", run.stdout);
     }
+}
+
+#[test]
+fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
+    let dir = crate::common::seed();
+    write_list(&dir.path().join("list.toml"), 12);
+    let sink = smtp_sink(dir.path(), "sink", &[]);
+    let sink_url = sink.url();
+    let send = send_args(&sink_url, &["--rate", "unlimited"]);
+    assert_eq!(courant(dir.path(), &send).code, 0);
+    assert_eq!(
+        courant(dir.path(), &["unsubscribe", "r3@example.org"]).code,
+        0
+    );
+    let url = postgres().database();
+    let env = [("PGPASSWORD", PASSWORD)];
+    let file = "issues/courant.sqlite";
+
+    let copy = courant_env(dir.path(), &["ledger", "copy", file, &url], &env);
+    assert_eq!(copy.code, 0, "{}", copy.stderr);
+    assert!(copy.stdout.contains("deliveries"), "{}", copy.stdout);
+    let on = |ledger: &str, args: &[&str]| {
+        let run = courant_env(dir.path(), &[args, &["--ledger", ledger]].concat(), &env);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let status = ["status", "issues/2022-12.toml", "--json"];
+    let export = ["suppressions", "export"];
+    assert_eq!(on(file, &status), on(&url, &status));
+    assert_eq!(on(file, &export), on(&url, &export));
+    assert!(on(&url, &export).contains("r3@example.org,"));
+    let check = on(&url, &["ledger", "check"]);
+    assert!(check.contains("tables of version 1"), "{check}");
+    assert!(
+        check.contains("deliveries") && check.contains("12"),
+        "{check}"
+    );
+
+    // A second copy would mix two records: refused unless asked to replace.
+    let again = courant_env(dir.path(), &["ledger", "copy", file, &url], &env);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("is not empty"), "{}", again.stderr);
+    let replace = ["ledger", "copy", file, &url, "--replace"];
+    assert_eq!(courant_env(dir.path(), &replace, &env).code, 0);
+    assert_eq!(on(file, &status), on(&url, &status));
+
+    // And back: a new run on the copy continues the record (new ids after the copied ones).
+    let back = courant_env(dir.path(), &["ledger", "copy", &url, "back.sqlite"], &env);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(on("back.sqlite", &status), on(file, &status));
+    write_list(&dir.path().join("list.toml"), 13);
+    let more = courant_env(dir.path(), &[&send[..], &["--ledger", &url]].concat(), &env);
+    assert_eq!(more.code, 0, "{}", more.stderr);
+    assert!(more.stdout.contains("sent 1,"), "{}", more.stdout);
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::postgres::{PASSWORD as PG_PASSWORD, postgres};
 use crate::common::servers::{Server, aiosmtpd, smtp_sink, test_certificate};
-use crate::common::{Run, command, courant, courant_env, seed, write_list};
+use crate::common::{Run, command, courant, courant_env, seed, send_args, write_list};
 
 /// `send` of the seed edition to `list.toml`, with `extra` flags.
 fn send(dir: &Path, url: &str, extra: &[&str]) -> Run {
@@ -18,20 +18,6 @@ fn send(dir: &Path, url: &str, extra: &[&str]) -> Run {
 /// `send` like [`send`], with environment variables.
 fn send_env(dir: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
     courant_env(dir, &send_args(url, extra), env)
-}
-
-/// The arguments of `send` of the seed edition to `list.toml` through `url`, then `extra`.
-fn send_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let args = [
-        "send",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--smtp",
-        url,
-        "--yes",
-    ];
-    [&args[..], extra].concat()
 }
 
 fn status_json(dir: &Path) -> serde_json::Value {
@@ -481,15 +467,7 @@ fn an_untrusted_certificate_or_a_wrong_password_stops_the_run_with_status_2() {
 fn login_over_plain_text_is_refused_before_connecting() {
     let dir = seed();
     write_list(&dir.path().join("list.toml"), 1);
-    let args = [
-        "send",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--smtp",
-        "smtp://news@127.0.0.1:1?tls=none",
-        "--yes",
-    ];
+    let args = send_args("smtp://news@127.0.0.1:1?tls=none", &[]);
     let run = courant_env(dir.path(), &args, &[("COURANT_SMTP_PASSWORD", "geheim")]);
     assert_eq!(run.code, 2);
     assert!(
@@ -698,19 +676,7 @@ fn a_ledger_that_cannot_be_written_after_sending_started_exits_3() {
     write_list(&dir.path().join("list.toml"), 3);
     let server = aiosmtpd(dir.path(), "mx", &["--hold", "1"]);
     let url = server.url();
-    let args = [
-        "send",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--smtp",
-        &url,
-        "--yes",
-        "--rate",
-        "unlimited",
-        "--concurrency",
-        "1",
-    ];
+    let args = send_args(&url, &["--rate", "unlimited", "--concurrency", "1"]);
     let child = command(dir.path(), &args, &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -133,3 +133,17 @@ pub(crate) fn write_list(path: &Path, n: usize) {
         .collect();
     std::fs::write(path, entries).unwrap();
 }
+
+/// The arguments of `send` of the seed edition to `list.toml` through `url`, then `extra`.
+pub(crate) fn send_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let args = [
+        "send",
+        "issues/2022-12.toml",
+        "--subscribers",
+        "list.toml",
+        "--smtp",
+        url,
+        "--yes",
+    ];
+    [&args[..], extra].concat()
+}
