@@ -61,11 +61,15 @@ pub(crate) struct LedgerArgs {
 
 impl LedgerArgs {
     /// `--ledger`, else the default in `dir`, the folder of the edition or of its settings.
+    /// Then `ledger` in `newsletter.toml`, then the default in `dir`.
     pub(crate) fn location(&self, dir: &Path) -> Result<ledger::Location, super::Error> {
-        match &self.ledger {
-            Some(given) => given
+        if let Some(given) = &self.ledger {
+            return given
                 .parse()
-                .map_err(|e| super::Error::Refused(format!("--ledger: {e}"))),
+                .map_err(|e| super::Error::Refused(format!("--ledger: {e}")));
+        }
+        match settings_ledger(dir)? {
+            Some(location) => Ok(location.relative_to(dir)),
             None => Ok(ledger::default_location(dir).into()),
         }
     }
@@ -75,6 +79,30 @@ impl LedgerArgs {
     pub(crate) fn location_from_here(&self) -> Result<ledger::Location, super::Error> {
         self.location(&newsletter_dir())
     }
+}
+
+/// `ledger` in the `newsletter.toml` of `dir`, if it has one. Only that key is read here: a
+/// command that does not use the rest of the settings does not fail on them.
+fn settings_ledger(dir: &Path) -> Result<Option<ledger::Location>, super::Error> {
+    #[derive(serde::Deserialize)]
+    struct Key {
+        ledger: Option<String>,
+    }
+    let path = dir.join(crate::edition::NEWSLETTER_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let Ok(Key { ledger }) = toml::from_str::<Key>(&text) else {
+        return Ok(None);
+    };
+    ledger
+        .map(|given| {
+            given.parse().map_err(|e| {
+                let shown = crate::diagnostic::display_path(&path);
+                super::Error::Refused(format!("`ledger` in {shown}: {e}"))
+            })
+        })
+        .transpose()
 }
 
 /// The newsletter's folder seen from the current one: here when `newsletter.toml` is here, else
@@ -157,6 +185,31 @@ mod tests {
         assert_eq!(sending.rate, Rate::PerSecond(5.0));
         assert_eq!(sending.retries, 1);
         assert_eq!(sending.burst, Sending::default().burst);
+    }
+
+    #[test]
+    fn the_settings_name_the_ledger_after_the_flag_and_before_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("newsletter.toml");
+        std::fs::write(&settings, "name = \"X\"\nledger = \"gedeeld/l.sqlite\"\n").unwrap();
+        let none = LedgerArgs { ledger: None };
+        assert_eq!(
+            none.location(dir.path()).unwrap(),
+            ledger::Location::File(dir.path().join("gedeeld/l.sqlite"))
+        );
+        let flag = LedgerArgs {
+            ledger: Some("mine.sqlite".into()),
+        };
+        assert_eq!(
+            flag.location(dir.path()).unwrap(),
+            ledger::Location::File("mine.sqlite".into())
+        );
+        std::fs::write(&settings, "ledger = \"postgres://u:geheim42@h/d\"\n").unwrap();
+        let err = none.location(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("`ledger` in") && !err.contains("geheim42"),
+            "{err}"
+        );
     }
 
     #[test]

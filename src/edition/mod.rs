@@ -101,6 +101,10 @@ pub struct Newsletter {
     /// Where bounces go and how `courant bounces` reads them.
     #[serde(default)]
     pub bounces: Option<BounceSettings>,
+    /// The ledger every command uses when neither `--ledger` nor `COURANT_LEDGER` says: a file
+    /// (relative to `newsletter.toml`) or a `postgres://` URL. Read by `cmd::args`.
+    #[serde(default)]
+    pub ledger: Option<Text>,
 }
 
 /// `[bounces]`: the envelope sender of every message, and the mailbox bounces arrive in.
