@@ -329,3 +329,34 @@ fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
     assert_eq!(more.code, 0, "{}", more.stderr);
     assert!(more.stdout.contains("sent 1,"), "{}", more.stdout);
 }
+
+#[test]
+fn tls_to_postgres_is_verified_against_the_ca_given() {
+    let pg = crate::common::postgres::private_tls();
+    let cert = pg.cert.clone().unwrap();
+    // By name, as a certificate is issued: TLS is the default, and verified.
+    let url = pg
+        .database()
+        .replace("127.0.0.1", "localhost")
+        .replace("?sslmode=disable", "");
+    let cert_text = cert.to_str().unwrap();
+    let here = std::path::Path::new(".");
+    let trusted = [("PGPASSWORD", PASSWORD), ("PGSSLROOTCERT", cert_text)];
+    let run = courant_env(
+        here,
+        &["unsubscribe", "a@x.example", "--ledger", &url],
+        &trusted,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = courant_env(here, &["ledger", "check", "--ledger", &url], &trusted);
+    assert!(run.stdout.contains("suppressions"), "{}", run.stdout);
+
+    // Without the CA the self-signed certificate is refused: nothing is sent in the clear.
+    let run = courant_env(
+        here,
+        &["ledger", "check", "--ledger", &url],
+        &[("PGPASSWORD", PASSWORD)],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+}

@@ -14,6 +14,10 @@ pub(crate) const PASSWORD: &str = "pg-secret-4711";
 
 pub(crate) struct Postgres {
     pub(crate) port: u16,
+    /// The server's certificate when it offers TLS (a private CA for the client).
+    pub(crate) cert: Option<PathBuf>,
+    /// Server options beyond the port and address (`-c ssl=on …`).
+    options: String,
     dir: PathBuf,
     bin: PathBuf,
     databases: AtomicUsize,
@@ -31,6 +35,11 @@ pub(crate) fn postgres() -> &'static Postgres {
 /// ends.
 pub(crate) fn private() -> Postgres {
     start()
+}
+
+/// A cluster of its own that offers TLS with a self-signed certificate for `localhost`.
+pub(crate) fn private_tls() -> Postgres {
+    create(true)
 }
 
 fn bin_dir() -> PathBuf {
@@ -52,6 +61,10 @@ fn as_postgres(program: &std::path::Path) -> Command {
 }
 
 fn start() -> Postgres {
+    create(false)
+}
+
+fn create(tls: bool) -> Postgres {
     let bin = bin_dir();
     let dir = tempfile::Builder::new()
         .prefix("courant-pg")
@@ -68,7 +81,23 @@ fn start() -> Postgres {
             .unwrap();
         assert!(status.success());
     };
+    let (cert, options) = if tls {
+        let (cert, key) = super::servers::test_certificate(&dir);
+        let options = format!(
+            " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            cert.display(),
+            key.display()
+        );
+        (Some(cert), options)
+    } else {
+        (None, String::new())
+    };
     chown(&dir);
+    if let Some(cert) = &cert {
+        // PostgreSQL refuses a key that others can read.
+        let key = cert.with_file_name("tls.key");
+        std::fs::set_permissions(key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    }
     let out = as_postgres(&bin.join("initdb"))
         .arg("-D")
         .arg(dir.join("data"))
@@ -88,6 +117,8 @@ fn start() -> Postgres {
     );
     let pg = Postgres {
         port,
+        cert,
+        options,
         dir,
         bin,
         databases: AtomicUsize::new(0),
@@ -116,9 +147,10 @@ impl Postgres {
             .arg(self.dir.join("log"))
             .args(["-w", "start", "-o"])
             .arg(format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off{}",
                 self.port,
-                self.dir.display()
+                self.dir.display(),
+                self.options
             ))
             .output()
             .unwrap();
