@@ -115,6 +115,24 @@ pub(crate) enum DbError {
     Other(String),
 }
 
+impl DbError {
+    /// Whether the connection to the server is gone (as opposed to a statement refused).
+    pub(crate) fn connection_lost(&self) -> bool {
+        match self {
+            DbError::Postgres(e) => {
+                e.is_closed()
+                    || e.as_db_error().is_some_and(|d| {
+                        // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now
+                        d.code().code().starts_with("57P")
+                    })
+                    || std::error::Error::source(e)
+                        .is_some_and(<dyn std::error::Error>::is::<std::io::Error>)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// PostgreSQL's own words (`db error: ERROR: …` says less than the server's message).
 pub(crate) fn postgres_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {

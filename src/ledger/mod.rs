@@ -363,8 +363,20 @@ impl Ledger {
     }
 
     /// Runs `f` on the connection, naming the ledger in its error.
-    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, DbError>) -> Result<T, LedgerError> {
-        f(&mut self.conn.borrow_mut()).map_err(|e| self.err(e))
+    ///
+    /// A PostgreSQL connection that was lost (the server restarted, the network dropped) is
+    /// opened again once and `f` run again: every statement of the ledger is safe to repeat
+    /// after a failure (a transaction either committed or left nothing), and a server such as
+    /// `serve-unsubscribe` outlives a database restart.
+    fn with<T>(&self, f: impl Fn(&mut Conn) -> Result<T, DbError>) -> Result<T, LedgerError> {
+        let mut conn = self.conn.borrow_mut();
+        match f(&mut conn) {
+            Err(e) if e.connection_lost() && matches!(*conn, Conn::Postgres(_)) => {
+                *conn = open_connection(&self.location).map_err(|e| self.err(e))?;
+                f(&mut conn).map_err(|e| self.err(e))
+            }
+            result => result.map_err(|e| self.err(e)),
+        }
     }
 
     /// Every row of an edition, by address key.

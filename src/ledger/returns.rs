@@ -166,7 +166,7 @@ impl Ledger {
         self.with(|c| {
             c.query_opt(
                 "SELECT edition, email FROM deliveries WHERE message_id = ?1",
-                params![id],
+                params![&id],
             )?
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
             .transpose()

@@ -351,3 +351,31 @@ fn an_unsubscribe_served_on_the_web_host_is_honoured_by_a_preview_on_another_mac
     );
     assert!(export.stdout.contains(",one-click,"), "{}", export.stdout);
 }
+
+#[test]
+fn serve_unsubscribe_keeps_working_after_postgres_restarts() {
+    // A cluster of its own: this test stops it.
+    let pg = crate::common::postgres::private();
+    let url = pg.database();
+    let env = [
+        ("COURANT_LEDGER", url.as_str()),
+        ("PGPASSWORD", PG_PASSWORD),
+    ];
+    let web = seed();
+    let service = serve_env(web.path(), &env);
+    let post = |address: &str| {
+        let path = format!("/nieuwsbrief/afmelden/{}", token(address));
+        request(service.port, "POST", &path, "List-Unsubscribe=One-Click").0
+    };
+    assert_eq!(post("r1@example.org"), 200);
+    pg.stop_now();
+    pg.start();
+    // The server's connection died with the database; the next request must not.
+    assert_eq!(post("r2@example.org"), 200);
+    let export = crate::common::courant_env(web.path(), &["suppressions", "export"], &env);
+    assert!(
+        export.stdout.contains("r2@example.org,"),
+        "{}",
+        export.stdout
+    );
+}
