@@ -3,17 +3,9 @@
 
 use std::collections::HashMap;
 
+pub use crate::ledger::Again;
 use crate::ledger::{self, KeySet, State};
 use crate::subscribers::{Status, Subscriber};
-
-/// What the sender asked for beyond the usual: recipients an earlier run left failed or unknown.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Again {
-    /// Try permanent failures again (`--retry-failed`).
-    pub failed: bool,
-    /// Send again where the outcome is unknown (`--resend-unknown`): they may get it twice.
-    pub unknown: bool,
-}
 
 /// The recipients of one run, as indexes into the list, with the counts the plan shows.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -66,8 +58,32 @@ impl Plan {
     pub fn all_sent(&self, list: &[Subscriber], states: &HashMap<String, State>) -> bool {
         self.expected
             .iter()
-            .all(|&i| states.get(&ledger::key(list[i].email.as_str())) == Some(&State::Sent))
+            .all(|&i| state(list, states, i) == Some(State::Sent))
     }
+
+    /// Whether every expected recipient has the edition or is being sent it (by another
+    /// `send --join` run).
+    pub fn all_sent_or_in_flight(
+        &self,
+        list: &[Subscriber],
+        states: &HashMap<String, State>,
+    ) -> bool {
+        self.expected
+            .iter()
+            .all(|&i| matches!(state(list, states, i), Some(State::Sent | State::Sending)))
+    }
+
+    /// How many expected recipients are `sending` now.
+    pub fn in_flight(&self, list: &[Subscriber], states: &HashMap<String, State>) -> usize {
+        self.expected
+            .iter()
+            .filter(|&&i| state(list, states, i) == Some(State::Sending))
+            .count()
+    }
+}
+
+fn state(list: &[Subscriber], states: &HashMap<String, State>, i: usize) -> Option<State> {
+    states.get(&ledger::key(list[i].email.as_str())).copied()
 }
 
 #[cfg(test)]

@@ -88,6 +88,19 @@ impl RateLimiter {
         (start > now).then_some(start)
     }
 
+    /// Returns the last slot taken, unused: the message it was for is not sent after all.
+    pub fn give_back(&self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let mut state = self
+            .state
+            .lock()
+            .expect("the limiter's lock is never poisoned");
+        let now = Instant::now();
+        state.tat = state.tat.checked_sub(interval).unwrap_or(now).max(now);
+    }
+
     /// The server asked us to slow down: halve the rate for [`SLOWDOWN`].
     pub fn slow_down(&self) {
         let mut state = self
@@ -106,6 +119,19 @@ mod tests {
         (0..n)
             .map(|_| limiter.reserve(now).map_or(Duration::ZERO, |at| at - now))
             .collect()
+    }
+
+    #[test]
+    fn a_slot_given_back_is_taken_by_the_next_message() {
+        let now = Instant::now();
+        let limiter = RateLimiter::new(Rate::PerSecond(10.0), 1);
+        let ms = |at: Option<Instant>| at.map_or(0, |at| (at - now).as_millis());
+        let first = ms(limiter.reserve(now));
+        let second = ms(limiter.reserve(now));
+        assert_eq!((first, second), (0, 100));
+        limiter.give_back();
+        assert_eq!(ms(limiter.reserve(now)), 100, "the slot given back, again");
+        assert_eq!(ms(limiter.reserve(now)), 200);
     }
 
     #[test]

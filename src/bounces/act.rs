@@ -376,6 +376,7 @@ mod tests {
                     email: X.into(),
                     run,
                     verp: None,
+                    again: crate::ledger::Again::default(),
                 },
                 Op::Finish {
                     edition: (*edition).into(),

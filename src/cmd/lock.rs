@@ -1,10 +1,18 @@
-//! One `send` at a time per ledger: an exclusive lock on the ledger's database file itself.
+//! One `send` at a time per edition and ledger, or several that agreed to share it
+//! (`send --join`).
 //!
-//! Locking the file, not its name, means a second path to the same ledger (a symlink, a hard
-//! link, another mount point) finds it taken. The operating system releases the lock when the
-//! process ends, however it ends, so a crashed run never blocks the next one. The lock is a
-//! BSD `flock`, which does not interfere with SQLite's own POSIX locks on the same file; it is
-//! released only after every SQLite connection of the run is closed.
+//! On a SQLite ledger the lock is a BSD `flock` on the ledger's database file itself. Locking
+//! the file, not its name, means a second path to the same ledger (a symlink, a hard link,
+//! another mount point) finds it taken. The operating system releases the lock when the
+//! process ends, however it ends, so a crashed run never blocks the next one. It does not
+//! interfere with SQLite's own POSIX locks on the same file, and is released only after every
+//! SQLite connection of the run is closed. On PostgreSQL it is an advisory lock held by a
+//! connection of the run, released by the server when that connection ends.
+//!
+//! A plain `send` takes the lock exclusively. `send --join` takes it exclusively too when no
+//! one else holds it, long enough to mark what a stopped run left `sending` as `unknown` —
+//! rows no live sender owns — then shares it; a joiner that finds others running leaves their
+//! `sending` rows alone.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -15,62 +23,152 @@ use crate::diagnostic::display_path;
 use crate::ledger::{Ledger, Location};
 
 /// Held while a `send` runs; dropping it (or the process ending) releases it.
-/// Each variant holds what keeps the lock: the locked file, or the database connection that
-/// holds the advisory lock.
-pub(crate) enum EditionLock {
-    File(#[allow(dead_code)] File),
-    Database(#[allow(dead_code)] Box<Ledger>),
+pub(crate) struct EditionLock {
+    holds: Holds,
+    edition: String,
+    /// No other run of the edition holds the lock: `sending` rows are left from a stopped run.
+    alone: bool,
+}
+
+/// What keeps the lock: the locked file, or the database connection that holds the advisory
+/// lock.
+enum Holds {
+    File(File),
+    Database(Box<Ledger>),
 }
 
 impl EditionLock {
-    /// Takes the send lock of `edition` on the ledger at `location`, or says who holds it.
-    pub(crate) fn take(location: &Location, edition: &str) -> Result<EditionLock, Error> {
+    /// Takes the send lock of `edition` on the ledger at `location` — beside other
+    /// `send --join` runs when `join` — or says who holds it.
+    pub(crate) fn take(location: &Location, edition: &str, join: bool) -> Result<Self, Error> {
         let Location::Postgres(_) = location else {
-            return EditionLock::acquire(location.file().unwrap_or(Path::new("")));
+            let path = location.file().unwrap_or(Path::new(""));
+            let (file, alone) = lock_file(path, join)?;
+            return Ok(EditionLock {
+                holds: Holds::File(file),
+                edition: edition.to_owned(),
+                alone,
+            });
         };
         let ledger = Ledger::open(location.clone())?;
-        match ledger.try_lock_sends(edition)? {
-            Ok(()) => Ok(EditionLock::Database(Box::new(ledger))),
-            Err(holder) => Err(Error::Refused(format!(
-                "another `courant send` of {edition} is running with the ledger `{location}`: \
-                 on {} (process {}) since {}; wait for it to finish, or stop it",
-                if holder.host.is_empty() {
-                    "another machine"
-                } else {
-                    &holder.host
-                },
-                holder.pid,
-                super::status::time(holder.since),
-            ))),
-        }
+        let alone = match ledger.try_lock_sends(edition, false)? {
+            Ok(()) => true,
+            Err(holder) if join && holder.joinable => match ledger.try_lock_sends(edition, true)? {
+                Ok(()) => false,
+                Err(holder) => return Err(held(location, edition, &holder, join)),
+            },
+            Err(holder) => return Err(held(location, edition, &holder, join)),
+        };
+        Ok(EditionLock {
+            holds: Holds::Database(Box::new(ledger)),
+            edition: edition.to_owned(),
+            alone,
+        })
     }
 
-    /// Takes the send lock of the ledger at `ledger`, creating the file when it is new, or says
-    /// which process holds it.
-    pub(crate) fn acquire(ledger: &Path) -> Result<EditionLock, Error> {
-        if let Some(dir) = ledger.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::create(dir, e))?;
+    /// Whether this run holds the lock alone, so rows left `sending` belong to no live run.
+    pub(crate) fn alone(&self) -> bool {
+        self.alone
+    }
+
+    /// Lets `send --join` runs started from now on join this one.
+    pub(crate) fn share(&mut self) -> Result<(), Error> {
+        match &self.holds {
+            Holds::Database(ledger) => ledger.share_sends(&self.edition)?,
+            Holds::File(file) => match file.try_lock_shared() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::Refused(
+                        "a `courant send` took the ledger while this one started; \
+                         wait for it to finish, or stop it"
+                            .into(),
+                    ));
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(Error::Refused(format!(
+                        "cannot share the ledger's lock: {e}"
+                    )));
+                }
+            },
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(ledger)
-            .map_err(|e| refused("cannot open", ledger, &e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let who = holder(ledger).map_or(String::new(), |pid| format!(" (process {pid})"));
+        Ok(())
+    }
+}
+
+/// The refusal when `holder` has the lock.
+fn held(location: &Location, edition: &str, holder: &crate::ledger::Holder, join: bool) -> Error {
+    let what = if join {
+        "a `courant send` (without --join)"
+    } else if holder.joinable {
+        "`courant send --join`"
+    } else {
+        "another `courant send`"
+    };
+    let remedy = if holder.joinable && !join {
+        "add --join to send beside it, or wait for it to finish"
+    } else {
+        "wait for it to finish, or stop it"
+    };
+    Error::Refused(format!(
+        "{what} of {edition} is running with the ledger `{location}`: on {} (process {}) \
+         since {}; {remedy}",
+        if holder.host.is_empty() {
+            "another machine"
+        } else {
+            &holder.host
+        },
+        holder.pid,
+        super::status::time(holder.since),
+    ))
+}
+
+/// Takes the lock of the ledger file at `ledger`, creating the file when it is new, or says
+/// which process holds it; with whether this process is alone.
+fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), Error> {
+    if let Some(dir) = ledger.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::create(dir, e))?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(ledger)
+        .map_err(|e| refused("cannot open", ledger, &e))?;
+    let alone = match file.try_lock() {
+        Ok(()) => true,
+        Err(TryLockError::WouldBlock) => match file.try_lock_shared() {
+            Ok(()) if join => false,
+            Ok(()) => {
+                let _ = file.unlock();
                 return Err(Error::Refused(format!(
-                    "another `courant send` is running with this ledger{who}; wait for it to finish, or stop it"
+                    "`courant send --join` is running with this ledger{}; add --join to send \
+                     beside it, or wait for it to finish",
+                    who(ledger)
+                )));
+            }
+            Err(TryLockError::WouldBlock) => {
+                let what = if join {
+                    "a `courant send` (without --join)"
+                } else {
+                    "another `courant send`"
+                };
+                return Err(Error::Refused(format!(
+                    "{what} is running with this ledger{}; wait for it to finish, or stop it",
+                    who(ledger)
                 )));
             }
             Err(TryLockError::Error(e)) => return Err(refused("cannot lock", ledger, &e)),
-        }
-        record_holder(ledger);
-        Ok(EditionLock::File(file))
-    }
+        },
+        Err(TryLockError::Error(e)) => return Err(refused("cannot lock", ledger, &e)),
+    };
+    record_holder(ledger);
+    Ok((file, alone))
+}
+
+/// " (process N)" when the holder's process id is known.
+fn who(ledger: &Path) -> String {
+    holder(ledger).map_or(String::new(), |pid| format!(" (process {pid})"))
 }
 
 fn refused(what: &str, path: &Path, e: &std::io::Error) -> Error {

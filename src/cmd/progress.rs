@@ -61,6 +61,12 @@ impl Progress {
                 self.deferred.fetch_add(1, Ordering::Relaxed);
                 self.println(&format!("deferred: {email}: {why}"));
             }
+            // Another sender has it, or the reader withdrew: no longer this run's work.
+            Event::Skipped => {
+                if let Some(bar) = &self.bar {
+                    bar.dec_length(1);
+                }
+            }
         }
         if let Some(bar) = &self.bar {
             bar.set_message(format!(

@@ -12,7 +12,7 @@ use super::prompt::{confirm, print_plan, warn_unknown};
 use super::{Checked, Error, ExitStatus};
 use crate::delivery::{self, Event, Report, Stop};
 use crate::edition::Sending;
-use crate::ledger::{self, Ledger};
+use crate::ledger::{self, Ledger, State};
 use crate::message::Clock;
 use crate::plan::{Again, Plan};
 use crate::rate_limiter::RateLimiter;
@@ -49,6 +49,11 @@ pub(crate) struct Args {
     /// message): they may receive it twice.
     #[arg(long)]
     resend_unknown: bool,
+    /// Send beside other `send --join` runs of this edition on the same ledger (a shared
+    /// PostgreSQL ledger: other machines, other SMTP servers): the remaining recipients are
+    /// split between the runs, each recipient sent once.
+    #[arg(long)]
+    join: bool,
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
@@ -62,19 +67,28 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let return_path = checked.return_path(tokens.as_ref())?;
     let location = args.ledger.location(dir_of(&args.edition))?;
     let slug = checked.edition.slug.clone();
-    let _lock = EditionLock::take(&location, &slug)?;
+    let mut lock = EditionLock::take(&location, &slug, args.join)?;
     let ledger = Ledger::open(location)?;
-    warn_unknown(ledger.mark_unknown(&slug)?);
+    if lock.alone() {
+        warn_unknown(ledger.mark_unknown(&slug)?);
+    }
+    if args.join {
+        lock.share()?;
+    }
     let again = Again {
         failed: args.retry_failed,
         unknown: args.resend_unknown,
     };
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         &list.subscribers,
         &ledger.states(&slug)?,
         &ledger.suppressed()?,
         again,
     );
+    if args.join {
+        // Senders that start together would otherwise contend for the same first rows.
+        fastrand::shuffle(&mut plan.to_send);
+    }
     let daily_remaining = daily_remaining(&ledger, &sending)?;
     print_plan(&checked, &plan, &sending, connector.url(), daily_remaining);
     let recipients = Arc::new(list.subscribers);
@@ -95,6 +109,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
             limiter: Arc::new(RateLimiter::new(sending.rate, sending.burst)),
             writer: ledger.writer()?,
             run_id,
+            again,
             sending,
             daily_remaining,
             on_event: Arc::new(|_| {}),
@@ -104,10 +119,28 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
             return Ok(status);
         }
     }
-    let all_sent = ledger
-        .states(&slug)
-        .is_ok_and(|states| plan.all_sent(&recipients, &states));
-    Ok(ExitStatus::failed_if(!all_sent))
+    let states = ledger.states(&slug)?;
+    // Who withdrew during the run, before a message was tried, is no longer expected to
+    // have it; a refusal that suppressed the address is still a failure of this send.
+    let suppressed = ledger.suppressed()?;
+    plan.expected.retain(|&i| {
+        let key = ledger::key(recipients[i].email.as_str());
+        !suppressed.contains(&key)
+            || matches!(states.get(&key), Some(State::Failed | State::Unknown))
+    });
+    if args.join {
+        let elsewhere = plan.in_flight(&recipients, &states);
+        if elsewhere > 0 {
+            println!(
+                "{elsewhere} recipients are being sent by another sender (a run stopped \
+                 meanwhile leaves them `sending` until the next `courant send`)"
+            );
+        }
+        return Ok(ExitStatus::failed_if(
+            !plan.all_sent_or_in_flight(&recipients, &states),
+        ));
+    }
+    Ok(ExitStatus::failed_if(!plan.all_sent(&recipients, &states)))
 }
 
 /// The edition, refused when `check` finds an error.
@@ -172,10 +205,16 @@ async fn on_signal(stop: Arc<Notify>) {
 /// Records and prints the run's summary; says why it stopped early, and returns the exit
 /// status that overrides "were all sent?", if any.
 fn conclude(report: &Report, ledger: &Ledger, run_id: i64) -> Result<Option<ExitStatus>, Error> {
-    let summary = format!(
+    let mut summary = format!(
         "sent {}, failed {}, deferred {}, unknown {}",
         report.sent, report.failed, report.deferred, report.unknown
     );
+    if report.skipped > 0 {
+        summary += &format!(
+            ", left out {} (taken by another sender, or unsubscribed during the run)",
+            report.skipped
+        );
+    }
     if let Some(Stop::Ledger(why)) = &report.stop {
         println!("{summary}");
         return Err(Error::LedgerLost(why.clone()));

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::edition::{Edition, Sending};
-use crate::ledger::{self, Op, Outcome, Writer};
+use crate::ledger::{self, Again, Claim, Op, Outcome, Writer};
 use crate::message::{Clock, Composer};
 use crate::rate_limiter::RateLimiter;
 use crate::render::Rendered;
@@ -34,9 +34,21 @@ const CONNECT_ATTEMPTS: u32 = 3;
 #[derive(Debug, Clone)]
 pub enum Event {
     Sent,
-    Failed { email: String, why: String },
-    Deferred { email: String, why: String },
-    Unknown { email: String, why: String },
+    Failed {
+        email: String,
+        why: String,
+    },
+    Deferred {
+        email: String,
+        why: String,
+    },
+    Unknown {
+        email: String,
+        why: String,
+    },
+    /// Not sent by this run: another sender of the edition (`send --join`) has the recipient,
+    /// or the address was suppressed after the run began.
+    Skipped,
 }
 
 /// Why the run ended before the queue was empty.
@@ -71,6 +83,8 @@ pub struct Report {
     pub failed: u64,
     pub deferred: u64,
     pub unknown: u64,
+    /// Left to another sender, or suppressed since the run began.
+    pub skipped: u64,
     pub stop: Option<Stop>,
 }
 
@@ -90,6 +104,8 @@ pub struct Run<T: Transport> {
     pub limiter: Arc<RateLimiter>,
     pub writer: Writer,
     pub run_id: i64,
+    /// Which earlier outcomes this run may send again.
+    pub again: Again,
     /// Concurrency, retries, their delay, connection reuse and the failure streak that stops
     /// the run, from `[sending]` with the flags applied.
     pub sending: Sending,
@@ -164,7 +180,8 @@ async fn worker<T: Transport>(shared: Arc<Shared<T>>) {
         }
         let conn = connection.as_mut().expect("connected by prepare");
         match attempt(&shared, &composer, conn, job, finished.take()).await {
-            Ok((outcome, keep)) => {
+            Ok(None) => {}
+            Ok(Some((outcome, keep))) => {
                 finished = Some(outcome);
                 if !keep
                     || run
@@ -288,15 +305,16 @@ impl Finished {
 }
 
 /// One recipient, one attempt, after committing `previous` with this message's `sending`
-/// mark. Returns this message's outcome (not yet committed) and whether the connection can be
-/// used again; `Err` stops the run.
+/// mark (its claim). Returns this message's outcome (not yet committed) and whether the
+/// connection can be used again, or `None` when the claim was refused and nothing was sent;
+/// `Err` stops the run.
 async fn attempt<T: Transport>(
     shared: &Shared<T>,
     composer: &Composer<'_>,
     conn: &mut T::Session,
     job: Job,
     previous: Option<Finished>,
-) -> Result<(Finished, bool), Stop> {
+) -> Result<Option<(Finished, bool)>, Stop> {
     let run = &shared.run;
     let subscriber = &run.recipients[job.index];
     let email = ledger::key(subscriber.email.as_str());
@@ -307,17 +325,21 @@ async fn attempt<T: Transport>(
         email: email.clone(),
         run: run.run_id,
         verp,
+        again: run.again,
     };
+    if shared.commit(previous, Some(begin)).await? == Claim::Refused {
+        shared.skip();
+        return Ok(None);
+    }
     let message = match composer.message(subscriber) {
         Ok(message) => message,
         Err(e) => {
-            shared.commit(previous, Some(begin)).await?;
-            return Ok((shared.not_composed(edition, &email, subscriber, &e), true));
+            let failed = shared.not_composed(edition, &email, subscriber, &e);
+            return Ok(Some((failed, true)));
         }
     };
     let message_id = composer.message_id(subscriber);
     let bytes = sign(run.dkim.clone(), message).await;
-    shared.commit(previous, Some(begin)).await?;
     let result = conn
         .send(&from, &subscriber.email.to_address(), &bytes)
         .await;
@@ -348,7 +370,7 @@ async fn attempt<T: Transport>(
         }
     };
     finished.retried = job.tries > 0;
-    Ok((finished, keep))
+    Ok(Some((finished, keep)))
 }
 
 async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, Stop> {
@@ -392,6 +414,18 @@ impl<T: Transport> Shared<T> {
         self.started.fetch_add(1, Ordering::SeqCst) < limit
     }
 
+    /// A recipient whose claim was refused: its daily and rate slots go back, and it leaves
+    /// the queue unsent.
+    fn skip(&self) {
+        if self.run.daily_remaining.is_some() {
+            self.started.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.run.limiter.give_back();
+        self.report.lock().expect("not poisoned").skipped += 1;
+        (self.run.on_event)(Event::Skipped);
+        self.queue.done(None);
+    }
+
     /// Before a message: a connection, a daily slot and a rate slot. Commits `finished` first
     /// whenever there is a wait.
     async fn prepare(
@@ -414,16 +448,18 @@ impl<T: Transport> Shared<T> {
     }
 
     /// Commits a finished message's outcome and the next message's `begin` in one transaction,
-    /// then reports the outcome and requeues its retry.
-    async fn commit(&self, finished: Option<Finished>, begin: Option<Op>) -> Result<(), Stop> {
-        let mut ops = Vec::with_capacity(2);
+    /// then reports the outcome and requeues its retry. Says whether `begin` claimed its
+    /// recipient.
+    async fn commit(&self, finished: Option<Finished>, begin: Option<Op>) -> Result<Claim, Stop> {
+        let mut ops = Vec::with_capacity(3);
         ops.extend(finished.as_ref().map(|f| f.op.clone()));
         ops.extend(finished.as_ref().and_then(|f| f.suppress.clone()));
         ops.extend(begin);
         if ops.is_empty() {
-            return Ok(());
+            return Ok(Claim::Taken);
         }
-        self.run
+        let claim = self
+            .run
             .writer
             .write(ops)
             .await
@@ -433,7 +469,7 @@ impl<T: Transport> Shared<T> {
             (self.run.on_event)(f.event);
             self.queue.done(f.retry);
         }
-        Ok(())
+        Ok(claim)
     }
 
     /// The outcome of a failed attempt, and the retry to schedule.
@@ -489,6 +525,7 @@ impl<T: Transport> Shared<T> {
             Event::Failed { .. } => report.failed += 1,
             Event::Deferred { .. } => report.deferred += 1,
             Event::Unknown { .. } => report.unknown += 1,
+            Event::Skipped => report.skipped += 1,
         }
     }
 

@@ -158,6 +158,7 @@ async fn send_to(n: usize, answer: Answer, sending: Sending) -> Outcome {
         limiter: Arc::new(RateLimiter::new(sending.rate, sending.burst)),
         writer: ledger.writer().expect("the writer starts"),
         run_id: ledger.start_run(&slug).expect("a run"),
+        again: crate::ledger::Again::default(),
         sending,
         daily_remaining: None,
         on_event: Arc::new(|_| {}),

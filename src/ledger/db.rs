@@ -312,17 +312,19 @@ impl Conn {
     }
 
     /// Runs `statements` in one transaction that takes the write lock at once: the group
-    /// commit of the send loop. PostgreSQL gets them in one round trip.
+    /// commit of the send loop. PostgreSQL gets them in one round trip. Returns how many rows
+    /// each statement changed.
     pub(crate) fn execute_all(
         &mut self,
         statements: Vec<(&'static str, Vec<Value>)>,
-    ) -> Result<(), DbError> {
+    ) -> Result<Vec<u64>, DbError> {
         match self {
             Conn::Postgres(c) => c.execute_all(statements),
             Conn::Sqlite(_) => self.transaction(true, |tx| {
                 statements
                     .iter()
-                    .try_for_each(|(sql, params)| tx.execute(sql, params).map(drop))
+                    .map(|(sql, params)| tx.execute(sql, params))
+                    .collect()
             }),
         }
     }

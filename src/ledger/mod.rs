@@ -139,16 +139,31 @@ pub enum Outcome {
     },
 }
 
+/// Which recipients a send takes again although an earlier run left an outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Again {
+    /// Try permanent failures again (`--retry-failed`).
+    pub failed: bool,
+    /// Send again where the outcome is unknown (`--resend-unknown`): they may get it twice.
+    pub unknown: bool,
+}
+
 /// One write.
 #[derive(Debug, Clone)]
 pub enum Op {
-    /// The transaction for `email` is about to start.
+    /// The transaction for `email` is about to start: the recipient is claimed for this run.
+    ///
+    /// The claim takes the row only when no sender has it (`sending`), it is not `sent`, the
+    /// address is not suppressed, and it is not `failed` or `unknown` unless `again` says so.
+    /// Otherwise nothing changes and the write reports the recipient taken: another sender
+    /// of the edition (`send --join`) has it, or the reader withdrew since the run began.
     Begin {
         edition: String,
         email: String,
         run: i64,
         /// The token of the bounce address this message is sent from (VERP), if any.
         verp: Option<String>,
+        again: Again,
     },
     Finish {
         edition: String,
@@ -564,27 +579,50 @@ pub struct Holder {
     pub pid: i64,
     /// Unix seconds.
     pub since: i64,
+    /// The holders are `send --join` runs, which another `send --join` may join.
+    pub joinable: bool,
 }
 
 impl Ledger {
     /// Takes the send lock of `edition` on a PostgreSQL ledger for as long as this connection
     /// lives (a process that dies, or loses its connection, releases it), and notes who holds
-    /// it; or says who does. A SQLite ledger is locked by its file instead (`cmd::lock`).
-    pub fn try_lock_sends(&self, edition: &str) -> Result<Result<(), Holder>, LedgerError> {
+    /// it; or says who does. `shared` takes it beside other `send --join` runs; otherwise it is
+    /// taken only when no run of the edition holds it. A SQLite ledger is locked by its file
+    /// instead (`cmd::lock`).
+    pub fn try_lock_sends(
+        &self,
+        edition: &str,
+        shared: bool,
+    ) -> Result<Result<(), Holder>, LedgerError> {
         let host = hostname::get()
             .map(|h| h.to_string_lossy().into_owned())
             .unwrap_or_default();
         self.with(|c| {
-            let name = format!("courant send {edition}");
-            let taken: bool =
-                c.query_value("SELECT pg_try_advisory_lock(hashtext(?1))", params![&name])?;
-            if taken {
+            let name = send_lock_name(edition);
+            let try_lock = if shared {
+                "SELECT pg_try_advisory_lock_shared(hashtext(?1))"
+            } else {
+                "SELECT pg_try_advisory_lock(hashtext(?1))"
+            };
+            if c.query_value::<bool>(try_lock, params![&name])? {
                 c.execute(
                     "INSERT INTO send_locks (edition, host, pid, since) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (edition) DO UPDATE SET host = ?2, pid = ?3, since = ?4",
                     params![edition, &host, std::process::id(), now()],
                 )?;
                 return Ok(Ok(()));
+            }
+            // Held: by `send --join` runs if a shared lock can be had beside them.
+            let joinable = !shared
+                && c.query_value::<bool>(
+                    "SELECT pg_try_advisory_lock_shared(hashtext(?1))",
+                    params![&name],
+                )?;
+            if joinable {
+                c.query_value::<bool>(
+                    "SELECT pg_advisory_unlock_shared(hashtext(?1))",
+                    params![&name],
+                )?;
             }
             let holder = c.query_opt(
                 "SELECT host, pid, since FROM send_locks WHERE edition = ?1",
@@ -595,20 +633,50 @@ impl Ledger {
                     host: r.get(0)?,
                     pid: r.get(1)?,
                     since: r.get(2)?,
+                    joinable,
                 },
                 None => Holder {
                     host: String::new(),
                     pid: 0,
                     since: 0,
+                    joinable,
                 },
             }))
         })
     }
+
+    /// Turns the exclusive send lock of `edition` taken by [`Ledger::try_lock_sends`] into a
+    /// shared one, so that `send --join` runs started later can join this one.
+    pub fn share_sends(&self, edition: &str) -> Result<(), LedgerError> {
+        self.with(|c| {
+            let name = send_lock_name(edition);
+            c.query_value::<bool>(
+                "SELECT pg_try_advisory_lock_shared(hashtext(?1))",
+                params![&name],
+            )?;
+            c.query_value::<bool>("SELECT pg_advisory_unlock(hashtext(?1))", params![&name])?;
+            Ok(())
+        })
+    }
+}
+
+fn send_lock_name(edition: &str) -> String {
+    format!("courant send {edition}")
 }
 
 struct Request {
     ops: Vec<Op>,
-    done: oneshot::Sender<Result<(), WriteError>>,
+    done: oneshot::Sender<Result<Claim, WriteError>>,
+}
+
+/// Whether a write's [`Op::Begin`] claimed its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Claimed, or the write had no `Begin`.
+    Taken,
+    /// Another sender has the recipient, or it was sent, failed or suppressed meanwhile:
+    /// do not send.
+    Refused,
 }
 
 /// Why a write of the send loop was not committed.
@@ -630,8 +698,8 @@ pub struct Writer {
 
 impl Writer {
     /// Applies `ops` in one transaction with whatever else is waiting, and returns once it is
-    /// committed.
-    pub async fn write(&self, ops: Vec<Op>) -> Result<(), WriteError> {
+    /// committed, with whether its `Begin` (if any) claimed the recipient.
+    pub async fn write(&self, ops: Vec<Op>) -> Result<Claim, WriteError> {
         let (done, wait) = oneshot::channel();
         self.tx
             .send(Request { ops, done })
@@ -678,21 +746,54 @@ fn write_loop(
             commit(&mut conn, &batch)
                 .map_err(|source| WriteError::Commit(Arc::new(LedgerError::new(location, source))))
         };
-        for request in batch {
-            let _ = request.done.send(result.clone());
+        match result {
+            Ok(claims) => {
+                for (request, claim) in batch.into_iter().zip(claims) {
+                    let _ = request.done.send(Ok(claim));
+                }
+            }
+            Err(e) => {
+                for request in batch {
+                    let _ = request.done.send(Err(e.clone()));
+                }
+            }
         }
     }
 }
 
-fn commit(conn: &mut Conn, batch: &[Request]) -> Result<(), DbError> {
+/// Commits every request of `batch` in one transaction; each request's claim.
+///
+/// The statements run in the order of the rows they lock, not in the order they came: two
+/// senders of one edition (`send --join`) then never wait for each other's rows in opposite
+/// orders, which PostgreSQL would end by aborting one of them as a deadlock.
+fn commit(conn: &mut Conn, batch: &[Request]) -> Result<Vec<Claim>, DbError> {
     let now = now();
-    conn.execute_all(
-        batch
-            .iter()
-            .flat_map(|r| &r.ops)
-            .map(|op| statement(op, now))
-            .collect(),
-    )
+    let mut ops: Vec<(usize, &Op)> = batch
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| r.ops.iter().map(move |op| (i, op)))
+        .collect();
+    ops.sort_by(|a, b| a.1.row().cmp(&b.1.row()));
+    let changed = conn.execute_all(ops.iter().map(|(_, op)| statement(op, now)).collect())?;
+    let mut claims = vec![Claim::Taken; batch.len()];
+    for ((request, op), n) in ops.iter().zip(changed) {
+        if matches!(op, Op::Begin { .. }) && n == 0 {
+            claims[*request] = Claim::Refused;
+        }
+    }
+    Ok(claims)
+}
+
+impl Op {
+    /// The row this write locks: table, then key.
+    fn row(&self) -> (u8, &str, &str) {
+        match self {
+            Op::Begin { edition, email, .. } | Op::Finish { edition, email, .. } => {
+                (0, edition, email)
+            }
+            Op::Suppress(s) => (1, "", &s.email),
+        }
+    }
 }
 
 const INSERT_SUPPRESSION: &str =
@@ -731,13 +832,20 @@ fn statement(op: &Op, now: i64) -> (&'static str, Vec<Value>) {
             email,
             run,
             verp,
+            again,
         } => (
+            // One statement, so the claim is atomic on both backends: the row's lock (or
+            // SQLite's write lock) decides between two senders.
             "INSERT INTO deliveries (edition, email, state, attempts, updated, run, verp)
-             VALUES (?1, ?2, 'sending', 1, ?3, ?4, ?5)
+             SELECT ?1, ?2, 'sending', 1, ?3, ?4, ?5
+             WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE email = ?2)
              ON CONFLICT (edition, email) DO UPDATE SET
                 state = 'sending', attempts = deliveries.attempts + 1, updated = ?3, run = ?4,
-                next_attempt = NULL, verp = ?5",
-            params![edition, email, now, *run, verp].to_vec(),
+                next_attempt = NULL, verp = ?5
+             WHERE deliveries.state IN ('queued', 'deferred')
+                OR (deliveries.state = 'failed' AND ?6 = 1)
+                OR (deliveries.state = 'unknown' AND ?7 = 1)",
+            params![edition, email, now, *run, verp, again.failed, again.unknown].to_vec(),
         ),
         Op::Finish {
             edition,
@@ -778,6 +886,7 @@ mod tests {
             email: email.into(),
             run: 1,
             verp: None,
+            again: Again::default(),
         }
     }
 

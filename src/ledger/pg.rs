@@ -132,7 +132,7 @@ impl PgConn {
     pub(crate) fn execute_all(
         &self,
         statements: Vec<(&'static str, Vec<Value>)>,
-    ) -> Result<(), DbError> {
+    ) -> Result<Vec<u64>, DbError> {
         self.call(move |s| {
             let prepared = statements
                 .iter()
@@ -140,7 +140,7 @@ impl PgConn {
                 .collect::<Result<Vec<_>, _>>()?;
             let client = &s.client;
             let params: Vec<Vec<Param<'_>>> = statements.iter().map(|(_, p)| refs(p)).collect();
-            s.runtime.block_on(async {
+            let ((), changed, ()) = s.runtime.block_on(async {
                 let each = prepared
                     .iter()
                     .zip(&params)
@@ -151,7 +151,7 @@ impl PgConn {
                     client.batch_execute("COMMIT"),
                 )
             })?;
-            Ok(())
+            Ok(changed)
         })
     }
 }

@@ -1,7 +1,9 @@
 //! The ledger's promises, one set of tests run against each backend: a SQLite file and a
 //! real PostgreSQL database (a cluster started once for this test binary).
 
-use courant::ledger::{Evidence, Ledger, Location, Op, Outcome, Return, State, Suppression};
+use courant::ledger::{
+    Again, Claim, Evidence, Ledger, Location, Op, Outcome, Return, State, Suppression,
+};
 
 use crate::common::postgres::{PASSWORD, postgres};
 use crate::common::servers::smtp_sink;
@@ -28,6 +30,7 @@ fn begin(email: &str, run: i64) -> Op {
         email: email.into(),
         run,
         verp: Some(format!("tok-{email}")),
+        again: Again::default(),
     }
 }
 
@@ -202,6 +205,125 @@ fn the_send_loop_writer_commits_from_its_own_connection() {
             .unwrap();
         assert_eq!(
             ledger.states("2022-12").unwrap()["a@x.example"],
+            State::Sent,
+            "{location}"
+        );
+    }
+}
+
+#[test]
+fn a_claim_takes_only_a_recipient_no_sender_has_sent_or_holds() {
+    for (_dir, location) in backends() {
+        let mut ledger = Ledger::open(location.clone()).unwrap();
+        let run = ledger.start_run("2022-12").unwrap();
+        let failed = Outcome::Failed {
+            code: Some(550),
+            reply: "550 5.1.1 no such user".into(),
+        };
+        let unknown = Outcome::Unknown {
+            reply: "no reply after the data".into(),
+        };
+        let deferred = Outcome::Deferred {
+            code: Some(451),
+            reply: "451 later".into(),
+            next_attempt: 0,
+        };
+        for (email, outcome) in [
+            ("sent@x.example", Some(sent("1"))),
+            ("held@x.example", None),
+            ("failed@x.example", Some(failed)),
+            ("unknown@x.example", Some(unknown)),
+            ("deferred@x.example", Some(deferred)),
+        ] {
+            ledger.apply(&[begin(email, run)]).unwrap();
+            if let Some(outcome) = outcome {
+                ledger.apply(&[finish(email, outcome)]).unwrap();
+            }
+        }
+        ledger
+            .suppress("withdrew@x.example", "one-click", 1_000)
+            .unwrap();
+        // A second sender's writer, as `send --join` on another machine has.
+        let other = Ledger::open(location.clone()).unwrap();
+        let writer = other.writer().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let claim = |email: &str, again: Again| {
+            let op = Op::Begin {
+                edition: "2022-12".into(),
+                email: email.into(),
+                run,
+                verp: None,
+                again,
+            };
+            runtime.block_on(writer.write(vec![op])).unwrap()
+        };
+        let plain = Again::default();
+        for email in [
+            "sent@x.example",
+            "held@x.example",
+            "failed@x.example",
+            "unknown@x.example",
+            "withdrew@x.example",
+        ] {
+            assert_eq!(claim(email, plain), Claim::Refused, "{email} {location}");
+        }
+        assert_eq!(claim("new@x.example", plain), Claim::Taken, "{location}");
+        assert_eq!(
+            claim("new@x.example", plain),
+            Claim::Refused,
+            "once: {location}"
+        );
+        assert_eq!(
+            claim("deferred@x.example", plain),
+            Claim::Taken,
+            "{location}"
+        );
+        let failed = Again {
+            failed: true,
+            unknown: false,
+        };
+        assert_eq!(
+            claim("unknown@x.example", failed),
+            Claim::Refused,
+            "{location}"
+        );
+        assert_eq!(
+            claim("failed@x.example", failed),
+            Claim::Taken,
+            "{location}"
+        );
+        let unknown = Again {
+            failed: false,
+            unknown: true,
+        };
+        assert_eq!(
+            claim("unknown@x.example", unknown),
+            Claim::Taken,
+            "{location}"
+        );
+        let states = ledger.states("2022-12").unwrap();
+        assert_eq!(states["held@x.example"], State::Sending, "{location}");
+        assert_eq!(
+            states["sent@x.example"],
+            State::Sent,
+            "untouched: {location}"
+        );
+        assert!(!states.contains_key("withdrew@x.example"), "{location}");
+        let rows = ledger.rows("2022-12").unwrap();
+        assert_eq!(rows["deferred@x.example"].attempts, 2, "{location}");
+        // An outcome and a refused claim in one commit: the outcome is kept.
+        let both = vec![
+            finish("new@x.example", sent("2")),
+            begin("sent@x.example", run),
+        ];
+        assert_eq!(
+            runtime.block_on(writer.write(both)).unwrap(),
+            Claim::Refused
+        );
+        assert_eq!(
+            ledger.states("2022-12").unwrap()["new@x.example"],
             State::Sent,
             "{location}"
         );

@@ -797,3 +797,82 @@ fn resume_and_check_each_once(dir: &Path, sink: &Server, env: &[(&str, &str)], n
         "every recipient sent once or reported unknown: {sent} + {unknown}"
     );
 }
+
+/// Starts `send --join` in `dir` through `sink` at `rate`, with `env`.
+fn spawn_join(dir: &Path, sink: &Server, rate: &str, env: &[(&str, &str)]) -> std::process::Child {
+    command(
+        dir,
+        &send_args(&sink.url(), &["--rate", rate, "--join"]),
+        env,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap()
+}
+
+/// Two `send --join` runs from `one` and `two` (each with `list.toml` of `n`), each through a
+/// sink of its own: the list is split between them and each recipient gets one message; a
+/// plain `send` meanwhile is refused and told about --join.
+fn two_joined_senders_send_each_recipient_once(
+    one: &Path,
+    two: &Path,
+    env: &[(&str, &str)],
+    n: usize,
+) {
+    let (sink_one, sink_two) = (smtp_sink(one, "one", &[]), smtp_sink(two, "two", &[]));
+    let first = spawn_join(one, &sink_one, "100/s", env);
+    wait_for_messages(&sink_one, 10);
+    let second = spawn_join(two, &sink_two, "100/s", env);
+    wait_for_messages(&sink_two, 10);
+
+    let plain = send_env(two, &sink_two.url(), &[], env);
+    assert_eq!(plain.code, 2, "{}", plain.stderr);
+    assert!(
+        plain.stderr.contains("`courant send --join`")
+            && plain.stderr.contains("add --join to send beside it"),
+        "{}",
+        plain.stderr
+    );
+
+    for child in [first, second] {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_each_once(&received(&[&sink_one, &sink_two]), n);
+    let (a, b) = (sink_one.messages().len(), sink_two.messages().len());
+    assert!(a >= 10 && b >= 10, "both senders sent part: {a} + {b}");
+    let status = courant_env(one, &["status", "issues/2022-12.toml", "--json"], env);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(
+        status["counts"]["sent"].as_u64(),
+        Some(n as u64),
+        "{status}"
+    );
+}
+
+#[test]
+fn two_senders_joined_on_a_postgres_ledger_split_the_list_and_send_each_once() {
+    let url = postgres().database();
+    let env = [
+        ("COURANT_LEDGER", url.as_str()),
+        ("PGPASSWORD", PG_PASSWORD),
+    ];
+    let (one, two) = (seed(), seed());
+    write_list(&one.path().join("list.toml"), 300);
+    write_list(&two.path().join("list.toml"), 300);
+    two_joined_senders_send_each_recipient_once(one.path(), two.path(), &env, 300);
+}
+
+#[test]
+fn two_senders_joined_on_one_sqlite_ledger_split_the_list_and_send_each_once() {
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 300);
+    two_joined_senders_send_each_recipient_once(dir.path(), dir.path(), &[], 300);
+}

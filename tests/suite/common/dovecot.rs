@@ -43,11 +43,14 @@ fn start() -> Dovecot {
     let (cert, key) = test_certificate(&dir);
     let port = free_port();
     std::fs::write(dir.join("dovecot.conf"), config(&dir, &cert, &key, port)).unwrap();
-    // The server lives as long as this process: a watchdog stops it when the tests end.
+    // The server lives as long as this process: a watchdog stops it when the tests end, and
+    // removes its folder.
     let script = format!(
-        "dovecot -c {conf} -F & d=$!; while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill $d",
+        "dovecot -c {conf} -F & d=$!; while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
+         kill $d; wait $d; rm -rf {dir}",
         conf = dir.join("dovecot.conf").display(),
-        me = std::process::id()
+        me = std::process::id(),
+        dir = dir.display(),
     );
     let watchdog = Command::new("sh")
         .args(["-c", &script])

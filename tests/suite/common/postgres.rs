@@ -107,13 +107,15 @@ fn create(tls: bool) -> Postgres {
         .unwrap();
     assert!(out.status.success(), "initdb: {out:?}");
     let port = free_port();
-    // The cluster lives as long as this process: a watchdog stops it when the tests end.
+    // The cluster lives as long as this process: a watchdog stops it when the tests end, and
+    // removes its folder (some 100 MB).
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-         runuser -u postgres -- {ctl} -D {data} -m immediate stop",
+         runuser -u postgres -- {ctl} -D {data} -m immediate stop; rm -rf {dir}",
         me = std::process::id(),
         ctl = bin.join("pg_ctl").display(),
         data = dir.join("data").display(),
+        dir = dir.display(),
     );
     let pg = Postgres {
         port,
