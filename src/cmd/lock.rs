@@ -17,10 +17,16 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::Error;
 use crate::diagnostic::display_path;
 use crate::ledger::{Ledger, Location};
+
+/// How long `send --join` waits while another run holds the lock alone — a joiner that is
+/// starting does, for a moment — before it takes the holder for a plain `send` and gives up.
+const JOIN_WAIT: Duration = Duration::from_secs(5);
+const JOIN_RETRY: Duration = Duration::from_millis(50);
 
 /// Held while a `send` runs; dropping it (or the process ending) releases it.
 pub(crate) struct EditionLock {
@@ -51,13 +57,21 @@ impl EditionLock {
             });
         };
         let ledger = Ledger::open(location.clone())?;
-        let alone = match ledger.try_lock_sends(edition, false)? {
-            Ok(()) => true,
-            Err(holder) if join && holder.joinable => match ledger.try_lock_sends(edition, true)? {
-                Ok(()) => false,
+        let deadline = Instant::now() + JOIN_WAIT;
+        let alone = loop {
+            match ledger.try_lock_sends(edition, false)? {
+                Ok(()) => break true,
+                Err(holder) if join => {
+                    if ledger.try_lock_sends(edition, true)?.is_ok() {
+                        break false;
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(held(location, edition, &holder, join));
+                    }
+                    std::thread::sleep(JOIN_RETRY);
+                }
                 Err(holder) => return Err(held(location, edition, &holder, join)),
-            },
-            Err(holder) => return Err(held(location, edition, &holder, join)),
+            }
         };
         Ok(EditionLock {
             holds: Holds::Database(Box::new(ledger)),
@@ -135,32 +149,38 @@ fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), Error> {
         .truncate(false)
         .open(ledger)
         .map_err(|e| refused("cannot open", ledger, &e))?;
-    let alone = match file.try_lock() {
-        Ok(()) => true,
-        Err(TryLockError::WouldBlock) => match file.try_lock_shared() {
-            Ok(()) if join => false,
-            Ok(()) => {
-                let _ = file.unlock();
-                return Err(Error::Refused(format!(
-                    "`courant send --join` is running with this ledger{}; add --join to send \
+    let deadline = Instant::now() + JOIN_WAIT;
+    let alone = loop {
+        match file.try_lock() {
+            Ok(()) => break true,
+            Err(TryLockError::WouldBlock) => match file.try_lock_shared() {
+                Ok(()) if join => break false,
+                Err(TryLockError::WouldBlock) if join && Instant::now() < deadline => {
+                    std::thread::sleep(JOIN_RETRY);
+                }
+                Ok(()) => {
+                    let _ = file.unlock();
+                    return Err(Error::Refused(format!(
+                        "`courant send --join` is running with this ledger{}; add --join to send \
                      beside it, or wait for it to finish",
-                    who(ledger)
-                )));
-            }
-            Err(TryLockError::WouldBlock) => {
-                let what = if join {
-                    "a `courant send` (without --join)"
-                } else {
-                    "another `courant send`"
-                };
-                return Err(Error::Refused(format!(
-                    "{what} is running with this ledger{}; wait for it to finish, or stop it",
-                    who(ledger)
-                )));
-            }
+                        who(ledger)
+                    )));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let what = if join {
+                        "a `courant send` (without --join)"
+                    } else {
+                        "another `courant send`"
+                    };
+                    return Err(Error::Refused(format!(
+                        "{what} is running with this ledger{}; wait for it to finish, or stop it",
+                        who(ledger)
+                    )));
+                }
+                Err(TryLockError::Error(e)) => return Err(refused("cannot lock", ledger, &e)),
+            },
             Err(TryLockError::Error(e)) => return Err(refused("cannot lock", ledger, &e)),
-        },
-        Err(TryLockError::Error(e)) => return Err(refused("cannot lock", ledger, &e)),
+        }
     };
     record_holder(ledger);
     Ok((file, alone))

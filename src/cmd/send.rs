@@ -110,6 +110,11 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
             writer: ledger.writer()?,
             run_id,
             again,
+            others: if args.join {
+                Some(Arc::new(ledger.others(&slug, run_id)?))
+            } else {
+                None
+            },
             sending,
             daily_remaining,
             on_event: Arc::new(|_| {}),

@@ -27,6 +27,8 @@ use queue::{Job, Queue};
 
 /// The longest wait between two retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How often a run of `send --join` looks at what the others have taken.
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 /// How often a worker tries to reach the server before the run stops.
 const CONNECT_ATTEMPTS: u32 = 3;
 
@@ -106,6 +108,9 @@ pub struct Run<T: Transport> {
     pub run_id: i64,
     /// Which earlier outcomes this run may send again.
     pub again: Again,
+    /// The other runs of the edition (`send --join`): what they take is dropped from this
+    /// run's queue, so it does not reach for those recipients one by one.
+    pub others: Option<Arc<ledger::Others>>,
     /// Concurrency, retries, their delay, connection reuse and the failure streak that stops
     /// the run, from `[sending]` with the flags applied.
     pub sending: Sending,
@@ -139,6 +144,11 @@ pub async fn send<T: Transport>(run: Run<T>, jobs: Vec<usize>, stop: Arc<Notify>
             shared.queue.stop(Stop::Interrupted);
         })
     };
+    let follower = shared
+        .run
+        .others
+        .clone()
+        .map(|others| tokio::spawn(follow(Arc::clone(&shared), others)));
     let handles: Vec<_> = (0..workers)
         .map(|_| tokio::spawn(worker(Arc::clone(&shared))))
         .collect();
@@ -146,9 +156,40 @@ pub async fn send<T: Transport>(run: Run<T>, jobs: Vec<usize>, stop: Arc<Notify>
         let _ = handle.await;
     }
     watcher.abort();
+    if let Some(follower) = follower {
+        follower.abort();
+    }
     let mut report = shared.report.lock().expect("not poisoned").clone();
     report.stop = shared.queue.stopped();
     report
+}
+
+/// Every [`FOLLOW_EVERY`], drops from the queue what the other runs have taken since.
+async fn follow<T: Transport>(shared: Arc<Shared<T>>, others: Arc<ledger::Others>) {
+    let index: std::collections::HashMap<String, usize> = shared
+        .run
+        .recipients
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (ledger::key(s.email.as_str()), i))
+        .collect();
+    loop {
+        tokio::time::sleep(FOLLOW_EVERY).await;
+        let reader = Arc::clone(&others);
+        // A read that fails is only a missed shortcut: each claim still decides.
+        let Ok(Ok(emails)) = tokio::task::spawn_blocking(move || reader.taken()).await else {
+            continue;
+        };
+        let taken: std::collections::HashSet<usize> = emails
+            .iter()
+            .filter_map(|e| index.get(e).copied())
+            .collect();
+        let dropped = shared.queue.drop_fresh(|i| taken.contains(&i));
+        shared.report.lock().expect("not poisoned").skipped += dropped as u64;
+        for _ in 0..dropped {
+            (shared.run.on_event)(Event::Skipped);
+        }
+    }
 }
 
 async fn worker<T: Transport>(shared: Arc<Shared<T>>) {

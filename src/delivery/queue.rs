@@ -115,6 +115,19 @@ impl Queue {
         self.changed.notify_waiters();
     }
 
+    /// Drops the fresh jobs `taken` names (another sender has them); how many it dropped.
+    pub(super) fn drop_fresh(&self, taken: impl Fn(usize) -> bool) -> usize {
+        let mut state = self.state.lock().expect("not poisoned");
+        let before = state.fresh.len();
+        state.fresh.retain(|&index| !taken(index));
+        let dropped = before - state.fresh.len();
+        drop(state);
+        if dropped > 0 {
+            self.changed.notify_waiters();
+        }
+        dropped
+    }
+
     /// Starts no new jobs; the first reason given is kept.
     pub(super) fn stop(&self, why: Stop) {
         let mut state = self.state.lock().expect("not poisoned");
@@ -148,6 +161,20 @@ mod tests {
         queue.done(None);
         let retry = queue.next().await.unwrap();
         assert_eq!((retry.index, retry.tries), (0, 1));
+        queue.done(None);
+        assert!(queue.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn fresh_jobs_taken_elsewhere_are_dropped_and_the_queue_still_ends() {
+        let queue = Queue::new(vec![0, 1, 2, 3]);
+        let first = queue.next().await.unwrap();
+        assert_eq!(queue.drop_fresh(|i| i == 0 || i == 2), 1, "only fresh ones");
+        queue.done(None);
+        assert_eq!(first.index, 0);
+        assert_eq!(queue.next().await.unwrap().index, 1);
+        queue.done(None);
+        assert_eq!(queue.next().await.unwrap().index, 3);
         queue.done(None);
         assert!(queue.next().await.is_none());
     }

@@ -159,6 +159,7 @@ async fn send_to(n: usize, answer: Answer, sending: Sending) -> Outcome {
         writer: ledger.writer().expect("the writer starts"),
         run_id: ledger.start_run(&slug).expect("a run"),
         again: crate::ledger::Again::default(),
+        others: None,
         sending,
         daily_remaining: None,
         on_event: Arc::new(|_| {}),

@@ -660,6 +660,51 @@ impl Ledger {
     }
 }
 
+/// What the other runs of an edition take while this one runs (`send --join`), read from a
+/// connection of its own.
+pub struct Others {
+    ledger: std::sync::Mutex<Ledger>,
+    edition: String,
+    run: i64,
+    since: std::sync::atomic::AtomicI64,
+}
+
+impl Ledger {
+    /// Follows the other runs of `edition` beside run `run`.
+    pub fn others(&self, edition: &str, run: i64) -> Result<Others, LedgerError> {
+        Ok(Others {
+            ledger: std::sync::Mutex::new(Ledger::open(self.location.clone())?),
+            edition: edition.to_owned(),
+            run,
+            since: std::sync::atomic::AtomicI64::new(0),
+        })
+    }
+}
+
+impl Others {
+    /// The recipients other runs have claimed, sent, failed or left unknown since the last
+    /// call (a few seconds overlap: the times are whole seconds).
+    pub fn taken(&self) -> Result<Vec<String>, LedgerError> {
+        use std::sync::atomic::Ordering;
+        let started = now();
+        let since = self.since.load(Ordering::Relaxed);
+        let ledger = self.ledger.lock().expect("not poisoned");
+        let emails = ledger.with(|c| {
+            c.query(
+                "SELECT email FROM deliveries
+                 WHERE edition = ?1 AND updated >= ?2 AND (run IS NULL OR run <> ?3)
+                   AND state IN ('sending', 'sent', 'failed', 'unknown')",
+                params![&self.edition, since, self.run],
+            )?
+            .into_iter()
+            .map(|row| row.get::<String>(0))
+            .collect()
+        })?;
+        self.since.store(started - 1, Ordering::Relaxed);
+        Ok(emails)
+    }
+}
+
 fn send_lock_name(edition: &str) -> String {
     format!("courant send {edition}")
 }

@@ -821,9 +821,11 @@ fn two_joined_senders_send_each_recipient_once(
     n: usize,
 ) {
     let (sink_one, sink_two) = (smtp_sink(one, "one", &[]), smtp_sink(two, "two", &[]));
+    // Started together: one of them holds the edition alone for a moment, and the other
+    // waits for it to share rather than take it for a plain `send`.
     let first = spawn_join(one, &sink_one, "100/s", env);
-    wait_for_messages(&sink_one, 10);
     let second = spawn_join(two, &sink_two, "100/s", env);
+    wait_for_messages(&sink_one, 10);
     wait_for_messages(&sink_two, 10);
 
     let plain = send_env(two, &sink_two.url(), &[], env);
