@@ -120,12 +120,29 @@ fn unsubscribe(edition: &Edition, out: &mut Vec<Finding>) {
             out.push(Finding::warning("dkim-missing", message).at(at));
         }
         Some(dkim) => {
+            use crate::edition::value::{Misaligned, aligned};
             let from = newsletter.from.email.get_ref().domain();
             let signing = dkim.domain.get_ref().as_str();
-            if !crate::edition::value::aligned(from, signing) {
-                let message = format!(
-                    "the DKIM domain `{signing}` does not align with the From domain `{from}`: DMARC fails"
-                );
+            let why = match aligned(from, signing, dkim.alignment) {
+                Ok(()) => None,
+                Err(Misaligned::PublicSuffix) => Some(format!(
+                    "the DKIM domain `{signing}` is a public suffix, which no one can sign for: \
+                     DMARC fails; use the From domain `{from}` or your own domain above it"
+                )),
+                Err(Misaligned::Organization {
+                    from: from_org,
+                    signing: signing_org,
+                }) => Some(format!(
+                    "the DKIM domain `{signing}` (organization `{signing_org}`) does not align \
+                     with the From domain `{from}` (organization `{from_org}`): DMARC fails; \
+                     sign with `{from}` or a domain under `{from_org}`"
+                )),
+                Err(Misaligned::NotIdentical) => Some(format!(
+                    "with `alignment = \"strict\"` the DKIM domain `{signing}` must be the From \
+                     domain `{from}`: DMARC fails"
+                )),
+            };
+            if let Some(message) = why {
                 out.push(
                     Finding::error("dkim-not-aligned", message)
                         .at(edition.at_settings(&dkim.domain)),

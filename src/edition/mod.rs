@@ -153,8 +153,12 @@ fn default_soft_limit() -> u32 {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct DkimSettings {
     pub selector: Spanned<DnsName>,
-    /// The signing domain (`d=`); must be the From domain or a parent of it (DMARC alignment).
+    /// The signing domain (`d=`); must align with the From domain for DMARC: the same
+    /// organizational domain (Public Suffix List), or the same domain with `alignment = "strict"`.
     pub domain: Spanned<DnsName>,
+    /// The domain's DMARC `adkim`: `relaxed` (the default, as DMARC's) or `strict`.
+    #[serde(default)]
+    pub alignment: crate::edition::value::Alignment,
     /// RSA private key, PKCS#1 PEM, relative to `newsletter.toml`; else `COURANT_DKIM_KEY`.
     #[serde(default)]
     pub key_file: Option<Spanned<String>>,

@@ -164,21 +164,49 @@ fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
     );
     let settings = dir.path().join("issues/newsletter.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
-    std::fs::write(
-        &settings,
-        text + &DKIM.replace(
-            "domain = \"weerbaarnl.example\"",
-            "domain = \"elders.example\"",
+    // The From domain is weerbaarnl.example; `(domain, alignment, error)`.
+    let cases = [
+        ("mail.weerbaarnl.example", "", None),
+        ("weerbaarnl.example", "alignment = \"strict\"\n", None),
+        (
+            "elders.example",
+            "",
+            Some(
+                "error: the DKIM domain `elders.example` (organization `elders.example`) does not \
+                 align with the From domain `weerbaarnl.example` (organization \
+                 `weerbaarnl.example`): DMARC fails; sign with `weerbaarnl.example` or a domain \
+                 under `weerbaarnl.example`",
+            ),
         ),
-    )
-    .unwrap();
-    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("error: the DKIM domain `elders.example` does not align with the From domain `weerbaarnl.example`: DMARC fails"),
-        "{}",
-        run.stderr
-    );
+        (
+            "example",
+            "",
+            Some("error: the DKIM domain `example` is a public suffix, which no one can sign for"),
+        ),
+        (
+            "mail.weerbaarnl.example",
+            "alignment = \"strict\"\n",
+            Some(
+                "error: with `alignment = \"strict\"` the DKIM domain `mail.weerbaarnl.example` \
+                 must be the From domain `weerbaarnl.example`: DMARC fails",
+            ),
+        ),
+    ];
+    for (domain, alignment, error) in cases {
+        let dkim = DKIM.replace(
+            "domain = \"weerbaarnl.example\"\n",
+            &format!("domain = \"{domain}\"\n{alignment}"),
+        );
+        std::fs::write(&settings, text.clone() + &dkim).unwrap();
+        let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+        match error {
+            None => assert_eq!(run.code, 0, "{domain} {alignment}: {}", run.stderr),
+            Some(error) => {
+                assert_eq!(run.code, 1, "{domain} {alignment}: {}", run.stderr);
+                assert!(run.stderr.contains(error), "{}", run.stderr);
+            }
+        }
+    }
 }
 
 #[test]
