@@ -14,7 +14,9 @@
 //! 5. [`plan`] decides who gets the edition now; [`delivery`] is the send loop, through the
 //!    [`transport::Transport`] seam to SMTP connections, paced by [`rate_limiter`], every
 //!    recipient's outcome recorded in the [`ledger`] (a SQLite file, or PostgreSQL for a team;
-//!    its queries are written once, over `ledger::db`), which knows nothing of SMTP.
+//!    its queries are written once, over `ledger::db`), which knows nothing of SMTP. Each
+//!    message starts with a claim the ledger decides (`ledger::Op::Begin`), so several senders
+//!    of one edition (`send --join`) never send a recipient twice.
 //! 6. [`bounces`] reads what comes back (bounces, complaints, mailed unsubscribes), ties each
 //!    report to a message recorded in the [`ledger`], and suppresses addresses accordingly.
 //! 7. [`cmd`] wires these stages into the subcommands: each owns its arguments, and one error
