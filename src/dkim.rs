@@ -1,20 +1,21 @@
 //! DKIM: every message is signed last, with relaxed/relaxed canonicalisation; and the key helpers
 //! behind `courant dkim`.
 //!
-//! Two findings from verifying lettre's signatures with dkimpy and Mail::DKIM shape this module:
-//! lettre's default `simple/relaxed` does not verify, and `Content-Type` of a multipart message
-//! must not be signed (lettre writes it outside the hashed headers), so it is not in the list.
+//! Signing is mail-auth's, on ring: an RSA-2048 signature costs about a third of what the
+//! `rsa` crate behind lettre's signer took (BENCHMARKS.md). `Content-Type` of a multipart
+//! message is not in the signed list: verifying lettre's earlier signatures with dkimpy and
+//! Mail::DKIM showed that some paths rewrite it, and it carries nothing a reader sees.
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use lettre::message::dkim::{
-    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
-    DkimSigningKey,
-};
-use lettre::message::header::HeaderName;
+use mail_auth::common::crypto::{RsaKey, Sha256};
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::{DkimSigner, Done};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::EncodePublicKey;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer};
 
 use crate::diagnostic::display_path;
 use crate::edition::Newsletter;
@@ -42,20 +43,40 @@ pub enum KeyError {
     Encode(#[from] rsa::pkcs8::spki::Error),
 }
 
-/// The signing configuration of a newsletter, or `None` without `[dkim]`.
-pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<DkimConfig>, KeyError> {
-    let Some(settings) = &newsletter.dkim else {
-        return Ok(None);
-    };
-    let pem = match &settings.key_file {
-        Some(file) => {
-            let path = settings_dir.join(file.get_ref());
-            std::fs::read_to_string(&path).map_err(|source| KeyError::Read { path, source })?
-        }
-        None => std::env::var(KEY_ENV).map_err(|_| KeyError::Missing)?,
-    };
-    let key = DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa)
-        .map_err(|e| KeyError::Signing(e.to_string()))?;
+/// A signature could not be made (the key was refused by the crypto library).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot sign with DKIM: {0}")]
+pub struct SignError(String);
+
+/// Signs messages for one newsletter: RSA-SHA256, `c=relaxed/relaxed`, over a fixed list of
+/// headers. Shared by every connection of a send.
+pub struct Signer {
+    rsa: DkimSigner<RsaKey<Sha256>, Done>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer")
+    }
+}
+
+impl Signer {
+    /// `message` (CRLF line ends) with its `DKIM-Signature` header in front.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        let signature = self
+            .rsa
+            .sign(message)
+            .map_err(|e| SignError(e.to_string()))?;
+        let header = signature.to_header();
+        let mut signed = Vec::with_capacity(header.len() + message.len());
+        signed.extend_from_slice(header.as_bytes());
+        signed.extend_from_slice(message);
+        Ok(signed)
+    }
+}
+
+/// The headers every signature covers, those the newsletter has.
+fn signed_headers(newsletter: &Newsletter) -> Vec<&'static str> {
     let mut headers = vec![
         "From",
         "To",
@@ -74,20 +95,30 @@ pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<DkimC
     if newsletter.unsubscribe.url.is_some() {
         headers.push("List-Unsubscribe-Post");
     }
-    let relaxed = DkimCanonicalization {
-        header: DkimCanonicalizationType::Relaxed,
-        body: DkimCanonicalizationType::Relaxed,
+    headers
+}
+
+/// The signer of a newsletter, or `None` without `[dkim]`.
+pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<Signer>, KeyError> {
+    let Some(settings) = &newsletter.dkim else {
+        return Ok(None);
     };
-    Ok(Some(DkimConfig::new(
-        settings.selector.get_ref().as_str().to_owned(),
-        settings.domain.get_ref().as_str().to_owned(),
-        key,
-        headers
-            .into_iter()
-            .map(HeaderName::new_from_ascii_str)
-            .collect(),
-        relaxed,
-    )))
+    let pem = match &settings.key_file {
+        Some(file) => {
+            let path = settings_dir.join(file.get_ref());
+            std::fs::read_to_string(&path).map_err(|source| KeyError::Read { path, source })?
+        }
+        None => std::env::var(KEY_ENV).map_err(|_| KeyError::Missing)?,
+    };
+    let der = PrivatePkcs1KeyDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| KeyError::Signing(e.to_string()))?;
+    let key = RsaKey::<Sha256>::from_key_der(PrivateKeyDer::Pkcs1(der))
+        .map_err(|e| KeyError::Signing(e.to_string()))?;
+    let rsa = DkimSigner::from_key(key)
+        .domain(settings.domain.get_ref().as_str())
+        .selector(settings.selector.get_ref().as_str())
+        .headers(signed_headers(newsletter));
+    Ok(Some(Signer { rsa }))
 }
 
 /// A new RSA key: the PKCS#1 PEM that lettre reads, and the public key for DNS.

@@ -11,13 +11,13 @@
 use std::time::{Duration, SystemTime};
 
 use lettre::Message;
-use lettre::message::dkim::DkimConfig;
 use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
+use crate::dkim::Signer;
 use crate::edition::value::encode_component;
 use crate::edition::{Edition, ImageMode, Newsletter};
 use crate::render::{Personal, Rendered, strings::strings};
@@ -82,7 +82,28 @@ impl ReturnPath {
 #[error("cannot build the message for `{email}`: {source}")]
 pub struct MessageError {
     email: String,
-    source: lettre::error::Error,
+    source: BuildError,
+}
+
+/// What went wrong making one message.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Mime(#[from] lettre::error::Error),
+    #[error(transparent)]
+    Sign(#[from] crate::dkim::SignError),
+}
+
+/// The bytes of `message`, with its DKIM signature in front when there is a `signer`.
+pub fn sign(
+    signer: Option<&Signer>,
+    message: &lettre::Message,
+) -> Result<Vec<u8>, crate::dkim::SignError> {
+    let bytes = message.formatted();
+    match signer {
+        Some(signer) => signer.sign(&bytes),
+        None => Ok(bytes),
+    }
 }
 
 /// Where Date, Message-ID and boundaries come from.
@@ -134,7 +155,7 @@ pub struct Composer<'a> {
     subject_prefix: String,
     /// The embedded images, base64-encoded once: (Content-ID, type, body).
     images: Vec<(String, ContentType, Body)>,
-    dkim: Option<&'a DkimConfig>,
+    dkim: Option<&'a Signer>,
     tokens: Option<TokenKey>,
 }
 
@@ -224,17 +245,22 @@ impl<'a> Composer<'a> {
             ),
             None => alternative,
         };
-        let mut message =
-            self.headers(subscriber)
-                .multipart(body)
-                .map_err(|source| MessageError {
-                    email: subscriber.email.to_string(),
-                    source,
-                })?;
-        if let Some(dkim) = self.dkim {
-            message.sign(dkim);
-        }
+        let message = self
+            .headers(subscriber)
+            .multipart(body)
+            .map_err(|source| MessageError {
+                email: subscriber.email.to_string(),
+                source: source.into(),
+            })?;
         Ok(message)
+    }
+
+    /// The message's bytes as sent: built, then DKIM-signed when the composer has a key.
+    pub fn bytes(&self, subscriber: &Subscriber) -> Result<Vec<u8>, MessageError> {
+        sign(self.dkim, &self.message(subscriber)?).map_err(|source| MessageError {
+            email: subscriber.email.to_string(),
+            source: source.into(),
+        })
     }
 
     fn headers(&self, subscriber: &Subscriber) -> lettre::message::MessageBuilder {
@@ -335,8 +361,8 @@ impl<'a> Composer<'a> {
         hex(&Sha256::digest(input.as_bytes())[..10])
     }
 
-    /// Signs every message with this key, as the last step.
-    pub fn with_dkim(mut self, dkim: Option<&'a DkimConfig>) -> Self {
+    /// Signs every message of [`Composer::bytes`] with this key, as the last step.
+    pub fn with_dkim(mut self, dkim: Option<&'a Signer>) -> Self {
         self.dkim = dkim;
         self
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use lettre::message::dkim::DkimConfig;
+use crate::dkim::Signer;
 
 use super::Error;
 use crate::diagnostic::{Finding, display_path};
@@ -41,7 +41,7 @@ impl Checked {
     }
 
     /// The DKIM signing key of the edition's newsletter, if `[dkim]` is set.
-    pub(crate) fn dkim(&self) -> Result<Option<DkimConfig>, Error> {
+    pub(crate) fn dkim(&self) -> Result<Option<Signer>, Error> {
         let dir = super::args::dir_of(&self.edition.newsletter_file.path);
         Ok(crate::dkim::load(&self.edition.newsletter, dir)?)
     }
@@ -70,7 +70,7 @@ impl Checked {
     }
 
     /// What preview, test-send and send sign with: the DKIM key and the token key.
-    pub(crate) fn keys(&self) -> Result<(Option<DkimConfig>, Option<TokenKey>), Error> {
+    pub(crate) fn keys(&self) -> Result<(Option<Signer>, Option<TokenKey>), Error> {
         Ok((self.dkim()?, self.tokens()?))
     }
 

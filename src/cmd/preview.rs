@@ -72,8 +72,8 @@ fn write_messages(
         .take(limit.unwrap_or(usize::MAX))
         .enumerate()
     {
-        let message = composer.message(subscriber)?;
-        write(&out.join(file_name(i + 1, subscriber)), message.formatted())?;
+        let message = composer.bytes(subscriber)?;
+        write(&out.join(file_name(i + 1, subscriber)), message)?;
         written += 1;
     }
     Ok(written)

@@ -44,16 +44,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens)
         .with_subject_prefix("[TEST] ")
-        .message(&subscriber)?;
+        .bytes(&subscriber)?;
     let (from, _) = return_path.envelope(&checked.edition.slug, to.as_str());
     let accepted = super::runtime()?.block_on(async {
         let mut conn = connector
             .connect()
             .await
             .map_err(|e| Error::Failed(e.to_string()))?;
-        let result = conn
-            .send(&from, &to.to_address(), &message.formatted())
-            .await;
+        let result = conn.send(&from, &to.to_address(), &message).await;
         conn.quit().await;
         result.map_err(|e| Error::Failed(format!("the server did not take the message: {e}")))
     })?;

@@ -98,7 +98,7 @@ pub struct Run<T: Transport> {
     pub recipients: Arc<Vec<Subscriber>>,
     pub transport: T,
     /// Signs every message, last.
-    pub dkim: Option<Arc<lettre::message::dkim::DkimConfig>>,
+    pub dkim: Option<Arc<crate::dkim::Signer>>,
     /// Signs the unsubscribe tokens.
     pub tokens: Option<crate::unsubscribe::TokenKey>,
     /// The envelope sender of each message.
@@ -251,19 +251,16 @@ async fn worker<T: Transport>(shared: Arc<Shared<T>>) {
 }
 
 /// The message's bytes, DKIM-signed on the blocking pool when there is a key: an RSA signature
-/// takes ~3 ms of CPU (measured, BENCHMARKS.md), which would otherwise hold up every connection
-/// of this single-threaded runtime and use one core only.
+/// takes about a millisecond of CPU (measured, BENCHMARKS.md), which would otherwise hold up
+/// every connection of this single-threaded runtime and use one core only.
 async fn sign(
-    dkim: Option<Arc<lettre::message::dkim::DkimConfig>>,
-    mut message: lettre::Message,
-) -> Vec<u8> {
+    dkim: Option<Arc<crate::dkim::Signer>>,
+    message: lettre::Message,
+) -> Result<Vec<u8>, crate::dkim::SignError> {
     let Some(dkim) = dkim else {
-        return message.formatted();
+        return Ok(message.formatted());
     };
-    let signed = tokio::task::spawn_blocking(move || {
-        message.sign(&dkim);
-        message.formatted()
-    });
+    let signed = tokio::task::spawn_blocking(move || crate::message::sign(Some(&dkim), &message));
     signed.await.expect("signing does not panic")
 }
 
@@ -380,7 +377,13 @@ async fn attempt<T: Transport>(
         }
     };
     let message_id = composer.message_id(subscriber);
-    let bytes = sign(run.dkim.clone(), message).await;
+    let bytes = match sign(run.dkim.clone(), message).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let failed = shared.not_composed(edition, &email, subscriber, &e);
+            return Ok(Some((failed, true)));
+        }
+    };
     let result = conn
         .send(&from, &subscriber.email.to_address(), &bytes)
         .await;
@@ -439,7 +442,7 @@ impl<T: Transport> Shared<T> {
         edition: &str,
         email: &str,
         subscriber: &Subscriber,
-        error: &crate::message::MessageError,
+        error: &dyn std::fmt::Display,
     ) -> Finished {
         let outcome = Outcome::Failed {
             code: None,

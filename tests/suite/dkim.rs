@@ -80,7 +80,13 @@ fn preview_messages_are_signed_and_verify_and_a_tampered_body_fails() {
     assert_eq!(files.len(), 4);
     for (name, raw) in &files {
         let text = String::from_utf8_lossy(raw);
-        let signature = text.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ");
+        // Unfolded: a fold is CRLF before a space or a tab (RFC 5322 §2.2.3).
+        let signature = text
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
         let signature = signature
             .lines()
             .find(|l| l.starts_with("DKIM-Signature:"))
