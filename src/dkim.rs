@@ -9,19 +9,22 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use mail_auth::common::crypto::{RsaKey, Sha256};
+use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::{DkimSigner, Done};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::EncodePublicKey;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer};
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer};
 
 use crate::diagnostic::display_path;
 use crate::edition::Newsletter;
+use toml::Spanned;
 
 /// Where the key comes from when `key-file` is not set.
 pub const KEY_ENV: &str = "COURANT_DKIM_KEY";
+/// Where the Ed25519 key comes from when `ed25519-key-file` is not set.
+pub const ED25519_KEY_ENV: &str = "COURANT_DKIM_ED25519_KEY";
 
 /// Why there is no usable key.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,15 @@ pub enum KeyError {
     },
     #[error("no DKIM key: set `key-file` in `[dkim]` or {KEY_ENV} to the PEM")]
     Missing,
+    #[error(
+        "no Ed25519 DKIM key: set `ed25519-key-file` in `[dkim]` or {ED25519_KEY_ENV} to the PEM"
+    )]
+    MissingEd25519,
+    #[error(
+        "not an Ed25519 private key in PKCS#8 PEM (`BEGIN PRIVATE KEY`, as \
+         `openssl genpkey -algorithm ed25519` writes): {0}"
+    )]
+    NotEd25519(String),
     #[error("the DKIM key is not an RSA private key in PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`): {0}")]
     Signing(String),
     #[error("not an RSA private key in PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`): {0}")]
@@ -52,6 +64,9 @@ pub struct SignError(String);
 /// headers. Shared by every connection of a send.
 pub struct Signer {
     rsa: DkimSigner<RsaKey<Sha256>, Done>,
+    /// The second signature, when configured (RFC 8463): receivers that know Ed25519 check it,
+    /// the others the RSA one.
+    ed25519: Option<DkimSigner<Ed25519Key, Done>>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -63,11 +78,11 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// `message` (CRLF line ends) with its `DKIM-Signature` header in front.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
-        let signature = self
-            .rsa
-            .sign(message)
-            .map_err(|e| SignError(e.to_string()))?;
-        let header = signature.to_header();
+        let failed = |e: mail_auth::Error| SignError(e.to_string());
+        let mut header = self.rsa.sign(message).map_err(failed)?.to_header();
+        if let Some(ed25519) = &self.ed25519 {
+            header = ed25519.sign(message).map_err(failed)?.to_header() + &header;
+        }
         let mut signed = Vec::with_capacity(header.len() + message.len());
         signed.extend_from_slice(header.as_bytes());
         signed.extend_from_slice(message);
@@ -103,13 +118,14 @@ pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<Signe
     let Some(settings) = &newsletter.dkim else {
         return Ok(None);
     };
-    let pem = match &settings.key_file {
+    let read = |file: &Option<Spanned<String>>, env: &str, missing: KeyError| match file {
         Some(file) => {
             let path = settings_dir.join(file.get_ref());
-            std::fs::read_to_string(&path).map_err(|source| KeyError::Read { path, source })?
+            std::fs::read_to_string(&path).map_err(|source| KeyError::Read { path, source })
         }
-        None => std::env::var(KEY_ENV).map_err(|_| KeyError::Missing)?,
+        None => std::env::var(env).map_err(|_| missing),
     };
+    let pem = read(&settings.key_file, KEY_ENV, KeyError::Missing)?;
     let der = PrivatePkcs1KeyDer::from_pem_slice(pem.as_bytes())
         .map_err(|e| KeyError::Signing(e.to_string()))?;
     let key = RsaKey::<Sha256>::from_key_der(PrivateKeyDer::Pkcs1(der))
@@ -118,28 +134,58 @@ pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<Signe
         .domain(settings.domain.get_ref().as_str())
         .selector(settings.selector.get_ref().as_str())
         .headers(signed_headers(newsletter));
-    Ok(Some(Signer { rsa }))
+    let ed25519 = match &settings.ed25519_selector {
+        None => None,
+        Some(selector) => {
+            let pem = read(
+                &settings.ed25519_key_file,
+                ED25519_KEY_ENV,
+                KeyError::MissingEd25519,
+            )?;
+            Some(
+                DkimSigner::from_key(ed25519_key(&pem)?)
+                    .domain(settings.domain.get_ref().as_str())
+                    .selector(selector.get_ref().as_str())
+                    .headers(signed_headers(newsletter)),
+            )
+        }
+    };
+    Ok(Some(Signer { rsa, ed25519 }))
+}
+
+/// An Ed25519 key from PKCS#8 PEM, with or without the public key in it (OpenSSL writes it
+/// without).
+fn ed25519_key(pem: &str) -> Result<Ed25519Key, KeyError> {
+    let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| KeyError::NotEd25519(e.to_string()))?;
+    Ed25519Key::from_pkcs8_maybe_unchecked_der(der.secret_pkcs8_der())
+        .map_err(|e| KeyError::NotEd25519(e.to_string()))
 }
 
 /// A new RSA key: the PKCS#1 PEM that lettre reads, and the public key for DNS.
 pub fn generate(bits: usize) -> Result<(String, String), KeyError> {
     let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)?;
     let pem = key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)?.to_string();
-    let public = public_key(&pem)?;
+    let (_, public) = public_key(&pem)?;
     Ok((pem, public))
 }
 
-/// The base64 DER public key (`p=`) of a PKCS#1 PEM private key.
-pub fn public_key(pem: &str) -> Result<String, KeyError> {
+/// The record's key type and public key (`k=`, `p=`) of a private key: RSA in PKCS#1 PEM
+/// (`rsa`, base64 DER), or Ed25519 in PKCS#8 PEM (`ed25519`, base64 of the 32 bytes, RFC 8463).
+pub fn public_key(pem: &str) -> Result<(&'static str, String), KeyError> {
+    let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    if pem.contains("BEGIN PRIVATE KEY") {
+        return Ok(("ed25519", base64(&ed25519_key(pem)?.public_key())));
+    }
     let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem)?;
     let der = key.to_public_key().to_public_key_der()?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(der.as_bytes()))
+    Ok(("rsa", base64(der.as_bytes())))
 }
 
 /// The TXT record to publish, in zone-file form; long values are split into strings of at most
 /// 255 characters, as DNS requires.
-pub fn dns_record(selector: &str, domain: &str, public: &str) -> String {
-    let value = format!("v=DKIM1; k=rsa; p={public}");
+pub fn dns_record(selector: &str, domain: &str, (kind, public): (&str, &str)) -> String {
+    let value = format!("v=DKIM1; k={kind}; p={public}");
     let parts: Vec<String> = value
         .as_bytes()
         .chunks(255)
@@ -157,7 +203,7 @@ mod tests {
 
     #[test]
     fn records_split_long_values() {
-        let record = dns_record("sel", "example.nl", &"A".repeat(400));
+        let record = dns_record("sel", "example.nl", ("rsa", &"A".repeat(400)));
         assert!(record.starts_with("sel._domainkey.example.nl. IN TXT ( \"v=DKIM1; k=rsa; p=AAA"));
         assert!(record.split('"').all(|part| part.len() <= 255));
     }

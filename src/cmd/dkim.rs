@@ -34,7 +34,7 @@ pub(crate) enum Command {
         /// The signing domain (`d=`).
         #[arg(long)]
         domain: String,
-        /// The private key (PKCS#1 PEM).
+        /// The private key: RSA in PKCS#1 PEM, or Ed25519 in PKCS#8 PEM.
         #[arg(long)]
         key: PathBuf,
     },
@@ -55,7 +55,7 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
                 "wrote the private key to {}; keep it secret",
                 display_path(out)
             );
-            println!("{}", dns_record(&selector, &domain, &public));
+            println!("{}", dns_record(&selector, &domain, ("rsa", &public)));
         }
         Command::Record {
             selector,
@@ -67,7 +67,8 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
                 path: key.clone(),
                 source,
             })?;
-            println!("{}", dns_record(&selector, &domain, &public_key(&pem)?));
+            let (kind, public) = public_key(&pem)?;
+            println!("{}", dns_record(&selector, &domain, (kind, &public)));
         }
     }
     Ok(ExitStatus::Success)

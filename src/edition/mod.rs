@@ -162,6 +162,13 @@ pub struct DkimSettings {
     /// RSA private key, PKCS#1 PEM, relative to `newsletter.toml`; else `COURANT_DKIM_KEY`.
     #[serde(default)]
     pub key_file: Option<Spanned<String>>,
+    /// A second signature, Ed25519-SHA256 (RFC 8463), under this selector; never alone.
+    #[serde(default)]
+    pub ed25519_selector: Option<Spanned<DnsName>>,
+    /// Its private key, PKCS#8 PEM (`openssl genpkey -algorithm ed25519`), relative to
+    /// `newsletter.toml`; else `COURANT_DKIM_ED25519_KEY`.
+    #[serde(default)]
+    pub ed25519_key_file: Option<Spanned<String>>,
 }
 
 /// `[sending]`: pacing, retries and limits of `courant send`. Flags override each key.

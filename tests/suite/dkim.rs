@@ -26,37 +26,46 @@ fn signed_seed() -> (tempfile::TempDir, PathBuf) {
     let settings = dir.path().join("issues/newsletter.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
     std::fs::write(&settings, text + DKIM).unwrap();
-    let run = courant(
-        dir.path(),
-        &[
-            "dkim",
-            "record",
-            "--selector",
-            "nb2022",
-            "--domain",
-            "weerbaarnl.example",
-            "--key",
-            "issues/dkim.pem",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .starts_with("nb2022._domainkey.weerbaarnl.example. IN TXT ( \"v=DKIM1; k=rsa; p=")
-    );
-    let record = dir.path().join("record.txt");
-    std::fs::write(&record, &run.stdout).unwrap();
+    let record = dns_record(dir.path(), "nb2022", "issues/dkim.pem", "rsa");
     (dir, record)
+}
+
+/// Writes the record `courant dkim record` prints for `key` under `selector` to a file in
+/// `dir`, asserting its key type; returns the file.
+fn dns_record(dir: &Path, selector: &str, key: &str, kind: &str) -> PathBuf {
+    let args = [
+        "dkim",
+        "record",
+        "--selector",
+        selector,
+        "--domain",
+        "weerbaarnl.example",
+        "--key",
+        key,
+    ];
+    let run = courant(dir, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let start =
+        format!("{selector}._domainkey.weerbaarnl.example. IN TXT ( \"v=DKIM1; k={kind}; p=");
+    assert!(run.stdout.starts_with(&start), "{}", run.stdout);
+    let record = dir.join(format!("{selector}-record.txt"));
+    std::fs::write(&record, &run.stdout).unwrap();
+    record
 }
 
 /// dkimpy's verdict on a message file.
 fn verify(message: &Path, record: &Path) -> (bool, String) {
+    verify_all(message, &[record])
+}
+
+/// dkimpy's verdict on every signature of a message file, with these DNS records.
+fn verify_all(message: &Path, records: &[&Path]) -> (bool, String) {
     let python = std::env::var("COURANT_TEST_PYTHON")
         .map_or_else(|_| root().join(".venv/bin/python"), PathBuf::from);
     let out = Command::new(python)
         .arg(root().join("tests/support/dkim_verify.py"))
         .arg(message)
-        .arg(record)
+        .args(records)
         .output()
         .expect("python with dkimpy runs");
     let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -155,6 +164,37 @@ fn a_message_received_by_the_server_verifies_with_the_key_from_the_environment()
         std::fs::write(&received, message).unwrap();
         let (ok, why) = verify(&received, &record);
         assert!(ok, "{why}");
+    }
+}
+
+#[test]
+fn an_ed25519_signature_goes_beside_the_rsa_one_and_dkimpy_verifies_both() {
+    let (dir, rsa_record) = signed_seed();
+    let status = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "ed25519", "-out"])
+        .arg(dir.path().join("issues/ed.pem"))
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    let settings = dir.path().join("issues/newsletter.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text += "ed25519-selector = \"nb2022ed\"\ned25519-key-file = \"ed.pem\"\n";
+    std::fs::write(&settings, text).unwrap();
+    let ed_record = dns_record(dir.path(), "nb2022ed", "issues/ed.pem", "ed25519");
+
+    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (name, raw) in emls(&dir.path().join("out")) {
+        let text = String::from_utf8_lossy(&raw);
+        let head = text.split("\r\n\r\n").next().unwrap();
+        assert_eq!(head.matches("DKIM-Signature:").count(), 2, "{head}");
+        assert!(head.contains("a=ed25519-sha256") && head.contains("a=rsa-sha256"));
+        let path = dir.path().join("out").join(&name);
+        let (ok, why) = verify_all(&path, &[&rsa_record, &ed_record]);
+        assert!(ok, "{name}: {why}");
+        // Without the Ed25519 key in DNS its signature cannot verify: both are checked.
+        let (ok, _) = verify_all(&path, &[&rsa_record]);
+        assert!(!ok, "{name}: the Ed25519 signature was not checked");
     }
 }
 

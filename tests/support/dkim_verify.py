@@ -1,10 +1,11 @@
-"""Verifies the DKIM signature of a message with dkimpy, an independent implementation.
+"""Verifies every DKIM signature of a message with dkimpy, an independent implementation.
 
-    python dkim_verify.py MESSAGE.eml RECORD
+    python dkim_verify.py MESSAGE.eml RECORD [RECORD ...]
 
-RECORD is a file with the output of `courant dkim record` (zone-file form); its TXT value is
-what the DNS lookup of `<selector>._domainkey.<domain>` returns. Prints `pass` and exits 0, or
-prints `fail` with dkimpy's reason and exits 1.
+Each RECORD is a file with the output of `courant dkim record` (zone-file form); its TXT value
+is what the DNS lookup of `<selector>._domainkey.<domain>` returns. Prints `pass` and exits 0
+when every signature verifies (RSA, and Ed25519 through PyNaCl), or prints `fail` with
+dkimpy's reason and exits 1.
 """
 import logging
 import re
@@ -15,17 +16,24 @@ import dkim
 
 def main():
     message = open(sys.argv[1], "rb").read()
-    record = open(sys.argv[2]).read()
-    name = record.split()[0].encode()
-    value = "".join(re.findall(r'"([^"]*)"', record)).encode()
+    records = {}
+    for path in sys.argv[2:]:
+        record = open(path).read()
+        records[record.split()[0].encode()] = "".join(re.findall(r'"([^"]*)"', record)).encode()
 
     def dns(query, timeout=5):
-        return value if query == name else None
+        return records.get(query)
+
+    head = message.split(b"\r\n\r\n", 1)[0]
+    signatures = len(re.findall(rb"^DKIM-Signature:", head, re.M | re.I))
 
     logger = logging.getLogger("dkim")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
-        ok = dkim.DKIM(message, logger=logger).verify(dnsfunc=dns)
+        checker = dkim.DKIM(message, logger=logger)
+        ok = signatures > 0 and all(
+            checker.verify(idx=i, dnsfunc=dns) for i in range(signatures)
+        )
     except dkim.DKIMException as error:
         print(f"dkimpy: {error}", file=sys.stderr)
         ok = False
