@@ -7,7 +7,8 @@ use super::{Error, ExitStatus};
 use crate::diagnostic::display_path;
 
 /// Create a newsletter folder: settings with every key explained, a first edition, a
-/// subscriber list and a short how-to. Never overwrites a file.
+/// subscriber list, a short how-to and a `.gitignore` that keeps the ledger, previews and keys
+/// out of Git. Never overwrites a file.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The folder to create it in.
@@ -19,6 +20,7 @@ const NEWSLETTER: &str = include_str!("init/newsletter.toml");
 const EDITION: &str = include_str!("init/edition.toml");
 const SUBSCRIBERS: &str = include_str!("init/subscribers.toml");
 const HOWTO: &str = include_str!("init/HOWTO.md");
+const GITIGNORE: &str = include_str!("init/gitignore");
 
 pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     let dir = &args.dir;
@@ -47,11 +49,12 @@ fn create(dir: &Path) -> Result<PathBuf, Error> {
     let date = today();
     let slug = &date[..7];
     let edition = dir.join("issues").join(format!("{slug}.toml"));
-    let files: [(PathBuf, String); 4] = [
+    let files: [(PathBuf, String); 5] = [
         (dir.join("issues/newsletter.toml"), NEWSLETTER.to_owned()),
         (edition.clone(), EDITION.replace("DATE", &date)),
         (dir.join("subscribers.toml"), SUBSCRIBERS.to_owned()),
         (dir.join("HOWTO.md"), HOWTO.replace("EDITION", slug)),
+        (dir.join(".gitignore"), GITIGNORE.to_owned()),
     ];
     let existing: Vec<String> = files
         .iter()

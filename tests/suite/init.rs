@@ -46,6 +46,37 @@ fn init_makes_a_newsletter_that_previews_and_never_overwrites_it() {
             .contains("Beste Eerste Lezer,")
     );
 
+    // Git leaves out what courant writes and what is secret, and keeps the rest.
+    std::fs::write(folder.join("issues/dkim.pem"), "secret").unwrap();
+    let ledger = courant(&folder, &["unsubscribe", "x@example.org"]);
+    assert_eq!(ledger.code, 0, "{}", ledger.stderr);
+    assert!(folder.join("issues/courant.sqlite").exists());
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&folder)
+            .output()
+            .expect("git runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    let untracked = git(&["status", "--porcelain", "--untracked-files=all"]);
+    for kept in [
+        ".gitignore",
+        "HOWTO.md",
+        "issues/2022-12.toml",
+        "issues/newsletter.toml",
+        "subscribers.toml",
+    ] {
+        assert!(untracked.contains(kept), "{kept} is not kept: {untracked}");
+    }
+    for ignored in ["courant.sqlite", "preview/", ".eml", "dkim.pem"] {
+        assert!(
+            !untracked.contains(ignored),
+            "{ignored} is not ignored: {untracked}"
+        );
+    }
+
     let settings = std::fs::read_to_string(folder.join("issues/newsletter.toml")).unwrap();
     let again = courant(dir.path(), &["init", "nieuwsbrief"]);
     assert_eq!(again.code, 2);
