@@ -97,6 +97,9 @@ pub struct Finding {
     pub location: Option<Location>,
     /// Further locations with a label, e.g. the first occurrence of a duplicate.
     pub notes: Vec<(String, Location)>,
+    /// A finding of one of `check`'s rules: its id is shown (`warning[spam-exclamation]: …`),
+    /// so it can be looked up and allowed.
+    pub rule: bool,
 }
 
 impl Finding {
@@ -107,6 +110,7 @@ impl Finding {
             message: message.into(),
             location: None,
             notes: Vec::new(),
+            rule: false,
         }
     }
 
@@ -162,7 +166,11 @@ impl fmt::Display for Finding {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(f, "{label}: {}", self.message)?;
+        if self.rule {
+            writeln!(f, "{label}[{}]: {}", self.code, self.message)?;
+        } else {
+            writeln!(f, "{label}: {}", self.message)?;
+        }
         if let Some(location) = &self.location {
             write_snippet(f, location, "")?;
         }

@@ -105,6 +105,9 @@ pub struct Newsletter {
     /// (relative to `newsletter.toml`) or a `postgres://` URL. Read by `cmd::args`.
     #[serde(default)]
     pub ledger: Option<Text>,
+    /// `[check]`: rules allowed for every edition.
+    #[serde(default)]
+    pub check: CheckSettings,
 }
 
 /// `[bounces]`: the envelope sender of every message, and the mailbox bounces arrive in.
@@ -345,6 +348,17 @@ pub struct Content {
     pub intro: Option<Item>,
     #[serde(default, rename = "section")]
     pub sections: Vec<Section>,
+    /// `[check]`: rules allowed for this edition only.
+    #[serde(default)]
+    pub check: CheckSettings,
+}
+
+/// `[check]`: which of `check`'s warnings not to report, by rule id (`allow = ["spam-all-caps"]`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CheckSettings {
+    #[serde(default)]
+    pub allow: Vec<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,8 @@ fn the_seed_edition_checks_clean() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The seed cannot ship a private key, so only the DKIM warning remains.
     assert!(
-        run.stderr.starts_with("warning: DKIM is not configured"),
+        run.stderr
+            .starts_with("warning[dkim-missing]: DKIM is not configured"),
         "{}",
         run.stderr
     );
@@ -149,7 +150,8 @@ fn preview_writes_the_messages_then_exits_1_on_error_findings() {
     let run = crate::common::preview_seed(dir.path(), "subscribers.example.toml");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr.starts_with("error: the subject is empty\n"),
+        run.stderr
+            .starts_with("error[subject-empty]: the subject is empty\n"),
         "{}",
         run.stderr
     );

@@ -204,7 +204,8 @@ fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
     let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
     assert_eq!(run.code, 0);
     assert!(
-        run.stderr.starts_with("warning: DKIM is not configured"),
+        run.stderr
+            .starts_with("warning[dkim-missing]: DKIM is not configured"),
         "{}",
         run.stderr
     );
@@ -218,7 +219,7 @@ fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
             "elders.example",
             "",
             Some(
-                "error: the DKIM domain `elders.example` (organization `elders.example`) does not \
+                "error[dkim-not-aligned]: the DKIM domain `elders.example` (organization `elders.example`) does not \
                  align with the From domain `weerbaarnl.example` (organization \
                  `weerbaarnl.example`): DMARC fails; sign with `weerbaarnl.example` or a domain \
                  under `weerbaarnl.example`",
@@ -227,13 +228,15 @@ fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
         (
             "example",
             "",
-            Some("error: the DKIM domain `example` is a public suffix, which no one can sign for"),
+            Some(
+                "error[dkim-not-aligned]: the DKIM domain `example` is a public suffix, which no one can sign for",
+            ),
         ),
         (
             "mail.weerbaarnl.example",
             "alignment = \"strict\"\n",
             Some(
-                "error: with `alignment = \"strict\"` the DKIM domain `mail.weerbaarnl.example` \
+                "error[dkim-not-aligned]: with `alignment = \"strict\"` the DKIM domain `mail.weerbaarnl.example` \
                  must be the From domain `weerbaarnl.example`: DMARC fails",
             ),
         ),

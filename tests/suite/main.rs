@@ -8,6 +8,7 @@ mod archive;
 mod bad_input;
 mod bounces;
 mod browser;
+mod check_rules;
 mod commands;
 mod dkim;
 mod faults;

@@ -23,20 +23,86 @@ pub const SUBJECT_WARN_CHARS: usize = 78;
 /// WCAG 2.1 AA for body text.
 pub const MIN_CONTRAST: f64 = 4.5;
 
-const GENERIC_LINK_TEXTS: &[&str] = &[
-    "lees meer",
-    "meer lezen",
-    "klik hier",
-    "hier",
-    "link",
-    "meer",
-    "verder lezen",
-    "read more",
-    "click here",
-    "here",
-    "more",
-    "this link",
+mod spam;
+mod words;
+
+use words::GENERIC_LINK_TEXTS;
+
+/// Every rule of `check` by id, and whether it reports warnings, which `[check] allow` can
+/// silence. Rules that report only errors cannot be allowed: the message would be broken,
+/// unreadable to some, or not allowed to be sent.
+pub const RULES: &[(&str, bool)] = &[
+    ("alt-empty", true),
+    ("alt-is-credit", false),
+    ("alt-missing", false),
+    ("bad-shortlink", true),
+    ("contrast", false),
+    ("dkim-missing", true),
+    ("dkim-not-aligned", false),
+    ("generic-alt", true),
+    ("gmail-clipping", true),
+    ("greeting-no-name", true),
+    ("image-large", true),
+    ("image-unusable", false),
+    ("invisible-character", false),
+    ("link-invalid", false),
+    ("link-not-https", true),
+    ("link-text-empty", false),
+    ("link-text-generic", true),
+    ("markdown-heading", false),
+    ("markdown-image", false),
+    ("markdown-unsupported", true),
+    ("no-items", false),
+    ("preheader-missing", true),
+    ("raw-html", false),
+    ("spam-all-caps", true),
+    ("spam-exclamation", true),
+    ("spam-image-heavy", true),
+    ("spam-suspicious-phrases", true),
+    ("subject-empty", false),
+    ("subject-long", true),
+    ("unsubscribe-missing", false),
+    ("unsubscribe-no-token", true),
+    ("word-too-long", true),
 ];
+
+/// The rules `[check] allow` names in the settings and the edition; an error for a name that
+/// is no rule, or one that cannot be allowed.
+fn allowed(edition: &Edition, out: &mut Vec<Finding>) -> Vec<String> {
+    let lists = [
+        (&edition.newsletter_file, &edition.newsletter.check.allow),
+        (&edition.file, &edition.content.check.allow),
+    ];
+    let mut allowed = Vec::new();
+    for (file, list) in lists {
+        for name in list {
+            let at = Location::new(file, name.span());
+            match RULES.iter().find(|(id, _)| id == name.get_ref()) {
+                Some((id, true)) => allowed.push((*id).to_owned()),
+                Some((id, false)) => {
+                    let message = format!(
+                        "`{id}` reports errors, which cannot be allowed: fix what it finds"
+                    );
+                    out.push(Finding::error("check-allow", message).at(at));
+                }
+                None => {
+                    let known: Vec<&str> = RULES
+                        .iter()
+                        .filter(|(_, a)| *a)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    let message = format!(
+                        "no rule `{}`; the rules that can be allowed are: {}",
+                        name.get_ref(),
+                        known.join(", ")
+                    );
+                    out.push(Finding::error("check-allow", message).at(at));
+                }
+            }
+        }
+    }
+    allowed
+}
 
 /// Every finding for a loaded and rendered edition, in file order.
 pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
@@ -49,11 +115,26 @@ pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
     for (file, text) in header_texts(edition) {
         characters(file, &text, &mut findings);
     }
+    let content: Vec<_> = texts(edition)
+        .into_iter()
+        .map(|(file, text)| (file, text.clone()))
+        .chain(header_texts(edition).into_iter().take(1))
+        .collect();
+    for (file, text) in &content {
+        spam::shouting(file, text, &mut findings);
+    }
+    spam::phrases(&content, &mut findings);
+    spam::image_heavy(edition, &mut findings);
     items(edition, &mut findings);
     long_words(edition, &mut findings);
     images(edition, rendered, &mut findings);
     contrast(edition, &mut findings);
     size(rendered, &mut findings);
+    let allowed = allowed(edition, &mut findings);
+    findings.retain(|f| f.is_error() || !allowed.iter().any(|id| id == f.code));
+    for finding in &mut findings {
+        finding.rule = true;
+    }
     findings.sort_by_key(|f| {
         f.location.as_ref().map(|l| {
             (
@@ -363,6 +444,7 @@ fn link(url: &str, text: &str, url_at: Location, text_at: Location, out: &mut Ve
 }
 
 fn link_scheme(url: &LinkUrl, at: Location, out: &mut Vec<Finding>) {
+    spam::shortener(url, at.clone(), out);
     if url.scheme() == "http" {
         let message = format!("link `{}` does not use https", url.as_str());
         out.push(Finding::warning("link-not-https", message).at(at));
@@ -370,8 +452,10 @@ fn link_scheme(url: &LinkUrl, at: Location, out: &mut Vec<Finding>) {
 }
 
 fn link_text(text: &str, at: Location, out: &mut Vec<Finding>) {
-    let normalized = text.trim().trim_end_matches(['.', '…', ':']).to_lowercase();
-    if GENERIC_LINK_TEXTS.contains(&normalized.as_str()) {
+    // `Lees meer »`, `Klik hier!` and `lees meer` are the same text.
+    let normalized = spam::normalized(text);
+    let normalized = normalized.trim();
+    if GENERIC_LINK_TEXTS.contains(&normalized) {
         let message = format!(
             "link text `{}` does not say where the link goes; screen readers list links out of context",
             text.trim()
@@ -391,6 +475,12 @@ fn alt(edition: &Edition, image: &crate::edition::Image, out: &mut Vec<Finding>)
     if text.is_empty() {
         let message = "empty `alt` text: screen readers skip this image as decorative";
         out.push(Finding::warning("alt-empty", message).at(edition.at(alt)));
+    } else if spam::generic_alt(text) {
+        let message = format!(
+            "`alt = \"{text}\"` says nothing about the picture; describe what it shows, as you \
+             would to someone on the phone"
+        );
+        out.push(Finding::warning("generic-alt", message).at(edition.at(alt)));
     } else if image
         .credit
         .as_ref()
@@ -513,5 +603,41 @@ fn inner_location(file: &std::sync::Arc<SourceFile>, text: &Text, inner: Range<u
         Location::new(file, at + inner.start..at + inner.end)
     } else {
         Location::new(file, span)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+
+    /// The ids the rules' code reports, read from the source: `RULES` must list each.
+    #[test]
+    fn every_rule_in_the_code_is_listed_and_every_listed_rule_is_in_the_code() {
+        // The code without its tests, and without the list itself.
+        let code = |file: &'static str| file.split("#[cfg(test)]\nmod tests").next().unwrap();
+        let whole = [code(include_str!("mod.rs")), code(include_str!("spam.rs"))].concat();
+        let start = whole.find("pub const RULES").unwrap();
+        let end = start + whole[start..].find("];").unwrap();
+        let source = format!("{}{}", &whole[..start], &whole[end..]);
+        let reported: Vec<&str> = source
+            .split("Finding::")
+            .skip(1)
+            .filter_map(|rest| {
+                let rest = rest
+                    .strip_prefix("warning(\"")
+                    .or_else(|| rest.strip_prefix("error(\""))?;
+                rest.split('"').next()
+            })
+            .collect();
+        assert!(reported.len() > 20, "{reported:?}");
+        for id in reported.iter().filter(|id| **id != "check-allow") {
+            assert!(RULES.iter().any(|(r, _)| r == id), "`{id}` is not in RULES");
+        }
+        for (id, _) in RULES {
+            assert!(
+                source.contains(&format!("\"{id}\"")),
+                "`{id}` is reported nowhere"
+            );
+        }
     }
 }
