@@ -12,6 +12,7 @@ mod error;
 mod init;
 mod ledger;
 mod lock;
+mod manual;
 mod preview;
 mod progress;
 mod prompt;
@@ -40,25 +41,70 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(
+        after_help = "Examples:\n  courant init nieuwsbrief\n  courant init   (in the current folder)"
+    )]
     Init(init::Args),
+    #[command(
+        after_help = "Examples:\n  courant check issues/2022-12.toml\n  courant check issues/2022-12.toml --json | jq '.findings[].code'"
+    )]
     Check(check::Args),
+    #[command(after_help = "Example:\n  courant build issues/2022-12.toml --out build")]
     Build(build::Args),
+    #[command(after_help = "Example:\n  courant archive issues --out site")]
     Archive(archive::Args),
+    #[command(
+        after_help = "Example:\n  courant serve issues/2022-12.toml   (then open http://127.0.0.1:8025)"
+    )]
     Serve(serve::Args),
+    #[command(
+        after_help = "Examples:\n  courant preview issues/2022-12.toml --subscribers abonnees.csv --out preview\n  courant preview issues/2022-12.toml --subscribers abonnees.csv --out preview --limit 3"
+    )]
     Preview(preview::Args),
+    #[command(
+        after_help = "Example:\n  COURANT_SMTP_URL=smtp://nieuwsbrief@smtp.example.nl:587 COURANT_SMTP_PASSWORD=… \\\n    courant test-send issues/2022-12.toml --to redactie@example.nl"
+    )]
     TestSend(test_send::Args),
+    #[command(
+        after_help = "Examples:\n  courant send issues/2022-12.toml --subscribers abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587\n  courant send issues/2022-12.toml -s abonnees.csv --rate 5/s --daily-limit 10000 --yes\n  courant send issues/2022-12.toml -s abonnees.csv --join --ledger postgres://courant@db.example.nl/nieuwsbrief"
+    )]
     Send(send::Args),
+    #[command(after_help = "Example:\n  courant unsubscribe anne@example.nl jan@example.nl")]
     Unsubscribe(suppressions::UnsubscribeArgs),
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  courant suppressions export > afmeldingen.csv\n  courant suppressions import oude-lijst.csv"
+    )]
     Suppressions(suppressions::Command),
+    #[command(
+        after_help = "Example:\n  COURANT_UNSUBSCRIBE_SECRET=… courant serve-unsubscribe issues/newsletter.toml --listen 127.0.0.1:8080"
+    )]
     ServeUnsubscribe(serve_unsubscribe::Args),
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  courant dkim generate --selector nb2022 --domain weerbaarnl.nl --out issues/dkim.pem\n  courant dkim record --selector nb2022 --domain weerbaarnl.nl --key issues/dkim.pem"
+    )]
     Dkim(dkim::Command),
+    #[command(
+        after_help = "Examples:\n  courant status issues/2022-12.toml\n  courant status issues/2022-12.toml --json"
+    )]
     Status(status::Args),
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  courant bounces fetch --imap imaps://bounces@mail.example.nl/INBOX\n  courant bounces read ~/Maildir/.bounces\n  courant bounces classify --json bounce.eml"
+    )]
     Bounces(bounces::Command),
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  courant ledger check --ledger postgres://courant@db.example.nl/nieuwsbrief\n  courant ledger copy issues/courant.sqlite postgres://courant@db.example.nl/nieuwsbrief"
+    )]
     Ledger(ledger::Command),
+    #[command(
+        after_help = "Examples:\n  courant completions bash > /etc/bash_completion.d/courant\n  courant completions zsh > ~/.zfunc/_courant"
+    )]
+    Completions(manual::CompletionsArgs),
+    #[command(after_help = "Example:\n  courant man /usr/local/share/man/man1")]
+    Man(manual::ManArgs),
 }
 
 /// Runs one command, prints its error if any, and returns the exit status.
@@ -79,6 +125,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status(args) => status::run(&args),
         Command::Bounces(command) => bounces::run(&command),
         Command::Ledger(command) => ledger::run(&command),
+        Command::Completions(args) => manual::completions(&args),
+        Command::Man(args) => manual::man(&args),
     };
     result
         .unwrap_or_else(|error| {

@@ -185,3 +185,65 @@ fn preview_without_the_unsubscribe_secret_refuses_with_status_2() {
     );
     assert!(!dir.path().join("out").exists(), "nothing written");
 }
+
+#[test]
+fn completions_load_in_bash_and_name_every_command_and_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = courant(dir.path(), &["completions", "bash"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let script = dir.path().join("courant.bash");
+    std::fs::write(&script, &run.stdout).unwrap();
+    // Sourced by a real bash, then asked what follows `courant send --j`.
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(courant send --j); COMP_CWORD=2; COMP_LINE='courant send --j'; \
+             COMP_POINT=${{#COMP_LINE}}; _courant courant --j send; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "--join");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let run = courant(dir.path(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains("serve-unsubscribe"), "{shell}");
+    }
+}
+
+#[test]
+fn the_manual_has_a_page_per_command_that_groff_renders_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = courant(dir.path(), &["man", "man"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    for command in [
+        "courant.1",
+        "courant-send.1",
+        "courant-check.1",
+        "courant-bounces.1",
+    ] {
+        assert!(pages.iter().any(|p| p == command), "{command}: {pages:?}");
+    }
+    let out = std::process::Command::new("groff")
+        .args(["-man", "-T", "utf8", "-ww"])
+        .arg(dir.path().join("man/courant-send.1"))
+        .output()
+        .expect("groff runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "{stderr}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--join") && text.contains("Examples:"),
+        "{text}"
+    );
+}
