@@ -35,11 +35,6 @@ impl SourceFile {
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         (line, before[line_start..].chars().count() + 1)
     }
-
-    fn line_text(&self, line: usize) -> &str {
-        let text = self.text.lines().nth(line - 1).unwrap_or("");
-        text.strip_suffix('\r').unwrap_or(text)
-    }
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -160,62 +155,67 @@ impl Finding {
     }
 }
 
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let label = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+impl Finding {
+    /// The finding as `check` prints it: the message, then each place with its source line and
+    /// carets under the span (at display width: CJK and emoji take two columns), through
+    /// annotate-snippets, the renderer rustc and cargo use; in colour when `color`.
+    pub fn render(&self, color: bool) -> String {
+        use annotate_snippets::{AnnotationKind, Group, Level, Renderer};
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
         };
+        let mut title = level.primary_title(self.message.as_str());
         if self.rule {
-            writeln!(f, "{label}[{}]: {}", self.code, self.message)?;
-        } else {
-            writeln!(f, "{label}: {}", self.message)?;
+            title = title.id(self.code);
         }
+        let mut group = Group::with_title(title);
         if let Some(location) = &self.location {
-            write_snippet(f, location, "")?;
+            group = group.element(snippet(location, None, AnnotationKind::Primary));
         }
         for (note, location) in &self.notes {
-            write_snippet(f, location, note)?;
+            group = group.element(snippet(location, Some(note), AnnotationKind::Context));
         }
-        Ok(())
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let mut out = renderer.render(&[group]);
+        out.push('\n');
+        out
     }
 }
 
-fn write_snippet(f: &mut fmt::Formatter<'_>, location: &Location, note: &str) -> fmt::Result {
-    let (line, col) = location.line_col();
-    let text = location.file.line_text(line);
-    let gutter = " ".repeat(line.to_string().len());
-    writeln!(
-        f,
-        "{gutter}--> {}:{line}:{col}",
-        display_path(&location.file.path)
-    )?;
-    writeln!(f, "{gutter} |")?;
-    writeln!(f, "{line} | {text}")?;
-    let width = caret_width(&location.file.text, &location.span, text, col);
-    let pad: String = text
-        .chars()
-        .take(col - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let note = if note.is_empty() {
-        String::new()
-    } else {
-        format!(" {note}")
-    };
-    writeln!(f, "{gutter} | {pad}{}{note}", "^".repeat(width))
+/// One place of a finding, with its label if any.
+fn snippet<'a>(
+    location: &'a Location,
+    label: Option<&'a str>,
+    kind: annotate_snippets::AnnotationKind,
+) -> annotate_snippets::Snippet<'a, annotate_snippets::Annotation<'a>> {
+    let text = location.file.text.as_str();
+    let end = floor_char_boundary(text, location.span.end.min(text.len()));
+    let start = floor_char_boundary(text, location.span.start.min(end));
+    let mut annotation = kind.span(start..end);
+    if let Some(label) = label {
+        annotation = annotation.label(label);
+    }
+    annotate_snippets::Snippet::source(text)
+        .path(display_path(&location.file.path))
+        .annotation(annotation)
 }
 
-/// Carets under the span, clipped to the end of the first line.
-fn caret_width(source: &str, span: &Range<usize>, line: &str, col: usize) -> usize {
-    let end = floor_char_boundary(source, span.end.min(source.len()));
-    let start = floor_char_boundary(source, span.start.min(end));
-    let spanned = source[start..end]
-        .chars()
-        .take_while(|&c| c != '\n')
-        .count();
-    let rest = line.chars().count().saturating_sub(col - 1);
-    spanned.min(rest).max(1)
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+/// Whether to colour what goes to standard error: on a terminal, unless `NO_COLOR` is set to
+/// anything (<https://no-color.org>).
+pub fn color_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Paths in messages use `/` and no leading `./`, so they read the same everywhere.

@@ -82,8 +82,9 @@ impl Checked {
 
 /// Prints findings and a count of errors and warnings to stderr.
 pub(crate) fn report(findings: &[Finding], path: &Path) {
+    let color = crate::diagnostic::color_on_stderr();
     for finding in findings {
-        eprintln!("{finding}");
+        eprintln!("{}", finding.render(color));
     }
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let warnings = findings.len() - errors;

@@ -139,7 +139,9 @@ impl Error {
     pub fn print(&self) {
         match self {
             Error::OutputClosed => {}
-            Error::Load(LoadError::Invalid(finding)) => eprint!("{finding}"),
+            Error::Load(LoadError::Invalid(finding)) => {
+                eprint!("{}", finding.render(crate::diagnostic::color_on_stderr()));
+            }
             other => eprintln!("error: {other}"),
         }
     }

@@ -247,3 +247,66 @@ fn the_manual_has_a_page_per_command_that_groff_renders_without_warnings() {
         "{text}"
     );
 }
+
+#[test]
+fn findings_are_coloured_on_a_terminal_and_plain_with_no_color_or_through_a_pipe() {
+    let dir = seed();
+    edit(
+        &dir.path().join("issues/2022-12.toml"),
+        "subject = \"",
+        "subject = \"日本語 🎉\u{200b} ",
+    );
+    // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
+    let on_terminal = |no_color: Option<&str>| {
+        let courant = env!("CARGO_BIN_EXE_courant");
+        let mut command = std::process::Command::new("script");
+        command
+            .args([
+                "-qec",
+                &format!("{courant} check issues/2022-12.toml"),
+                "/dev/null",
+            ])
+            .current_dir(dir.path())
+            .env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        String::from_utf8_lossy(&command.output().expect("script runs").stdout).into_owned()
+    };
+    let coloured = on_terminal(None);
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    assert!(coloured.contains("invisible-character"), "{coloured}");
+    let no_color = on_terminal(Some("1"));
+    assert!(!no_color.contains('\u{1b}'), "{no_color}");
+    assert!(
+        no_color.contains("error[invisible-character]: "),
+        "{no_color}"
+    );
+    let piped = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert!(!piped.stderr.contains('\u{1b}'), "{}", piped.stderr);
+    // The caret stands under the invisible character by display width: the CJK characters
+    // and the emoji before it take two columns each.
+    let line = piped
+        .stderr
+        .lines()
+        .find(|l| l.contains("日本語"))
+        .expect("the source line");
+    let caret = piped
+        .stderr
+        .lines()
+        .skip_while(|l| !l.contains("日本語"))
+        .nth(1)
+        .unwrap();
+    let before = line.split('\u{200b}').next().unwrap();
+    let width: usize = before
+        .chars()
+        .map(|c| {
+            if c == '🎉' || ('\u{3040}'..='\u{9fff}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum();
+    assert_eq!(caret.find('^'), Some(width), "{line}\n{caret}");
+}
