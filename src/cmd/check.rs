@@ -34,7 +34,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         return print_json(path, &checked.findings, status);
     }
     report(&checked.findings, path);
-    if checked.findings.is_empty() {
+    if checked.findings.is_empty() && super::verbosity() != super::Verbosity::Quiet {
         eprintln!("{}: no problems found", display_path(path));
     }
     Ok(status)

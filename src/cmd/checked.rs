@@ -82,6 +82,9 @@ impl Checked {
 
 /// Prints findings and a count of errors and warnings to stderr.
 pub(crate) fn report(findings: &[Finding], path: &Path) {
+    let quiet = super::verbosity() == super::Verbosity::Quiet;
+    let shown: Vec<&Finding> = findings.iter().filter(|f| !quiet || f.is_error()).collect();
+    let findings = shown.as_slice();
     let color = crate::diagnostic::color_on_stderr();
     for finding in findings {
         eprintln!("{}", finding.render(color));

@@ -37,6 +37,32 @@ use checked::Checked;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only errors and each command's result: no warnings, plan, progress or failures
+    /// as they happen (the summary and `status` still tell them).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print more: each message `send` sends, as it is accepted.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+/// How much the commands print besides their result, from `-q` and `-v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+
+/// The verbosity this run was started with.
+pub(crate) fn verbosity() -> Verbosity {
+    match VERBOSITY.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +135,14 @@ enum Command {
 
 /// Runs one command, prints its error if any, and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
+    let level = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    VERBOSITY.store(level as u8, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Init(args) => init::run(&args),
         Command::Check(args) => check::run(&args),

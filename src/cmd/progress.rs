@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::delivery::Event;
 
-/// A progress bar on a terminal; a line every few seconds otherwise.
+/// A progress bar on a terminal; a line every few seconds otherwise; nothing with `-q`.
 pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    verbosity: super::Verbosity,
     total: u64,
     sent: AtomicU64,
     failed: AtomicU64,
@@ -22,7 +23,9 @@ const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     pub(crate) fn new(total: u64) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let verbosity = super::verbosity();
+        let shown = verbosity != super::Verbosity::Quiet;
+        let bar = (shown && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             let style = indicatif::ProgressStyle::with_template(
                 "{bar:30} {pos}/{len} sent · {msg} · {per_sec} · ETA {eta}",
@@ -33,6 +36,7 @@ impl Progress {
         });
         Progress {
             bar,
+            verbosity,
             total,
             sent: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -43,10 +47,13 @@ impl Progress {
 
     pub(crate) fn event(&self, event: &Event) {
         match event {
-            Event::Sent => {
+            Event::Sent { email } => {
                 self.sent.fetch_add(1, Ordering::Relaxed);
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
+                }
+                if self.verbosity == super::Verbosity::Verbose {
+                    self.println(&format!("sent: {email}"));
                 }
             }
             Event::Failed { email, why } => {
@@ -78,6 +85,9 @@ impl Progress {
     }
 
     fn println(&self, line: &str) {
+        if self.verbosity == super::Verbosity::Quiet {
+            return;
+        }
         match &self.bar {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),
@@ -86,7 +96,7 @@ impl Progress {
 
     /// Prints a line every few seconds when there is no bar, until dropped.
     pub(crate) async fn tick(self: Arc<Self>) {
-        if self.bar.is_some() {
+        if self.bar.is_some() || self.verbosity == super::Verbosity::Quiet {
             return;
         }
         loop {

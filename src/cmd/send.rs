@@ -90,7 +90,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         fastrand::shuffle(&mut plan.to_send);
     }
     let daily_remaining = daily_remaining(&ledger, &sending)?;
-    print_plan(&checked, &plan, &sending, connector.url(), daily_remaining);
+    if super::verbosity() != super::Verbosity::Quiet {
+        print_plan(&checked, &plan, &sending, connector.url(), daily_remaining);
+    }
     let recipients = Arc::new(list.subscribers);
     if plan.to_send.is_empty() {
         println!("nothing to send");

@@ -35,7 +35,9 @@ const CONNECT_ATTEMPTS: u32 = 3;
 /// Something that happened, for the progress display.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Sent,
+    Sent {
+        email: String,
+    },
     Failed {
         email: String,
         why: String,
@@ -285,7 +287,7 @@ impl Finished {
     ) -> Finished {
         let address = subscriber.email.to_string();
         let event = match &outcome {
-            Outcome::Sent { .. } => Event::Sent,
+            Outcome::Sent { .. } => Event::Sent { email: address },
             Outcome::Failed { reply, .. } => Event::Failed {
                 email: address,
                 why: reply.clone(),
@@ -565,7 +567,7 @@ impl<T: Transport> Shared<T> {
             report.deferred = report.deferred.saturating_sub(1);
         }
         match event {
-            Event::Sent => report.sent += 1,
+            Event::Sent { .. } => report.sent += 1,
             Event::Failed { .. } => report.failed += 1,
             Event::Deferred { .. } => report.deferred += 1,
             Event::Unknown { .. } => report.unknown += 1,

@@ -878,3 +878,53 @@ fn two_senders_joined_on_one_sqlite_ledger_split_the_list_and_send_each_once() {
     write_list(&dir.path().join("list.toml"), 300);
     two_joined_senders_send_each_recipient_once(dir.path(), dir.path(), &[], 300);
 }
+
+#[test]
+fn quiet_prints_only_the_result_and_verbose_each_message() {
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 3);
+    let sink = smtp_sink(dir.path(), "sink", &[]);
+    let quiet = send(dir.path(), &sink.url(), &["--rate", "unlimited", "-q"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stderr, "", "no warning, plan or progress");
+    assert_eq!(
+        quiet.stdout, "sent 3, failed 0, deferred 0, unknown 0\n",
+        "only the result"
+    );
+
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 3);
+    let verbose = send(
+        dir.path(),
+        &sink.url(),
+        &["--rate", "unlimited", "--verbose"],
+    );
+    assert_eq!(verbose.code, 0, "{}", verbose.stderr);
+    for i in 0..3 {
+        assert!(
+            verbose
+                .stderr
+                .contains(&format!("sent: r{i}@example.org\n")),
+            "{}",
+            verbose.stderr
+        );
+    }
+    assert!(
+        verbose.stdout.contains("recipients: 3 active"),
+        "the plan: {}",
+        verbose.stdout
+    );
+
+    let check = courant(dir.path(), &["check", "-q", "issues/2022-12.toml"]);
+    assert_eq!(
+        (check.code, check.stderr.as_str()),
+        (0, ""),
+        "the DKIM warning is not shown"
+    );
+    let both = courant(dir.path(), &["check", "-q", "-v", "issues/2022-12.toml"]);
+    assert_eq!(
+        both.code, 2,
+        "-q and -v together are refused: {}",
+        both.stderr
+    );
+}
