@@ -928,3 +928,29 @@ fn quiet_prints_only_the_result_and_verbose_each_message() {
         both.stderr
     );
 }
+
+#[test]
+fn someone_who_unsubscribes_during_a_send_is_left_out_of_it() {
+    let dir = seed();
+    write_list(&dir.path().join("list.toml"), 60);
+    let sink = smtp_sink(dir.path(), "sink", &[]);
+    let child = spawn_send(dir.path(), &sink.url(), "40/s");
+    wait_for_messages(&sink, 5);
+    let unsubscribe = courant(dir.path(), &["unsubscribe", "r59@example.org"]);
+    assert_eq!(unsubscribe.code, 0, "{}", unsubscribe.stderr);
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "all who still want it have it: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("sent 59, failed 0, deferred 0, unknown 0, left out 1"),
+        "{stdout}"
+    );
+    let counts = received(&[&sink]);
+    assert_each_once(&counts, 59);
+    assert!(!counts.contains_key("r59@example.org"));
+}
