@@ -109,18 +109,15 @@ pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
     let mut findings = Vec::new();
     subject(edition, &mut findings);
     unsubscribe(edition, &mut findings);
-    for (file, text) in texts(edition) {
+    let headers = header_texts(edition);
+    let header_refs = headers.iter().map(|(file, text)| (*file, text));
+    let mut content = texts(edition);
+    for (file, text) in content.iter().copied().chain(header_refs.clone()) {
         characters(file, text, &mut findings);
     }
-    for (file, text) in header_texts(edition) {
-        characters(file, &text, &mut findings);
-    }
-    let content: Vec<_> = texts(edition)
-        .into_iter()
-        .map(|(file, text)| (file, text.clone()))
-        .chain(header_texts(edition).into_iter().take(1))
-        .collect();
-    for (file, text) in &content {
+    // What readers read: the texts and the subject (the first header text).
+    content.extend(header_refs.take(1));
+    for &(file, text) in &content {
         spam::shouting(file, text, &mut findings);
     }
     spam::phrases(&content, &mut findings);

@@ -82,7 +82,7 @@ fn caps_run(text: &str) -> Option<std::ops::Range<usize>> {
 }
 
 /// `spam-suspicious-phrases`: two or more different trigger phrases in the edition's texts.
-pub(super) fn phrases(texts: &[(&Arc<SourceFile>, Text)], out: &mut Vec<Finding>) {
+pub(super) fn phrases(texts: &[(&Arc<SourceFile>, &Text)], out: &mut Vec<Finding>) {
     let mut found: Vec<&str> = Vec::new();
     let mut first: Option<Location> = None;
     for (file, text) in texts {
