@@ -88,11 +88,11 @@ enum Command {
     )]
     Preview(preview::Args),
     #[command(
-        after_help = "Example:\n  COURANT_SMTP_URL=smtp://nieuwsbrief@smtp.example.nl:587 COURANT_SMTP_PASSWORD=… \\\n    courant test-send issues/2022-12.toml --to redactie@example.nl"
+        after_help = "Example:\n  COURANT_SMTP_PASSWORD=… courant test-send issues/2022-12.toml --to redactie@example.nl \\\n    --smtp smtp://nieuwsbrief@smtp.example.nl:587"
     )]
     TestSend(test_send::Args),
     #[command(
-        after_help = "Examples:\n  courant send issues/2022-12.toml --subscribers abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587\n  courant send issues/2022-12.toml -s abonnees.csv --rate 5/s --daily-limit 10000 --yes\n  courant send issues/2022-12.toml -s abonnees.csv --join --ledger postgres://courant@db.example.nl/nieuwsbrief"
+        after_help = "Examples:\n  courant send issues/2022-12.toml --subscribers abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587 \\\n    --rate 5/s --daily-limit 10000 --yes\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://relay2.example.nl:587 \\\n    --join --ledger postgres://courant@db.example.nl/nieuwsbrief"
     )]
     Send(send::Args),
     #[command(after_help = "Example:\n  courant unsubscribe anne@example.nl jan@example.nl")]
@@ -279,5 +279,43 @@ async fn accept_loop(
             }
             drop(slot);
         });
+    }
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    /// Every example in a command's `--help` is a command line courant accepts.
+    #[test]
+    fn every_example_in_the_help_parses() {
+        let mut checked = 0;
+        for command in Cli::command().get_subcommands() {
+            let help = command
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(
+                help.starts_with("Example"),
+                "{} has no example",
+                command.get_name()
+            );
+            let text = help.replace("\\\n", " ");
+            for line in text.lines().filter(|l| l.contains("courant ")) {
+                // From `courant` on, without a comment, a redirection, a pipe or environment
+                // variables.
+                let line = &line[line.find("courant ").expect("a command")..];
+                let line = line.split(" (").next().unwrap_or(line);
+                let line = line.split(['>', '|']).next().unwrap_or(line);
+                let args: Vec<&str> = line.split_whitespace().collect();
+                if let Err(e) = Cli::try_parse_from(&args) {
+                    panic!("`{line}` does not parse: {e}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
     }
 }
