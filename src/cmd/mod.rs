@@ -92,7 +92,7 @@ enum Command {
     )]
     TestSend(test_send::Args),
     #[command(
-        after_help = "Examples:\n  courant send issues/2022-12.toml --subscribers abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587 \\\n    --rate 5/s --daily-limit 10000 --yes\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://relay2.example.nl:587 \\\n    --join --ledger postgres://courant@db.example.nl/nieuwsbrief"
+        after_help = "Examples:\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587 \\\n    --rate 5/s --daily-limit 10000 --yes\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://relay2.example.nl:587 \\\n    --join --ledger postgres://courant@db.example.nl/nieuwsbrief"
     )]
     Send(send::Args),
     #[command(after_help = "Example:\n  courant unsubscribe anne@example.nl jan@example.nl")]
