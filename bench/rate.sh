@@ -7,9 +7,8 @@
 # message arrived. Prints the mean rate over the run and the most messages in any sliding
 # one-second window (which must not exceed rate + burst).
 set -euo pipefail
-# The seed's unsubscribe links carry a signed token; any secret will do for a benchmark.
-export COURANT_UNSUBSCRIBE_SECRET=${COURANT_UNSUBSCRIBE_SECRET:-bench-only-0123456789}
 cd "$(dirname "$0")/.."
+source bench/common.sh
 rate=${1:-50}
 seconds=${2:-20}
 burst=${3:-1}
@@ -17,22 +16,9 @@ n=$((rate * seconds))
 
 cargo build --release --locked -q
 bin=$PWD/target/release/courant
-work=$(mktemp -d)
-trap 'kill "${sink:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-cp -r issues "$work/issues"
-sed -i 's/^images = .*/images = "link"/' "$work/issues/newsletter.toml"
-python3 - "$work/list.toml" "$n" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        f.write(f'[[subscriber]]\nemail = "reader{i}@example.org"\n\n')
-PY
+work_folder "$n"
 chmod 755 "$work"; mkdir "$work/dump"; chmod 777 "$work/dump"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
-smtp-sink "${user[@]}" -d "$work/dump/%H%M%S." 127.0.0.1:"$port" 256 & sink=$!
-sleep 0.3
-cd "$work"
+start_sink -d "$work/dump/%H%M%S."
 "$bin" send issues/2022-12.toml --subscribers list.toml --smtp "smtp://127.0.0.1:$port?tls=none" \
   --rate "$rate/s" --burst "$burst" --concurrency 4 --yes --ledger ledger.sqlite | tail -1
 sleep 0.5

@@ -7,35 +7,20 @@
 # (smtp-source -d -s 4 -m N -F file.eml; courant send --rate unlimited --concurrency 4).
 # Prints messages per second for each, their ratio, and courant's peak RSS.
 set -euo pipefail
-# The seed's unsubscribe links carry a signed token; any secret will do for a benchmark.
-export COURANT_UNSUBSCRIBE_SECRET=${COURANT_UNSUBSCRIBE_SECRET:-bench-only-0123456789}
 cd "$(dirname "$0")/.."
+source bench/common.sh
 n=${1:-5000}
 images=${2:-link}
 
 cargo build --release --locked -q
 bin=$PWD/target/release/courant
-work=$(mktemp -d)
-trap 'kill "${sink:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-cp -r issues "$work/issues"
-sed -i "s/^images = .*/images = \"$images\"/" "$work/issues/newsletter.toml"
-python3 - "$work/list.toml" "$n" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        f.write(f'[[subscriber]]\nemail = "reader{i}@example.org"\nname = "Reader {i}"\n\n')
-PY
-cd "$work"
+work_folder "$n" "$images"
 "$bin" preview issues/2022-12.toml --subscribers list.toml --out eml --limit 1 >/dev/null
 eml=$(ls eml/*.eml)
 size=$(wc -c < "$eml")
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
-smtp-sink "${user[@]}" 127.0.0.1:"$port" 256 & sink=$!
-sleep 0.3
+start_sink
 
-now() { date +%s.%N; }
 t0=$(now)
 smtp-source -d -s 4 -m "$n" -f nieuwsbrief@weerbaarnl.example -t reader@example.org -F "$eml" 127.0.0.1:"$port"
 t1=$(now)
