@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use mail_auth::common::crypto::{
-    Algorithm, Ed25519Key, HashContext, HashImpl, HashOutput, RsaKey, Sha256, SigningKey,
+    Ed25519Key, HashContext, HashImpl, HashOutput, RsaKey, Sha256, SigningKey,
 };
 use mail_auth::common::headers::{HeaderWriter, Writable, Writer};
 use mail_auth::dkim::{DkimSigner, Done};
@@ -96,7 +96,7 @@ impl<K: SigningKey<Hasher = Sha256>> SigningKey for Buffered<K> {
         hasher.context.complete()
     }
 
-    fn algorithm(&self) -> Algorithm {
+    fn algorithm(&self) -> mail_auth::common::crypto::Algorithm {
         self.0.algorithm()
     }
 }
@@ -224,11 +224,39 @@ fn ed25519_key(pem: &str) -> Result<Ed25519Key, KeyError> {
         .map_err(|e| KeyError::NotEd25519(e.to_string()))
 }
 
-/// A new RSA key: the PKCS#1 PEM that lettre reads, and the public key for DNS.
-pub fn generate(bits: usize) -> Result<(String, String), KeyError> {
-    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)?;
-    let pem = key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)?.to_string();
-    let (_, public) = public_key(&pem)?;
+/// The kinds of key `courant dkim generate` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyKind {
+    Rsa,
+    Ed25519,
+}
+
+/// PKCS#8 v1 of an Ed25519 key up to its 32 bytes: SEQUENCE { INTEGER 0, SEQUENCE { OID
+/// 1.3.101.112 }, OCTET STRING { OCTET STRING (32 bytes) } } (RFC 8410 §10.3).
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// A new key: its private PEM (RSA in PKCS#1, Ed25519 in PKCS#8, as [`load`] reads them),
+/// and the record's key type and public key.
+pub fn generate(kind: KeyKind, bits: usize) -> Result<(String, (&'static str, String)), KeyError> {
+    let pem = match kind {
+        KeyKind::Rsa => rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)?
+            .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)?
+            .to_string(),
+        KeyKind::Ed25519 => {
+            // The private key is 32 random bytes (RFC 8032 §5.1.5), written as OpenSSL writes
+            // it: PKCS#8 version 1 without the public key (RFC 8410 §7). ring's own PKCS#8
+            // carries the public key too, which OpenSSL 3.0 cannot read.
+            let mut der = ED25519_PKCS8_V1_PREFIX.to_vec();
+            let mut seed = [0u8; 32];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+            der.extend_from_slice(&seed);
+            rsa::pkcs8::der::pem::encode_string("PRIVATE KEY", rsa::pkcs8::LineEnding::LF, &der)
+                .map_err(|e| KeyError::NotEd25519(e.to_string()))?
+        }
+    };
+    let public = public_key(&pem)?;
     Ok((pem, public))
 }
 

@@ -5,13 +5,17 @@ use std::path::{Path, PathBuf};
 
 use super::{Error, ExitStatus};
 use crate::diagnostic::display_path;
-use crate::dkim::{dns_record, generate, public_key};
+use crate::dkim::{KeyKind, dns_record, generate, public_key};
 use crate::edition::value::DnsName;
 
 /// DKIM key helpers: generate a key, print its DNS record.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
-    /// Generate an RSA key (PKCS#1 PEM, as `[dkim] key-file` reads it) and print its DNS record.
+    /// Generate a signing key and print its DNS record: RSA (PKCS#1 PEM, for `key-file`) or
+    /// Ed25519 (PKCS#8 PEM, for `ed25519-key-file`).
+    #[command(after_help = "Examples:
+  courant dkim generate --selector nb2022 --domain weerbaarnl.nl --out issues/dkim.pem
+  courant dkim generate --algorithm ed25519 --selector nb2022ed --domain weerbaarnl.nl -o ed.pem")]
     Generate {
         /// The selector: the record is published at `<selector>._domainkey.<domain>`.
         #[arg(long)]
@@ -22,7 +26,11 @@ pub(crate) enum Command {
         /// Where to write the private key (created with mode 600; never overwritten).
         #[arg(long, short)]
         out: PathBuf,
-        /// The key's size in bits.
+        /// The key's kind: RSA, which every receiver checks, or Ed25519 (RFC 8463), a second
+        /// signature beside the RSA one for the receivers that know it.
+        #[arg(long, value_enum, default_value_t = KeyKind::Rsa)]
+        algorithm: KeyKind,
+        /// The RSA key's size in bits (an Ed25519 key has no choice).
         #[arg(long, default_value_t = 2048)]
         bits: usize,
     },
@@ -46,16 +54,18 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
             selector,
             domain,
             out,
+            algorithm,
             bits,
         } => {
             let (selector, domain) = names(selector, domain)?;
-            let (pem, public) = generate(*bits)?;
+            let (pem, public) = generate(*algorithm, *bits)?;
             write_private(out, &pem)?;
             eprintln!(
                 "wrote the private key to {}; keep it secret",
                 display_path(out)
             );
-            println!("{}", dns_record(&selector, &domain, ("rsa", &public)));
+            let (kind, public) = public;
+            println!("{}", dns_record(&selector, &domain, (kind, &public)));
         }
         Command::Record {
             selector,

@@ -168,7 +168,8 @@ pub struct DkimSettings {
     /// A second signature, Ed25519-SHA256 (RFC 8463), under this selector; never alone.
     #[serde(default)]
     pub ed25519_selector: Option<Spanned<DnsName>>,
-    /// Its private key, PKCS#8 PEM (`openssl genpkey -algorithm ed25519`), relative to
+    /// Its private key, PKCS#8 PEM (`courant dkim generate --algorithm ed25519`, or `openssl
+    /// genpkey -algorithm ed25519`), relative to
     /// `newsletter.toml`; else `COURANT_DKIM_ED25519_KEY`.
     #[serde(default)]
     pub ed25519_key_file: Option<Spanned<String>>,

@@ -176,24 +176,77 @@ fn an_ed25519_signature_goes_beside_the_rsa_one_and_dkimpy_verifies_both() {
         .status()
         .expect("openssl runs");
     assert!(status.success());
-    let settings = dir.path().join("issues/newsletter.toml");
+    ed25519_beside_rsa(dir.path(), &rsa_record);
+}
+
+#[test]
+fn an_ed25519_key_from_dkim_generate_is_read_by_openssl_and_signs() {
+    let (dir, rsa_record) = signed_seed();
+    let args = [
+        "dkim",
+        "generate",
+        "--algorithm",
+        "ed25519",
+        "--selector",
+        "nb2022ed",
+        "--domain",
+        "weerbaarnl.example",
+        "--out",
+        "issues/ed.pem",
+    ];
+    let run = courant(dir.path(), &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let key = dir.path().join("issues/ed.pem");
+    assert_owner_only(&key);
+    // OpenSSL reads the key, and its public key is the one in the printed record.
+    let public = Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(&key)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        public.status.success(),
+        "{}",
+        String::from_utf8_lossy(&public.stderr)
+    );
+    let raw = &public.stdout[public.stdout.len() - 32..];
+    use base64::Engine;
+    let p = base64::engine::general_purpose::STANDARD.encode(raw);
+    assert!(
+        run.stdout.contains(&format!("k=ed25519; p={p}\"")),
+        "{}",
+        run.stdout
+    );
+    ed25519_beside_rsa(dir.path(), &rsa_record);
+}
+
+/// A private key file only its owner can read or write.
+fn assert_owner_only(key: &Path) {
+    let mode = std::fs::metadata(key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", key.display());
+}
+
+/// With `issues/ed.pem` added as the Ed25519 key of a signed seed, every preview message has
+/// both signatures, and dkimpy verifies both.
+fn ed25519_beside_rsa(dir: &Path, rsa_record: &Path) {
+    let settings = dir.join("issues/newsletter.toml");
     let mut text = std::fs::read_to_string(&settings).unwrap();
     text += "ed25519-selector = \"nb2022ed\"\ned25519-key-file = \"ed.pem\"\n";
     std::fs::write(&settings, text).unwrap();
-    let ed_record = dns_record(dir.path(), "nb2022ed", "issues/ed.pem", "ed25519");
+    let ed_record = dns_record(dir, "nb2022ed", "issues/ed.pem", "ed25519");
 
-    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    let run = preview_seed(dir, "subscribers.example.toml");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for (name, raw) in emls(&dir.path().join("out")) {
+    for (name, raw) in emls(&dir.join("out")) {
         let text = String::from_utf8_lossy(&raw);
         let head = text.split("\r\n\r\n").next().unwrap();
         assert_eq!(head.matches("DKIM-Signature:").count(), 2, "{head}");
         assert!(head.contains("a=ed25519-sha256") && head.contains("a=rsa-sha256"));
-        let path = dir.path().join("out").join(&name);
-        let (ok, why) = verify_all(&path, &[&rsa_record, &ed_record]);
+        let path = dir.join("out").join(&name);
+        let (ok, why) = verify_all(&path, &[rsa_record, &ed_record]);
         assert!(ok, "{name}: {why}");
         // Without the Ed25519 key in DNS its signature cannot verify: both are checked.
-        let (ok, _) = verify_all(&path, &[&rsa_record]);
+        let (ok, _) = verify_all(&path, &[rsa_record]);
         assert!(!ok, "{name}: the Ed25519 signature was not checked");
     }
 }
@@ -299,10 +352,7 @@ fn generate_writes_a_private_key_only_its_owner_reads_and_never_overwrites() {
             .starts_with("s1._domainkey.example.nl. IN TXT ( \"v=DKIM1; k=rsa; p=MII")
     );
     let key = dir.path().join("k.pem");
-    assert_eq!(
-        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_owner_only(&key);
     assert!(
         std::fs::read_to_string(&key)
             .unwrap()
