@@ -2,6 +2,7 @@
 //! inbox provider would meet. Each finding points at the value it is about.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use lettre::message::SinglePart;
 use toml::Spanned;
@@ -51,6 +52,7 @@ pub const RULES: &[(&str, bool)] = &[
     ("link-text-generic", true),
     ("markdown-heading", false),
     ("markdown-image", false),
+    ("markdown-in-plain-text", true),
     ("markdown-unsupported", true),
     ("no-items", false),
     ("preheader-missing", true),
@@ -114,6 +116,9 @@ pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
     let mut content = texts(edition);
     for (file, text) in content.iter().copied().chain(header_refs.clone()) {
         characters(file, text, &mut findings);
+        if !is_markdown(edition, text) {
+            markdown_in_plain_text(file, text, &mut findings);
+        }
     }
     // What readers read: the texts and the subject (the first header text).
     content.extend(header_refs.take(1));
@@ -279,6 +284,49 @@ fn header_texts(edition: &Edition) -> Vec<(&std::sync::Arc<SourceFile>, Text)> {
             .map(|r| (&edition.newsletter_file, as_text(&r.name))),
     );
     out
+}
+
+/// Whether `text` is one of the Markdown texts: an item's body, the footer's `why` and
+/// `contact`. Every other text is plain.
+fn is_markdown(edition: &Edition, text: &Text) -> bool {
+    let footer = &edition.newsletter.footer;
+    std::iter::once(&footer.why)
+        .chain(footer.contact.as_ref())
+        .chain(edition.items().map(|item| &item.body))
+        .any(|markdown| std::ptr::eq(markdown, text))
+}
+
+/// Markdown in a plain text: `**Nieuw**`, `*let op*`, `[site](https://…)`, `` `code` ``,
+/// `# Kop`; one group per kind, so that what is shown is the Markdown alone.
+static PLAIN_MARKDOWN: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(concat!(
+        r"(?P<strong>(?:\*\*|__)\S(?:.*?\S)?(?:\*\*|__))",
+        r"|(?:^|[\s(])(?P<emphasis>\*[^\s*](?:[^*]*?[^\s*])?\*)(?:$|[\s.,;:!?)])",
+        r"|(?P<link>\[[^\]]+\]\([^)\s]+\))",
+        r"|(?P<code>`[^`]+`)",
+        r"|^(?P<heading>#{1,6} )",
+    ))
+    .expect("a valid pattern")
+});
+
+/// Markdown written in a text that is plain (a title, a link text, the subject): it is shown
+/// as typed, asterisks and brackets included.
+fn markdown_in_plain_text(file: &std::sync::Arc<SourceFile>, text: &Text, out: &mut Vec<Finding>) {
+    let value = text.get_ref();
+    let Some(found) = PLAIN_MARKDOWN.captures(value).and_then(|c| {
+        ["strong", "emphasis", "link", "code", "heading"]
+            .iter()
+            .find_map(|kind| c.name(kind))
+    }) else {
+        return;
+    };
+    let message = format!(
+        "`{}` is Markdown, but this text is plain and shows it as typed; write it without the \
+         marks (only an item's `body` and the footer's `why` and `contact` are Markdown)",
+        found.as_str().trim_end()
+    );
+    let at = inner_location(file, text, found.range());
+    out.push(Finding::warning("markdown-in-plain-text", message).at(at));
 }
 
 /// Control characters and invisible characters hide text from some readers and show as boxes

@@ -1,5 +1,6 @@
-//! `check`'s rules against spam-looking content: each fires on a small edition written for it
-//! and stays silent on the seed; `[check] allow` silences exactly the rule it names.
+//! `check`'s rules against spam-looking content and misplaced Markdown: each fires on a small
+//! edition written for it and stays silent on the seed; `[check] allow` silences exactly the
+//! rule it names.
 
 use std::path::Path;
 
@@ -96,6 +97,49 @@ fn each_spam_rule_fires_on_an_edition_written_for_it_and_not_on_the_seed() {
         );
         assert!(printed.contains("--> issues/test.toml:"), "{printed}");
     }
+}
+
+#[test]
+fn markdown_in_a_plain_text_is_reported_where_it_is_and_not_in_a_body() {
+    let dir = seed();
+    let link = "Het verslag van de oefening";
+    // (a plain text of the item, what it becomes, what the finding shows)
+    let cases = [
+        (
+            "title = \"Oefenen",
+            "title = \"**Nieuw**: oefenen",
+            "`**Nieuw**`",
+        ),
+        (
+            "title = \"Oefenen",
+            "kicker = \"*Let op*\"\ntitle = \"Oefenen",
+            "`*Let op*`",
+        ),
+        (
+            link,
+            "[Het verslag](https://www.example.nl/v)",
+            "`[Het verslag](",
+        ),
+        ("Twee mensen", "Twee `mensen`", "``mensen``"),
+        ("title = \"Oefenen", "title = \"# Oefenen", "`#`"),
+    ];
+    for (from, to, shown) in cases {
+        let file = edition(dir.path(), "", &PLAIN.replace(from, to));
+        let (mut codes, printed) = check(dir.path(), &file);
+        codes.sort();
+        assert_eq!(
+            codes,
+            ["dkim-missing", "markdown-in-plain-text"],
+            "{to}: {printed}"
+        );
+        assert!(printed.contains(shown), "{to}: {printed}");
+    }
+    // Arithmetic is no emphasis, and a body is Markdown.
+    let quiet = PLAIN
+        .replace("title = \"Oefenen", "title = \"5 * 3 * 2 keer oefenen")
+        .replace("In december", "In **december**");
+    let (codes, printed) = check(dir.path(), &edition(dir.path(), "", &quiet));
+    assert_eq!(codes, ["dkim-missing"], "{printed}");
 }
 
 #[test]
