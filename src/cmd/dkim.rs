@@ -92,15 +92,15 @@ fn names(selector: &str, domain: &str) -> Result<(String, String), Error> {
     Ok((selector.as_str().to_owned(), domain.as_str().to_owned()))
 }
 
-/// Creates the key file readable by its owner only, refusing to replace an existing one.
+/// Creates the key file, refusing to replace an existing one: on Unix readable by its owner
+/// only (mode 600); on Windows with the folder's permissions, which in a user's own folders
+/// are the user's.
 fn write_private(path: &Path, pem: &str) -> Result<(), Error> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::create(path, e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| Error::create(path, e))?;
     file.write_all(pem.as_bytes())
         .map_err(|e| Error::write(path, e))
 }

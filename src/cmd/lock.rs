@@ -6,7 +6,9 @@
 //! another mount point) finds it taken. The operating system releases the lock when the
 //! process ends, however it ends, so a crashed run never blocks the next one. It does not
 //! interfere with SQLite's own POSIX locks on the same file, and is released only after every
-//! SQLite connection of the run is closed. On PostgreSQL it is an advisory lock held by a
+//! SQLite connection of the run is closed. On Windows a lock on a file blocks every other
+//! handle's reads and writes of it, SQLite's included, so there the lock is on a file beside
+//! the ledger (`courant.sqlite-sendlock`). On PostgreSQL it is an advisory lock held by a
 //! connection of the run, released by the server when that connection ends.
 //!
 //! A plain `send` takes the lock exclusively. `send --join` takes it exclusively too when no
@@ -89,21 +91,27 @@ impl EditionLock {
     pub(crate) fn share(&mut self) -> Result<(), Error> {
         match &self.holds {
             Holds::Database(ledger) => ledger.share_sends(&self.edition)?,
-            Holds::File(file) => match file.try_lock_shared() {
-                Ok(()) => {}
-                Err(TryLockError::WouldBlock) => {
-                    return Err(Error::Refused(
-                        "a `courant send` took the ledger while this one started; \
-                         wait for it to finish, or stop it"
-                            .into(),
-                    ));
+            Holds::File(file) => {
+                // flock turns an exclusive lock into a shared one; Windows would stack the two.
+                if cfg!(windows) {
+                    let _ = file.unlock();
                 }
-                Err(TryLockError::Error(e)) => {
-                    return Err(Error::Refused(format!(
-                        "cannot share the ledger's lock: {e}"
-                    )));
+                match file.try_lock_shared() {
+                    Ok(()) => {}
+                    Err(TryLockError::WouldBlock) => {
+                        return Err(Error::Refused(
+                            "a `courant send` took the ledger while this one started; \
+                             wait for it to finish, or stop it"
+                                .into(),
+                        ));
+                    }
+                    Err(TryLockError::Error(e)) => {
+                        return Err(Error::Refused(format!(
+                            "cannot share the ledger's lock: {e}"
+                        )));
+                    }
                 }
-            },
+            }
         }
         Ok(())
     }
@@ -147,7 +155,7 @@ fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), Error> {
         .write(true)
         .create(true)
         .truncate(false)
-        .open(ledger)
+        .open(lock_path(ledger))
         .map_err(|e| refused("cannot open", ledger, &e))?;
     let deadline = Instant::now() + JOIN_WAIT;
     let alone = loop {
@@ -186,6 +194,17 @@ fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), Error> {
     Ok((file, alone))
 }
 
+/// The file whose lock is the send lock: the ledger itself, but on Windows a file beside it.
+fn lock_path(ledger: &Path) -> PathBuf {
+    if cfg!(windows) {
+        let mut beside = ledger.as_os_str().to_owned();
+        beside.push("-sendlock");
+        PathBuf::from(beside)
+    } else {
+        ledger.to_path_buf()
+    }
+}
+
 /// " (process N)" when the holder's process id is known.
 fn who(ledger: &Path) -> String {
     holder(ledger).map_or(String::new(), |pid| format!(" (process {pid})"))
@@ -195,9 +214,10 @@ fn refused(what: &str, path: &Path, e: &std::io::Error) -> Error {
     Error::Refused(format!("{what} the ledger `{}`: {e}", display_path(path)))
 }
 
-/// Where the holder's process id is noted, for the message: beside the ledger's real file.
+/// Where the holder's process id is noted, for the message: beside the locked file's real
+/// file (which exists once the lock was tried; on Windows the ledger may not yet).
 fn holder_file(ledger: &Path) -> Option<PathBuf> {
-    let real = std::fs::canonicalize(ledger).ok()?;
+    let real = std::fs::canonicalize(lock_path(ledger)).ok()?;
     let name = format!("{}.pid", real.file_name()?.to_string_lossy());
     Some(real.with_file_name(name))
 }

@@ -192,21 +192,42 @@ fn deliver(mut run: delivery::Run<Connector>, jobs: Vec<usize>) -> Result<Report
     }))
 }
 
-/// SIGINT or SIGTERM: start no new messages, finish and record those in flight.
+/// SIGINT or SIGTERM (Ctrl-C, Ctrl-Break or the console window closed on Windows): start no
+/// new messages, finish and record those in flight.
 async fn on_signal(stop: Arc<Notify>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
+    if stop_asked().await.is_err() {
         return;
-    };
+    }
+    eprintln!("stopping: finishing the messages in flight");
+    stop.notify_one();
+}
+
+#[cfg(unix)]
+async fn stop_asked() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
     tokio::select! {
         _ = int.recv() => {}
         _ = term.recv() => {}
     }
-    eprintln!("stopping: finishing the messages in flight");
-    stop.notify_one();
+    Ok(())
+}
+
+#[cfg(windows)]
+async fn stop_asked() -> std::io::Result<()> {
+    use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+    let mut c = ctrl_c()?;
+    let mut brk = ctrl_break()?;
+    // Windows ends the process a few seconds after the window closes: enough for the
+    // messages in flight to be recorded.
+    let mut close = ctrl_close()?;
+    tokio::select! {
+        _ = c.recv() => {}
+        _ = brk.recv() => {}
+        _ = close.recv() => {}
+    }
+    Ok(())
 }
 
 /// Records and prints the run's summary; says why it stopped early, and returns the exit

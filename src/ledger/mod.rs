@@ -754,21 +754,14 @@ impl Writer {
 }
 
 /// Which file a path names: the same path can come to name another file (deleted and made
-/// again, replaced by a copy) while a send writes to the one it opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileId {
-    device: u64,
-    inode: u64,
-}
+/// again, replaced by a copy) while a send writes to the one it opened. The device and inode
+/// on Unix, the volume and file index on Windows (same-file).
+#[derive(Debug, PartialEq, Eq)]
+struct FileId(same_file::Handle);
 
 impl FileId {
     fn of(path: &Path) -> std::io::Result<FileId> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path)?;
-        Ok(FileId {
-            device: meta.dev(),
-            inode: meta.ino(),
-        })
+        same_file::Handle::from_path(path).map(FileId)
     }
 }
 
@@ -784,7 +777,7 @@ fn write_loop(
         // Writing on into a file that is no longer the ledger would lose every record.
         let replaced = file
             .as_ref()
-            .is_some_and(|(path, id)| FileId::of(path).ok() != Some(*id));
+            .is_some_and(|(path, id)| FileId::of(path).ok().as_ref() != Some(id));
         let result = if replaced {
             Err(WriteError::Replaced(location.to_string()))
         } else {
