@@ -182,7 +182,7 @@ pub fn load(newsletter: &Newsletter, settings_dir: &Path) -> Result<Option<Signe
     };
     let read = |file: &Option<Spanned<String>>, env: &str, missing: KeyError| match file {
         Some(file) => {
-            let path = settings_dir.join(file.get_ref());
+            let path = settings_dir.join(crate::source::written_path(file.get_ref()));
             std::fs::read_to_string(&path).map_err(|source| KeyError::Read { path, source })
         }
         None => std::env::var(env).map_err(|_| missing),

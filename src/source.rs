@@ -217,3 +217,10 @@ pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, LoadError
         LoadError::invalid(Finding::error(code, message).at(Location::new(file, span)))
     })
 }
+
+/// A path written in an edition or the settings, relative to their folder. A backslash, as
+/// written on Windows, is taken as `/`: the same text names the same file on every system (and
+/// no name an edition shares between machines contains one).
+pub fn written_path(text: &str) -> PathBuf {
+    PathBuf::from(text.replace('\\', "/"))
+}

@@ -59,7 +59,7 @@ impl Assets {
             .newsletter
             .image_folder
             .as_ref()
-            .map(|f| settings_dir.join(f.get_ref()));
+            .map(|f| settings_dir.join(crate::source::written_path(f.get_ref())));
         let logo_from = [Some(settings_dir.to_path_buf()), extra.clone()];
         if let Some(logo) = &edition.newsletter.theme.logo {
             assets.logo = assets.read(settings_dir, &logo.src, &logo_from);
@@ -109,7 +109,7 @@ impl Assets {
     }
 
     fn read(&mut self, dir: &Path, src: &Text, allowed: &[Option<PathBuf>]) -> Option<Asset> {
-        let path = dir.join(src.get_ref());
+        let path = dir.join(crate::source::written_path(src.get_ref()));
         match inside(&path, src.get_ref(), allowed).and_then(|()| read_asset(&path)) {
             Ok(asset) => Some(asset),
             Err(problem) => {

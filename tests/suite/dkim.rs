@@ -312,6 +312,24 @@ fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
 }
 
 #[test]
+fn a_key_file_written_with_a_windows_backslash_is_found() {
+    let (dir, record) = signed_seed();
+    let keys = dir.path().join("issues/keys");
+    std::fs::create_dir(&keys).unwrap();
+    std::fs::rename(dir.path().join("issues/dkim.pem"), keys.join("dkim.pem")).unwrap();
+    crate::common::edit(
+        &dir.path().join("issues/newsletter.toml"),
+        "\nkey-file = \"dkim.pem\"",
+        "\nkey-file = \"keys\\\\dkim.pem\"",
+    );
+    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (name, _) = emls(&dir.path().join("out")).remove(0);
+    let (ok, why) = verify(&dir.path().join("out").join(&name), &record);
+    assert!(ok, "{why}");
+}
+
+#[test]
 fn a_missing_key_stops_preview_with_status_2() {
     let dir = seed();
     let settings = dir.path().join("issues/newsletter.toml");

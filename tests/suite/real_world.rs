@@ -38,6 +38,26 @@ fn an_edition_saved_with_crlf_and_a_bom_checks_like_the_original() {
     );
 }
 
+#[test]
+fn image_paths_written_with_backslashes_on_windows_find_their_files() {
+    let dir = seed();
+    let original = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    // In TOML a backslash is written doubled: `src = "2022-12\\magazine.png"`.
+    crate::common::edit(
+        &dir.path().join("issues/2022-12.toml"),
+        "src = \"2022-12/",
+        "src = \"2022-12\\\\",
+    );
+    let edition = std::fs::read_to_string(dir.path().join("issues/2022-12.toml")).unwrap();
+    assert!(
+        edition.contains(r#"src = "2022-12\\magazine.png""#),
+        "edited"
+    );
+    let windows = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    assert_eq!(windows.code, original.code, "{}", windows.stderr);
+    assert_eq!(windows.stderr, original.stderr);
+}
+
 /// The minimal fixture without `[dkim]`, so that it previews without a key.
 fn unsigned_fixture() -> tempfile::TempDir {
     let dir = fixture("minimal");
