@@ -92,10 +92,25 @@ pub fn csv_layout(text: &str) -> (u8, usize) {
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
-    std::fs::read(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    // A workbook is a ZIP (.xlsx, .ods) or an OLE2 compound file (.xls): reading it as text
+    // would only complain about its bytes.
+    let workbook =
+        bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1");
+    if workbook {
+        let message = format!(
+            "`{}` is a spreadsheet workbook (Excel or LibreOffice), not a text file: courant \
+             reads lists as CSV or TOML. Save the sheet as CSV (Excel: File, Save As, \
+             \"CSV UTF-8 (Comma delimited) (*.csv)\"; LibreOffice: File, Save As, \"Text CSV\") \
+             and give that file",
+            display_path(path)
+        );
+        return Err(LoadError::invalid(Finding::error("not-text", message)));
+    }
+    Ok(bytes)
 }
 
 /// Without a byte-order mark, and with LF line ends.

@@ -84,6 +84,37 @@ fn preview_list(name: &str, bytes: &[u8]) -> crate::common::Run {
 }
 
 #[test]
+fn a_workbook_given_as_the_list_is_named_as_one_with_how_to_save_it_as_csv() {
+    // The first bytes of each: a ZIP (.xlsx, .ods) and an OLE2 compound file (.xls).
+    let workbooks: [(&str, &[u8]); 3] = [
+        (
+            "leden.xlsx",
+            b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml",
+        ),
+        (
+            "leden.ods",
+            b"PK\x03\x04\x14\x00\x00\x08mimetypeapplication/vnd.oasis",
+        ),
+        (
+            "leden.xls",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00",
+        ),
+    ];
+    for (name, bytes) in workbooks {
+        let run = preview_list(name, bytes);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("`{name}` is a spreadsheet workbook")),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("CSV UTF-8"), "{}", run.stderr);
+        assert!(!run.stderr.contains("not UTF-8"), "{}", run.stderr);
+    }
+}
+
+#[test]
 fn an_excel_csv_with_crlf_points_at_the_right_line() {
     let csv = "email;naam\r\nanne@example.nl;Anne\r\nANNE@example.nl;Anne de Vries\r\n";
     let csv = csv.replace("naam", "name");
