@@ -181,8 +181,8 @@ fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
             continue;
         }
         let email: EmailAddr = field(Some(columns.email)).parse().map_err(invalid)?;
-        let name = field(columns.name);
-        check_header_text(name).map_err(invalid)?;
+        let name = columns.name(&record);
+        check_header_text(&name).map_err(invalid)?;
         let status = match field(columns.status).to_ascii_lowercase().as_str() {
             "" | "active" | "actief" => Status::Active,
             "unsubscribed" | "afgemeld" => Status::Unsubscribed,
@@ -192,7 +192,7 @@ fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadError> {
                 ))));
             }
         };
-        let name = (!name.is_empty()).then(|| name.to_owned());
+        let name = (!name.is_empty()).then_some(name);
         subscribers.push(Subscriber {
             email,
             name,
@@ -215,7 +215,37 @@ pub fn is_email_column(header: &str) -> bool {
 struct Columns {
     email: usize,
     name: Option<usize>,
+    /// The name in parts, as address exports give it: first name, `tussenvoegsel` (`de`,
+    /// `van der`), last name; joined with spaces when there is no `name` column.
+    parts: [Option<usize>; 3],
     status: Option<usize>,
+}
+
+impl Columns {
+    /// The reader's name in `record`: the `name` column, or the parts joined.
+    fn name(&self, record: &csv::StringRecord) -> String {
+        let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
+        match self.name {
+            Some(_) => field(self.name).to_owned(),
+            None => self
+                .parts
+                .iter()
+                .map(|&part| field(part))
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// The column of a part of the name (0 first, 1 between, 2 last), by its lowercased header.
+fn name_part(header: &str) -> Option<usize> {
+    match header {
+        "voornaam" | "first name" | "firstname" | "given name" => Some(0),
+        "tussenvoegsel" | "middle name" => Some(1),
+        "achternaam" | "last name" | "lastname" | "surname" | "family name" => Some(2),
+        _ => None,
+    }
 }
 
 fn csv_columns(
@@ -230,7 +260,12 @@ fn csv_columns(
     let mut columns = Columns {
         email: usize::MAX,
         name: None,
+        parts: [None; 3],
         status: None,
+    };
+    let at = |header: &str| {
+        let offset = file.text[base..].find(header).map_or(base, |at| base + at);
+        Location::new(file, offset..offset + header.len())
     };
     for (i, header) in headers.iter().enumerate() {
         // The names spreadsheets and Dutch address exports give these columns, too.
@@ -238,20 +273,32 @@ fn csv_columns(
             h if is_email_column(h) => columns.email = i,
             "name" | "naam" => columns.name = Some(i),
             "status" => columns.status = Some(i),
-            // Excel writes `;;` after the last column when a row once had more.
-            "" => {}
-            _ => {
-                let offset = file.text[base..].find(header).map_or(base, |at| base + at);
-                let message = format!(
-                    "unknown column `{header}`, expected `email`, `name` or `status`; delete or \
-                     rename it in the spreadsheet (columns courant does not read are refused, so \
-                     that a misspelt `status` cannot mail someone who unsubscribed)"
-                );
-                let finding = Finding::error("unknown-key", message)
-                    .at(Location::new(file, offset..offset + header.len()));
-                return Err(LoadError::invalid(finding));
-            }
+            h => match name_part(h) {
+                Some(part) => columns.parts[part] = Some(i),
+                // Excel writes `;;` after the last column when a row once had more.
+                None if h.is_empty() => {}
+                None => {
+                    let message = format!(
+                        "unknown column `{header}`, expected `email`, `name` (or `voornaam`, \
+                         `tussenvoegsel`, `achternaam`) or `status`; delete or rename it in the \
+                         spreadsheet (columns courant does not read are refused, so that a \
+                         misspelt `status` cannot mail someone who unsubscribed)"
+                    );
+                    let finding = Finding::error("unknown-key", message).at(at(header));
+                    return Err(LoadError::invalid(finding));
+                }
+            },
         }
+    }
+    if let (Some(name), true) = (columns.name, columns.parts.iter().any(Option::is_some)) {
+        let header = &headers[name];
+        let message = format!(
+            "both a `{header}` column and the name in parts (`voornaam`, `achternaam`): \
+             which one is the name? Delete one of them in the spreadsheet"
+        );
+        return Err(LoadError::invalid(
+            Finding::error("unknown-key", message).at(at(header)),
+        ));
     }
     if columns.email == usize::MAX {
         let finding = Finding::error("missing-key", "the header row has no `email` column")
@@ -313,6 +360,21 @@ mod tests {
         assert_eq!(list.subscribers[0].name.as_deref(), Some("Jansen; Ömer"));
         assert_eq!(list.subscribers[1].status, Status::Unsubscribed);
         assert_eq!(list.active().count(), 1);
+    }
+
+    #[test]
+    fn a_name_in_parts_is_joined_and_a_second_name_column_refused() {
+        // An address export: columns in any order, the tussenvoegsel often empty.
+        let csv = "Achternaam;E-mailadres;Voornaam;Tussenvoegsel;\r\n\
+                   Vries;anne@x.example;Anne;de;\r\n\
+                   Karaca;omer@x.example;Ömer;;\r\n\
+                   ;redactie@x.example;;;\r\n";
+        let list = load("export.csv", csv).unwrap();
+        let names: Vec<_> = list.subscribers.iter().map(|s| s.name.as_deref()).collect();
+        assert_eq!(names, [Some("Anne de Vries"), Some("Ömer Karaca"), None]);
+
+        let err = load("l.csv", "email;naam;voornaam\na@x.example;A;B\n").unwrap_err();
+        assert!(err.to_string().contains("both a `naam` column"), "{err}");
     }
 
     #[test]
