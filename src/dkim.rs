@@ -231,12 +231,6 @@ pub enum KeyKind {
     Ed25519,
 }
 
-/// PKCS#8 v1 of an Ed25519 key up to its 32 bytes: SEQUENCE { INTEGER 0, SEQUENCE { OID
-/// 1.3.101.112 }, OCTET STRING { OCTET STRING (32 bytes) } } (RFC 8410 §10.3).
-const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
-
 /// A new key: its private PEM (RSA in PKCS#1, Ed25519 in PKCS#8, as [`load`] reads them),
 /// and the record's key type and public key.
 pub fn generate(kind: KeyKind, bits: usize) -> Result<(String, (&'static str, String)), KeyError> {
@@ -246,13 +240,25 @@ pub fn generate(kind: KeyKind, bits: usize) -> Result<(String, (&'static str, St
             .to_string(),
         KeyKind::Ed25519 => {
             // The private key is 32 random bytes (RFC 8032 §5.1.5), written as OpenSSL writes
-            // it: PKCS#8 version 1 without the public key (RFC 8410 §7). ring's own PKCS#8
-            // carries the public key too, which OpenSSL 3.0 cannot read.
-            let mut der = ED25519_PKCS8_V1_PREFIX.to_vec();
+            // it: PKCS#8 version 1, the bytes as an OCTET STRING under id-Ed25519, without the
+            // public key (RFC 8410 §7). ring's own PKCS#8 carries the public key too, which
+            // OpenSSL 3.0 cannot read.
+            use rsa::pkcs8::der::{Encode, asn1::OctetStringRef, pem};
+            use rsa::pkcs8::{ObjectIdentifier, PrivateKeyInfo, spki::AlgorithmIdentifierRef};
             let mut seed = [0u8; 32];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
-            der.extend_from_slice(&seed);
-            rsa::pkcs8::der::pem::encode_string("PRIVATE KEY", rsa::pkcs8::LineEnding::LF, &der)
+            let failed = |e: rsa::pkcs8::der::Error| KeyError::NotEd25519(e.to_string());
+            let private_key = OctetStringRef::new(&seed)
+                .and_then(|o| o.to_der())
+                .map_err(failed)?;
+            let algorithm = AlgorithmIdentifierRef {
+                oid: ObjectIdentifier::new_unwrap("1.3.101.112"),
+                parameters: None,
+            };
+            let der = PrivateKeyInfo::new(algorithm, &private_key)
+                .to_der()
+                .map_err(failed)?;
+            pem::encode_string("PRIVATE KEY", rsa::pkcs8::LineEnding::LF, &der)
                 .map_err(|e| KeyError::NotEd25519(e.to_string()))?
         }
     };
