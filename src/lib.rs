@@ -23,20 +23,27 @@
 //!    type at the top gives the exit status.
 
 pub mod bounces;
+pub mod campaign;
+pub mod checked;
 pub mod cmd;
 pub mod delivery;
 pub mod diagnostic;
 pub mod dkim;
 pub mod edition;
+pub mod error;
+pub mod files;
 pub mod ledger;
 pub mod lint;
 pub mod message;
 pub mod plan;
 pub mod rate_limiter;
 pub mod render;
+pub mod runtime;
 pub mod source;
 pub mod subscribers;
+pub mod term;
 pub mod transport;
 pub mod unsubscribe;
+pub mod web;
 
 pub use cmd::{Cli, run};

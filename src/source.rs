@@ -45,30 +45,30 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
 }
 
 /// Reads a text file that may come from a spreadsheet: UTF-8 when it is, else Windows-1252,
-/// Excel's "CSV" encoding on Dutch and other Western European Windows (with a warning on
-/// stderr, as a name could have been another encoding's).
-pub fn read_spreadsheet(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
+/// Excel's "CSV" encoding on Dutch and other Western European Windows, with a warning to show,
+/// as a name could have been another encoding's.
+pub fn read_spreadsheet(path: &Path) -> Result<(Arc<SourceFile>, Option<String>), LoadError> {
     let bytes = read_bytes(path)?;
     // Excel's "Unicode Text" is UTF-16 with a byte-order mark.
     if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(&bytes)
         && encoding != encoding_rs::UTF_8
     {
         let (text, _) = encoding.decode_with_bom_removal(&bytes);
-        return checked(SourceFile::new(path, normalize(&text)));
+        return Ok((checked(SourceFile::new(path, normalize(&text)))?, None));
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
+    let (text, warning) = match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
         Err(e) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
-            eprintln!(
-                "warning: `{}` is not UTF-8; read as Windows-1252, the encoding of Excel's \"CSV\" \
+            let warning = format!(
+                "`{}` is not UTF-8; read as Windows-1252, the encoding of Excel's \"CSV\" \
                  (if names look wrong, save it as \"CSV UTF-8\")",
                 display_path(path)
             );
-            text.into_owned()
+            (text.into_owned(), Some(warning))
         }
     };
-    checked(SourceFile::new(path, normalize(&text)))
+    Ok((checked(SourceFile::new(path, normalize(&text)))?, warning))
 }
 
 /// The field separator and where the header row starts. A first line `sep=;` (which Excel

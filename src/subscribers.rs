@@ -47,6 +47,8 @@ impl Subscriber {
 pub struct SubscriberList {
     pub file: Arc<SourceFile>,
     pub subscribers: Vec<Subscriber>,
+    /// What the command should warn about: a list read as Windows-1252, say.
+    pub warnings: Vec<String>,
 }
 
 impl SubscriberList {
@@ -58,10 +60,10 @@ impl SubscriberList {
                 .iter()
                 .any(|known| e.eq_ignore_ascii_case(known))
         });
-        let file = if is_csv {
+        let (file, warning) = if is_csv {
             read_spreadsheet(path)?
         } else {
-            read_source(path)?
+            (read_source(path)?, None)
         };
         let subscribers = if is_csv {
             from_csv(&file)?
@@ -76,7 +78,11 @@ impl SubscriberList {
             return Err(LoadError::invalid(Finding::error("empty-list", message)));
         }
         check_duplicates(&subscribers)?;
-        Ok(SubscriberList { file, subscribers })
+        Ok(SubscriberList {
+            file,
+            subscribers,
+            warnings: warning.into_iter().collect(),
+        })
     }
 
     pub fn active(&self) -> impl Iterator<Item = &Subscriber> {

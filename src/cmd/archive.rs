@@ -2,10 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Checked, Error, ExitStatus, plural, write};
+use crate::checked::Checked;
 use crate::diagnostic::display_path;
 use crate::edition::NEWSLETTER_FILE;
+use crate::error::{Error, ExitStatus};
+use crate::files::write;
 use crate::render::archive;
+use crate::term::{Term, plural};
 
 /// Write the web archive: every edition's web version at the URL its emails link to, an
 /// index newest first, and an Atom feed. No personal data.
@@ -19,7 +22,7 @@ pub(crate) struct Args {
     out: PathBuf,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let mut checked = edition_files(&args.issues)
         .iter()
         .map(|path| Checked::load(path))
@@ -32,12 +35,12 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
     }
     checked.sort_by_key(|c| std::cmp::Reverse((archive::date(&c.edition), c.edition.slug.clone())));
     write_site(&checked, &args.out)?;
-    println!(
+    term.say(format!(
         "wrote {} {} with an index and feed.xml to {}",
         checked.len(),
         plural(checked.len(), "edition", "editions"),
         display_path(&args.out)
-    );
+    ))?;
     Ok(ExitStatus::Success)
 }
 

@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::edition::Sending;
 use crate::edition::value::{Interval, Rate};
+use crate::edition::{Edition, Newsletter, Sending};
+use crate::error::Error;
 use crate::ledger;
 use crate::transport::{ConfigError, Connector};
 
@@ -60,49 +61,59 @@ pub(crate) struct LedgerArgs {
 }
 
 impl LedgerArgs {
-    /// `--ledger`, else the default in `dir`, the folder of the edition or of its settings.
-    /// Then `ledger` in `newsletter.toml`, then the default in `dir`.
-    pub(crate) fn location(&self, dir: &Path) -> Result<ledger::Location, super::Error> {
+    /// The ledger of an edition: `--ledger`, else `ledger` of its settings, else the default
+    /// beside them.
+    pub(crate) fn location(&self, edition: &Edition) -> Result<ledger::Location, Error> {
+        self.location_of_settings(&edition.newsletter_file.path, &edition.newsletter)
+    }
+
+    /// The ledger of the settings `newsletter`, read from the file at `path`.
+    pub(crate) fn location_of_settings(
+        &self,
+        path: &Path,
+        newsletter: &Newsletter,
+    ) -> Result<ledger::Location, Error> {
+        let setting = newsletter.ledger.as_ref().map(|l| l.get_ref().as_str());
+        self.choose(path, setting)
+    }
+
+    /// For commands that do not load the settings: `--ledger`, else `ledger` in the
+    /// `newsletter.toml` of `dir` (only that key is read: a command that does not use the rest
+    /// does not fail on it), else the default in `dir`.
+    pub(crate) fn location_in(&self, dir: &Path) -> Result<ledger::Location, Error> {
+        let path = dir.join(crate::edition::NEWSLETTER_FILE);
+        let setting = if self.ledger.is_none() {
+            crate::edition::ledger_setting(&path)
+        } else {
+            None
+        };
+        self.choose(&path, setting.as_deref())
+    }
+
+    /// For commands without an edition: as [`LedgerArgs::location_in`], in the newsletter's
+    /// folder found from the current one (see [`newsletter_dir`]).
+    pub(crate) fn location_from_here(&self) -> Result<ledger::Location, Error> {
+        self.location_in(&newsletter_dir())
+    }
+
+    /// `--ledger`, else `setting` (from the settings file `settings`), else the default beside
+    /// that file.
+    fn choose(&self, settings: &Path, setting: Option<&str>) -> Result<ledger::Location, Error> {
+        let dir = crate::edition::dir_of(settings);
         if let Some(given) = &self.ledger {
             return given
                 .parse()
-                .map_err(|e| super::Error::Refused(format!("--ledger: {e}")));
+                .map_err(|e| Error::Refused(format!("--ledger: {e}")));
         }
-        match settings_ledger(dir)? {
-            Some(location) => Ok(location.relative_to(dir)),
-            None => Ok(ledger::default_location(dir).into()),
-        }
+        let Some(setting) = setting else {
+            return Ok(ledger::default_location(dir).into());
+        };
+        let location: ledger::Location = setting.parse().map_err(|e| {
+            let shown = crate::diagnostic::display_path(settings);
+            Error::Refused(format!("`ledger` in {shown}: {e}"))
+        })?;
+        Ok(location.relative_to(dir))
     }
-
-    /// For commands without an edition: `--ledger`, else the default in the newsletter's folder
-    /// found from the current one (see [`newsletter_dir`]).
-    pub(crate) fn location_from_here(&self) -> Result<ledger::Location, super::Error> {
-        self.location(&newsletter_dir())
-    }
-}
-
-/// `ledger` in the `newsletter.toml` of `dir`, if it has one. Only that key is read here: a
-/// command that does not use the rest of the settings does not fail on them.
-fn settings_ledger(dir: &Path) -> Result<Option<ledger::Location>, super::Error> {
-    #[derive(serde::Deserialize)]
-    struct Key {
-        ledger: Option<String>,
-    }
-    let path = dir.join(crate::edition::NEWSLETTER_FILE);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
-    };
-    let Ok(Key { ledger }) = toml::from_str::<Key>(&text) else {
-        return Ok(None);
-    };
-    ledger
-        .map(|given| {
-            given.parse().map_err(|e| {
-                let shown = crate::diagnostic::display_path(&path);
-                super::Error::Refused(format!("`ledger` in {shown}: {e}"))
-            })
-        })
-        .transpose()
 }
 
 /// The newsletter's folder seen from the current one: here when `newsletter.toml` is here, else
@@ -113,11 +124,6 @@ pub(crate) fn newsletter_dir() -> PathBuf {
     } else {
         PathBuf::from("issues")
     }
-}
-
-/// The folder of an edition or settings file, for defaults that live beside it.
-pub(crate) fn dir_of(path: &Path) -> &Path {
-    path.parent().unwrap_or(Path::new(""))
 }
 
 /// Overrides of `[sending]` in newsletter.toml.
@@ -194,18 +200,18 @@ mod tests {
         std::fs::write(&settings, "name = \"X\"\nledger = \"gedeeld/l.sqlite\"\n").unwrap();
         let none = LedgerArgs { ledger: None };
         assert_eq!(
-            none.location(dir.path()).unwrap(),
+            none.location_in(dir.path()).unwrap(),
             ledger::Location::File(dir.path().join("gedeeld/l.sqlite"))
         );
         let flag = LedgerArgs {
             ledger: Some("mine.sqlite".into()),
         };
         assert_eq!(
-            flag.location(dir.path()).unwrap(),
+            flag.location_in(dir.path()).unwrap(),
             ledger::Location::File("mine.sqlite".into())
         );
         std::fs::write(&settings, "ledger = \"postgres://u:geheim42@h/d\"\n").unwrap();
-        let err = none.location(dir.path()).unwrap_err().to_string();
+        let err = none.location_in(dir.path()).unwrap_err().to_string();
         assert!(
             err.contains("`ledger` in") && !err.contains("geheim42"),
             "{err}"
@@ -216,14 +222,14 @@ mod tests {
     fn the_default_ledger_is_in_the_given_folder() {
         let args = LedgerArgs { ledger: None };
         assert_eq!(
-            args.location(Path::new("issues")).unwrap(),
+            args.location_in(Path::new("issues")).unwrap(),
             ledger::Location::File("issues/courant.sqlite".into())
         );
         let chosen = LedgerArgs {
             ledger: Some("elsewhere.sqlite".into()),
         };
         assert_eq!(
-            chosen.location(Path::new("issues")).unwrap(),
+            chosen.location_in(Path::new("issues")).unwrap(),
             ledger::Location::File("elsewhere.sqlite".into())
         );
     }

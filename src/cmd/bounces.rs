@@ -3,16 +3,17 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::args::{LedgerArgs, dir_of, newsletter_dir};
-use super::{Error, ExitStatus, plural, say};
+use super::args::{LedgerArgs, newsletter_dir};
 use crate::bounces::act::{self, Processed};
 use crate::bounces::imap::{self, Folders, Handled, ImapError, ImapUrl};
 use crate::bounces::mailbox::{self, Stored};
 use crate::bounces::{self, Classified};
 use crate::edition::value::Interval;
 use crate::edition::{NEWSLETTER_FILE, Newsletter};
+use crate::error::{Error, ExitStatus};
 use crate::ledger::{Ledger, ReturnVerdict};
 use crate::source::{parse, read_source};
+use crate::term::{Term, output_error, plural};
 use crate::unsubscribe::TokenKey;
 
 /// The newsletter's settings: the bounce address, the soft limit, the list.
@@ -96,19 +97,19 @@ pub(crate) enum Command {
     },
 }
 
-pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
+pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
     match command {
         Command::Classify { files, json } => classify(files, *json),
         Command::Read {
             paths,
             settings,
             ledger,
-        } => read(paths, settings, ledger),
+        } => read(paths, settings, ledger, term),
         Command::List {
             json,
             settings,
             ledger,
-        } => list(*json, settings, ledger),
+        } => list(*json, settings, ledger, term),
         Command::Fetch {
             imap,
             imap_ca,
@@ -121,6 +122,7 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
             timeout.0,
             settings,
             ledger,
+            term,
         ),
     }
 }
@@ -131,6 +133,7 @@ fn fetch(
     timeout: std::time::Duration,
     settings: &SettingsArgs,
     ledger: &LedgerArgs,
+    term: &Term,
 ) -> Result<ExitStatus, Error> {
     let (newsletter, mut ledger) = open(settings, ledger)?;
     let bounces = newsletter.bounces.clone();
@@ -161,7 +164,7 @@ fn fetch(
     let mut tally = Tally::default();
     let handle = |stored: Stored| -> Result<Handled, Error> {
         let processed = act::process(&mut ledger, &stored, &stored.label, &act)?;
-        tally.add(&stored, &processed)?;
+        tally.add(&stored, &processed, term)?;
         Ok(if processed.usable() {
             Handled::Processed
         } else {
@@ -169,8 +172,8 @@ fn fetch(
         })
     };
     let fetched = imap::fetch(&url, &password, ca, &folders, timeout, handle);
-    super::runtime()?.block_on(fetched)?;
-    say(tally.summary())?;
+    crate::runtime::runtime()?.block_on(fetched)?;
+    term.say(tally.summary())?;
     Ok(ExitStatus::Success)
 }
 
@@ -178,7 +181,7 @@ fn fetch(
 fn open(settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<(Newsletter, Ledger), Error> {
     let path = settings.path();
     let newsletter: Newsletter = parse(&read_source(&path)?)?;
-    let ledger = Ledger::open(ledger.location(dir_of(&path))?)?;
+    let ledger = Ledger::open(ledger.location_of_settings(&path, &newsletter)?)?;
     Ok((newsletter, ledger))
 }
 
@@ -186,13 +189,14 @@ fn read(
     paths: &[PathBuf],
     settings: &SettingsArgs,
     ledger: &LedgerArgs,
+    term: &Term,
 ) -> Result<ExitStatus, Error> {
     let piped = paths.iter().any(|p| p == Path::new("-"));
-    match read_all(paths, settings, ledger) {
+    match read_all(paths, settings, ledger, term) {
         // From a mail system: any failure leaves the message with it, to be delivered again.
         Err(error) if piped => {
-            error.print();
-            eprintln!("the message stays with the mail system, which tries again");
+            term.error(&error);
+            term.alert("the message stays with the mail system, which tries again");
             Ok(ExitStatus::TryAgain)
         }
         result => result,
@@ -203,6 +207,7 @@ fn read_all(
     paths: &[PathBuf],
     settings: &SettingsArgs,
     ledger: &LedgerArgs,
+    term: &Term,
 ) -> Result<ExitStatus, Error> {
     let (newsletter, mut ledger) = open(settings, ledger)?;
     let tokens = TokenKey::from_env(newsletter.list_id.as_str()).ok();
@@ -212,10 +217,10 @@ fn read_all(
         let messages = mailbox::read(path).map_err(|e| Error::Refused(e.to_string()))?;
         for stored in messages {
             let processed = act::process(&mut ledger, &stored, &stored.label, &act)?;
-            tally.add(&stored, &processed)?;
+            tally.add(&stored, &processed, term)?;
         }
     }
-    say(tally.summary())?;
+    term.say(tally.summary())?;
     Ok(ExitStatus::Success)
 }
 
@@ -232,11 +237,16 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// Prints one line about a message and counts it.
-    pub(crate) fn add(&mut self, stored: &Stored, processed: &Processed) -> Result<(), Error> {
+    pub(crate) fn add(
+        &mut self,
+        stored: &Stored,
+        processed: &Processed,
+        term: &Term,
+    ) -> Result<(), Error> {
         match processed {
             Processed::Again { .. } => {
                 self.again += 1;
-                say(format!("{}: read before", stored.label))?;
+                term.say(format!("{}: read before", stored.label))?;
             }
             Processed::Recorded {
                 understood,
@@ -248,7 +258,7 @@ impl Tally {
                     self.suppressed += usize::from(v.action == "suppressed");
                     self.counted += usize::from(v.action == "counted");
                     self.untied += usize::from(v.action == "untied");
-                    say(format!("{}: {}", stored.label, describe(v)))?;
+                    term.say(format!("{}: {}", stored.label, describe(v)))?;
                 }
             }
         }
@@ -286,12 +296,17 @@ fn describe(v: &ReturnVerdict) -> String {
     format!("{} {who}{tie}{status}: {}", v.kind, v.action)
 }
 
-fn list(json: bool, settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<ExitStatus, Error> {
+fn list(
+    json: bool,
+    settings: &SettingsArgs,
+    ledger: &LedgerArgs,
+    term: &Term,
+) -> Result<ExitStatus, Error> {
     let (_, ledger) = open(settings, ledger)?;
     for listed in ledger.returns()? {
         if json {
-            say(serde_json::json!({
-                "received": super::status::time(listed.received),
+            term.say(serde_json::json!({
+                "received": crate::ledger::time(listed.received),
                 "source": listed.source,
                 "subject": listed.subject,
                 "understood": listed.understood,
@@ -304,14 +319,14 @@ fn list(json: bool, settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<Exit
         } else {
             " (not understood; kept)"
         };
-        say(format!(
+        term.say(format!(
             "{} {} \u{201c}{}\u{201d}{understood}",
-            super::status::time(listed.received),
+            crate::ledger::time(listed.received),
             listed.source,
             listed.subject.as_deref().unwrap_or("")
         ))?;
         for v in &listed.verdicts {
-            say(format!("  {}", describe(v)))?;
+            term.say(format!("  {}", describe(v)))?;
         }
     }
     Ok(ExitStatus::Success)
@@ -324,11 +339,10 @@ fn classify(files: &[PathBuf], json: bool) -> Result<ExitStatus, Error> {
         let messages = mailbox::read(path).map_err(|e| Error::Refused(e.to_string()))?;
         for stored in messages {
             let classified = bounces::classify(&stored.bytes);
-            print_verdicts(&mut out, &stored.label, &classified, json)
-                .map_err(super::output_error)?;
+            print_verdicts(&mut out, &stored.label, &classified, json).map_err(output_error)?;
         }
     }
-    out.flush().map_err(super::output_error)?;
+    out.flush().map_err(output_error)?;
     Ok(ExitStatus::Success)
 }
 

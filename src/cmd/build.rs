@@ -2,10 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Checked, Error, ExitStatus, write};
+use crate::checked::Checked;
 use crate::diagnostic::display_path;
+use crate::error::{Error, ExitStatus};
+use crate::files::write;
 use crate::message::{Clock, Composer};
 use crate::subscribers::Subscriber;
+use crate::term::Term;
 
 /// Write the web version, the email HTML and the plaintext of an edition, for review.
 #[derive(Debug, clap::Args)]
@@ -17,14 +20,14 @@ pub(crate) struct Args {
     out: PathBuf,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let checked = Checked::load(&args.edition)?;
-    checked.report();
+    checked.report(term);
     write_all(&checked, &args.out)?;
-    println!(
+    term.say(format!(
         "wrote index.html (web version), email.html and email.txt to {}",
         display_path(&args.out)
-    );
+    ))?;
     Ok(checked.status())
 }
 

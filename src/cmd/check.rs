@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::checked::report;
-use super::{Checked, Error, ExitStatus};
+use crate::checked::Checked;
 use crate::diagnostic::{Finding, display_path};
+use crate::error::{Error, ExitStatus};
 use crate::source::LoadError;
+use crate::term::Term;
 
 /// Load, render and lint an edition; report every finding with file:line:column.
 ///
@@ -20,22 +21,22 @@ pub(crate) struct Args {
     json: bool,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let path = &args.edition;
     let checked = match Checked::load(path) {
         Ok(checked) => checked,
         Err(error) if args.json => {
-            return print_json(path, &[input_finding(&error)], ExitStatus::BadInput);
+            return print_json(term, path, &[input_finding(&error)], ExitStatus::BadInput);
         }
         Err(error) => return Err(error.into()),
     };
     let status = checked.status();
     if args.json {
-        return print_json(path, &checked.findings, status);
+        return print_json(term, path, &checked.findings, status);
     }
-    report(&checked.findings, path);
-    if checked.findings.is_empty() && super::verbosity() != super::Verbosity::Quiet {
-        eprintln!("{}: no problems found", display_path(path));
+    checked.report(term);
+    if checked.findings.is_empty() {
+        term.note(format_args!("{}: no problems found", display_path(path)));
     }
     Ok(status)
 }
@@ -49,7 +50,12 @@ fn input_finding(error: &LoadError) -> Finding {
     }
 }
 
-fn print_json(path: &Path, findings: &[Finding], status: ExitStatus) -> Result<ExitStatus, Error> {
+fn print_json(
+    term: &Term,
+    path: &Path,
+    findings: &[Finding],
+    status: ExitStatus,
+) -> Result<ExitStatus, Error> {
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let value = serde_json::json!({
         "edition": display_path(path),
@@ -57,6 +63,6 @@ fn print_json(path: &Path, findings: &[Finding], status: ExitStatus) -> Result<E
         "warnings": findings.len() - errors,
         "findings": findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
     });
-    super::emit(&format!("{value:#}\n"))?;
+    term.out(&format!("{value:#}\n"))?;
     Ok(status)
 }

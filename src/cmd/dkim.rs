@@ -3,10 +3,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Error, ExitStatus};
 use crate::diagnostic::display_path;
 use crate::dkim::{KeyKind, dns_record, generate, public_key};
 use crate::edition::value::DnsName;
+use crate::error::{Error, ExitStatus};
+use crate::term::Term;
 
 /// DKIM key helpers: generate a key, print its DNS record.
 #[derive(Debug, clap::Subcommand)]
@@ -48,7 +49,7 @@ pub(crate) enum Command {
     },
 }
 
-pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
+pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
     match command {
         Command::Generate {
             selector,
@@ -60,12 +61,12 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
             let (selector, domain) = names(selector, domain)?;
             let (pem, public) = generate(*algorithm, *bits)?;
             write_private(out, &pem)?;
-            eprintln!(
+            term.note(format_args!(
                 "wrote the private key to {}; keep it secret",
                 display_path(out)
-            );
+            ));
             let (kind, public) = public;
-            println!("{}", dns_record(&selector, &domain, (kind, &public)));
+            term.say(dns_record(&selector, &domain, (kind, &public)))?;
         }
         Command::Record {
             selector,
@@ -78,7 +79,7 @@ pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
                 source,
             })?;
             let (kind, public) = public_key(&pem)?;
-            println!("{}", dns_record(&selector, &domain, (kind, &public)));
+            term.say(dns_record(&selector, &domain, (kind, &public)))?;
         }
     }
     Ok(ExitStatus::Success)

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{Error, ExitStatus};
 use crate::diagnostic::display_path;
+use crate::error::{Error, ExitStatus};
+use crate::term::Term;
 
 /// Create a newsletter folder: settings with every key explained, a first edition, a
 /// subscriber list, a short how-to and a `.gitignore` that keeps the ledger, previews and keys
@@ -22,15 +23,15 @@ const SUBSCRIBERS: &str = include_str!("init/subscribers.toml");
 const HOWTO: &str = include_str!("init/HOWTO.md");
 const GITIGNORE: &str = include_str!("init/gitignore");
 
-pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let dir = &args.dir;
     let edition = create(dir)?;
-    println!(
+    term.say(format!(
         "created a newsletter in {}; start with {}",
         display_path(dir),
         display_path(&dir.join("HOWTO.md"))
-    );
-    println!("first edition: {}", display_path(&edition));
+    ))?;
+    term.say(format!("first edition: {}", display_path(&edition)))?;
     Ok(ExitStatus::Success)
 }
 

@@ -1,8 +1,9 @@
 //! `courant ledger`: where the record is, what it holds, and moving it to another backend.
 
 use super::args::LedgerArgs;
-use super::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus};
 use crate::ledger::{CopyError, Counts, Ledger, Location};
+use crate::term::Term;
 
 /// Check a ledger, or copy one to another backend.
 #[derive(Debug, clap::Subcommand)]
@@ -28,10 +29,10 @@ pub(crate) enum Command {
     },
 }
 
-pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
+pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
     match command {
-        Command::Check { ledger } => check(&ledger.location_from_here()?),
-        Command::Copy { from, to, replace } => copy(&parse(from)?, &parse(to)?, *replace),
+        Command::Check { ledger } => check(&ledger.location_from_here()?, term),
+        Command::Copy { from, to, replace } => copy(&parse(from)?, &parse(to)?, *replace, term),
     }
 }
 
@@ -40,7 +41,7 @@ fn parse(given: &str) -> Result<Location, Error> {
     given.parse().map_err(Error::Refused)
 }
 
-fn check(location: &Location) -> Result<ExitStatus, Error> {
+fn check(location: &Location, term: &Term) -> Result<ExitStatus, Error> {
     if let Some(path) = location.file().filter(|p| !p.exists()) {
         return Err(Error::Refused(format!(
             "no ledger at `{}`: nothing was recorded yet",
@@ -48,13 +49,16 @@ fn check(location: &Location) -> Result<ExitStatus, Error> {
         )));
     }
     let ledger = Ledger::open(location.clone())?;
-    println!("ledger: {location}");
-    println!("reachable; tables of version {}", ledger.schema_version()?);
-    print_counts(&ledger.counts()?);
+    term.say(format!("ledger: {location}"))?;
+    term.say(format!(
+        "reachable; tables of version {}",
+        ledger.schema_version()?
+    ))?;
+    print_counts(&ledger.counts()?, term)?;
     Ok(ExitStatus::Success)
 }
 
-fn copy(from: &Location, to: &Location, replace: bool) -> Result<ExitStatus, Error> {
+fn copy(from: &Location, to: &Location, replace: bool, term: &Term) -> Result<ExitStatus, Error> {
     if from == to {
         return Err(Error::Refused(
             "the two ledgers are the same; name another target".into(),
@@ -72,13 +76,14 @@ fn copy(from: &Location, to: &Location, replace: bool) -> Result<ExitStatus, Err
         CopyError::Ledger(e) => Error::from(e),
         e @ CopyError::NotEmpty { .. } => Error::Refused(e.to_string()),
     })?;
-    println!("copied {from} to {to}:");
-    print_counts(&copied);
+    term.say(format!("copied {from} to {to}:"))?;
+    print_counts(&copied, term)?;
     Ok(ExitStatus::Success)
 }
 
-fn print_counts(counts: &Counts) {
+fn print_counts(counts: &Counts, term: &Term) -> Result<(), Error> {
     for (table, n) in &counts.0 {
-        println!("  {table:<16} {n:>9}");
+        term.say(format!("  {table:<16} {n:>9}"))?;
     }
+    Ok(())
 }

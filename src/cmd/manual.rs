@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use clap::CommandFactory;
 
-use super::{Cli, Error, ExitStatus};
+use super::Cli;
 use crate::diagnostic::display_path;
+use crate::error::{Error, ExitStatus};
+use crate::term::Term;
 
 /// Print a completion script for a shell.
 #[derive(Debug, clap::Args)]
@@ -23,14 +25,14 @@ pub(crate) struct ManArgs {
     out: PathBuf,
 }
 
-pub(crate) fn completions(args: &CompletionsArgs) -> Result<ExitStatus, Error> {
+pub(crate) fn completions(args: &CompletionsArgs, term: &Term) -> Result<ExitStatus, Error> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "courant", &mut script);
-    super::emit(&String::from_utf8_lossy(&script))?;
+    term.out(&String::from_utf8_lossy(&script))?;
     Ok(ExitStatus::Success)
 }
 
-pub(crate) fn man(args: &ManArgs) -> Result<ExitStatus, Error> {
+pub(crate) fn man(args: &ManArgs, term: &Term) -> Result<ExitStatus, Error> {
     let mut command = Cli::command();
     command.build();
     let mut pages = vec![("courant".to_owned(), command.clone())];
@@ -47,12 +49,12 @@ pub(crate) fn man(args: &ManArgs) -> Result<ExitStatus, Error> {
         clap_mangen::Man::new(page)
             .render(&mut text)
             .map_err(|e| Error::write(&args.out, e))?;
-        super::write(&args.out.join(format!("{name}.1")), &text)?;
+        crate::files::write(&args.out.join(format!("{name}.1")), &text)?;
     }
-    println!(
+    term.say(format!(
         "wrote the manual to {}; read it with `man -l {}/courant.1`",
         display_path(&args.out),
         display_path(&args.out)
-    );
+    ))?;
     Ok(ExitStatus::Success)
 }

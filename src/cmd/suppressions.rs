@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use super::args::LedgerArgs;
-use super::{Error, ExitStatus, plural};
 use crate::diagnostic::display_path;
 use crate::edition::value::EmailAddr;
+use crate::error::{Error, ExitStatus};
 use crate::ledger::{self, Ledger};
+use crate::term::{Term, plural};
 
 /// Add addresses to the suppression list: no edition is sent to them again.
 #[derive(Debug, clap::Args)]
@@ -35,15 +36,15 @@ pub(crate) enum Command {
     },
 }
 
-pub(crate) fn unsubscribe(args: &UnsubscribeArgs) -> Result<ExitStatus, Error> {
+pub(crate) fn unsubscribe(args: &UnsubscribeArgs, term: &Term) -> Result<ExitStatus, Error> {
     let addresses = args.addresses.iter().map(|a| (a.clone(), 0));
-    add(addresses, "staff", &args.ledger, "the command line")
+    add(addresses, "staff", &args.ledger, "the command line", term)
 }
 
-pub(crate) fn run(command: &Command) -> Result<ExitStatus, Error> {
+pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
     match command {
         Command::Export { ledger } => export(ledger),
-        Command::Import { file, ledger } => import(file, ledger),
+        Command::Import { file, ledger } => import(file, ledger, term),
     }
 }
 
@@ -58,6 +59,7 @@ fn add(
     source: &str,
     args: &LedgerArgs,
     origin: &str,
+    term: &Term,
 ) -> Result<ExitStatus, Error> {
     let mut valid = Vec::new();
     for (address, line) in addresses {
@@ -78,11 +80,11 @@ fn add(
         }
     }
     let already = valid.len() - added;
-    println!(
+    term.say(format!(
         "suppressed {added} {}; {already} already on the list ({})",
         plural(added, "address", "addresses"),
         ledger.location()
-    );
+    ))?;
     Ok(ExitStatus::Success)
 }
 
@@ -116,9 +118,10 @@ fn export(args: &LedgerArgs) -> Result<ExitStatus, Error> {
     Ok(ExitStatus::Success)
 }
 
-fn import(file: &Path, args: &LedgerArgs) -> Result<ExitStatus, Error> {
+fn import(file: &Path, args: &LedgerArgs, term: &Term) -> Result<ExitStatus, Error> {
     let shown = display_path(file);
-    let source = crate::source::read_spreadsheet(file)?;
+    let (source, warning) = crate::source::read_spreadsheet(file)?;
+    term.warn_all(warning.as_slice());
     let text = source.text.as_str();
     let (delimiter, base) = crate::source::csv_layout(text);
     let skipped = text[..base].matches('\n').count();
@@ -143,5 +146,5 @@ fn import(file: &Path, args: &LedgerArgs) -> Result<ExitStatus, Error> {
             addresses.push((address.to_owned(), line));
         }
     }
-    add(addresses.into_iter(), "import", args, &shown)
+    add(addresses.into_iter(), "import", args, &shown, term)
 }

@@ -3,10 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use super::args::SmtpArgs;
-use super::{Checked, Error, ExitStatus};
+use crate::checked::Checked;
 use crate::edition::value::EmailAddr;
+use crate::error::{Error, ExitStatus};
 use crate::message::{Clock, Composer};
 use crate::subscribers::{Subscriber, SubscriberList};
+use crate::term::Term;
 
 /// Send one message of an edition to one address, subject prefixed `[TEST] `.
 ///
@@ -29,14 +31,14 @@ pub(crate) struct Args {
     smtp: SmtpArgs,
 }
 
-pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let checked = Checked::load(&args.edition)?;
-    checked.report();
+    checked.report(term);
     let to: EmailAddr = args.to.parse().map_err(|source| Error::Argument {
         flag: "--to",
         source,
     })?;
-    let subscriber = pick(&checked, args)?;
+    let subscriber = pick(&checked, args, term)?;
     let connector = args.smtp.connector(&checked.edition.newsletter.sending)?;
     let (dkim, tokens) = checked.keys()?;
     let return_path = checked.return_path(tokens.as_ref())?;
@@ -46,7 +48,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         .with_subject_prefix("[TEST] ")
         .bytes(&subscriber)?;
     let (from, _) = return_path.envelope(&checked.edition.slug, to.as_str());
-    let accepted = super::runtime()?.block_on(async {
+    let accepted = crate::runtime::runtime()?.block_on(async {
         let mut conn = connector
             .connect()
             .await
@@ -55,16 +57,20 @@ pub(crate) fn run(args: &Args) -> Result<ExitStatus, Error> {
         conn.quit().await;
         result.map_err(|e| Error::Failed(format!("the server did not take the message: {e}")))
     })?;
-    println!("sent to {to} as {}: {}", subscriber.email, accepted.reply);
+    term.say(format!(
+        "sent to {to} as {}: {}",
+        subscriber.email, accepted.reply
+    ))?;
     Ok(ExitStatus::Success)
 }
 
 /// The subscriber to personalise as: `--as` from the list, or a reader without a name.
-fn pick(checked: &Checked, args: &Args) -> Result<Subscriber, Error> {
+fn pick(checked: &Checked, args: &Args, term: &Term) -> Result<Subscriber, Error> {
     let (Some(wanted), Some(path)) = (&args.as_subscriber, &args.subscribers) else {
         return Ok(Subscriber::sample(&checked.edition.file));
     };
     let list = SubscriberList::load(path)?;
+    term.warn_all(&list.warnings);
     let found = list
         .subscribers
         .into_iter()

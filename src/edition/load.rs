@@ -3,12 +3,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Content, Edition, Newsletter};
+use super::{Content, Edition, NEWSLETTER_FILE, Newsletter};
 use crate::diagnostic::{Finding, Location};
 use crate::source::{LoadError, SourceFile, parse, read_source};
-
-/// The settings file, looked for in the edition file's folder.
-pub const NEWSLETTER_FILE: &str = "newsletter.toml";
 
 impl Edition {
     /// Loads `path` and the `newsletter.toml` beside it.

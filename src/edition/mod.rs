@@ -7,13 +7,12 @@
 mod load;
 pub mod value;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use load::NEWSLETTER_FILE;
 use value::{
     BaseUrl, Color, DnsName, EmailAddr, FontStack, HeaderText, Interval, LinkUrl, ListIdent, Rate,
     UrlTemplate,
@@ -23,6 +22,25 @@ use crate::diagnostic::{Location, SourceFile};
 
 /// Free text with its position in the file it came from.
 pub type Text = Spanned<String>;
+
+/// The settings file, looked for in the edition file's folder.
+pub const NEWSLETTER_FILE: &str = "newsletter.toml";
+
+/// The folder of an edition or settings file, for what lives beside it.
+pub fn dir_of(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new(""))
+}
+
+/// `ledger` of the settings file at `path`, reading that key alone, for the commands that use
+/// nothing else of the settings; `None` when the file or the key is missing or unreadable.
+pub fn ledger_setting(path: &Path) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Key {
+        ledger: Option<String>,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    toml::from_str::<Key>(&text).ok()?.ledger
+}
 
 /// One edition, loaded and ready to render.
 #[derive(Debug)]
@@ -102,7 +120,7 @@ pub struct Newsletter {
     #[serde(default)]
     pub bounces: Option<BounceSettings>,
     /// The ledger every command uses when neither `--ledger` nor `COURANT_LEDGER` says: a file
-    /// (relative to `newsletter.toml`) or a `postgres://` URL. Read by `cmd::args`.
+    /// (relative to `newsletter.toml`) or a `postgres://` URL.
     #[serde(default)]
     pub ledger: Option<Text>,
     /// `[check]`: rules allowed for every edition.

@@ -1,8 +1,9 @@
 //! Moving a whole ledger between backends (SQLite to PostgreSQL when a unit grows, and back),
 //! every row with its times and sources, and the counts `courant ledger check` shows.
 
-use super::db::{Conn, DbError, Value};
-use super::{Ledger, LedgerError};
+use super::db::Conn;
+use super::store::{Ledger, LedgerError};
+use super::value::{DbError, Row, Value};
 
 /// The tables and columns of a ledger, parents before children.
 const TABLES: [(&str, &str); 5] = [
@@ -88,7 +89,7 @@ impl Ledger {
         for (table, columns) in TABLES {
             let rows: Vec<Vec<Value>> = self.with(|c| {
                 c.query(&format!("SELECT {columns} FROM {table}"), &[])
-                    .map(|rows| rows.into_iter().map(super::db::Row::into_values).collect())
+                    .map(|rows| rows.into_iter().map(Row::into_values).collect())
             })?;
             data.push((table, columns, rows));
         }

@@ -13,8 +13,8 @@ use std::time::Duration;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use super::db::{DbError, Value};
 use super::location::{PgTarget, PgTls};
+use super::value::{DbError, Value, postgres_message};
 
 type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
@@ -206,7 +206,7 @@ fn connect_error(e: tokio_postgres::Error, tls: PgTls) -> DbError {
     } else {
         ""
     };
-    DbError::Other(format!("{}{hint}", super::db::postgres_message(&e)))
+    DbError::Other(format!("{}{hint}", postgres_message(&e)))
 }
 
 /// `?1` as PostgreSQL writes it: `$1`. The ledger's statements hold no `?` otherwise.

@@ -21,9 +21,27 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::Error;
+use super::Location;
+use super::record::{now, time};
+use super::store::{Ledger, LedgerError};
+use super::value::params;
 use crate::diagnostic::display_path;
-use crate::ledger::{Ledger, Location};
+
+/// Why the send lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another run holds it, or it cannot be had; the message says who and what to do.
+    #[error("{0}")]
+    Refused(String),
+    /// The ledger's folder could not be made.
+    #[error("cannot create `{}`: {source}", display_path(path))]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
 
 /// How long `send --join` waits while another run holds the lock alone — a joiner that is
 /// starting does, for a moment — before it takes the holder for a plain `send` and gives up.
@@ -31,7 +49,7 @@ const JOIN_WAIT: Duration = Duration::from_secs(5);
 const JOIN_RETRY: Duration = Duration::from_millis(50);
 
 /// Held while a `send` runs; dropping it (or the process ending) releases it.
-pub(crate) struct EditionLock {
+pub struct EditionLock {
     holds: Holds,
     edition: String,
     /// No other run of the edition holds the lock: `sending` rows are left from a stopped run.
@@ -48,7 +66,7 @@ enum Holds {
 impl EditionLock {
     /// Takes the send lock of `edition` on the ledger at `location` — beside other
     /// `send --join` runs when `join` — or says who holds it.
-    pub(crate) fn take(location: &Location, edition: &str, join: bool) -> Result<Self, Error> {
+    pub fn take(location: &Location, edition: &str, join: bool) -> Result<Self, LockError> {
         let Location::Postgres(_) = location else {
             let path = location.file().unwrap_or(Path::new(""));
             let (file, alone) = lock_file(path, join)?;
@@ -83,12 +101,12 @@ impl EditionLock {
     }
 
     /// Whether this run holds the lock alone, so rows left `sending` belong to no live run.
-    pub(crate) fn alone(&self) -> bool {
+    pub fn alone(&self) -> bool {
         self.alone
     }
 
     /// Lets `send --join` runs started from now on join this one.
-    pub(crate) fn share(&mut self) -> Result<(), Error> {
+    pub fn share(&mut self) -> Result<(), LockError> {
         match &self.holds {
             Holds::Database(ledger) => ledger.share_sends(&self.edition)?,
             Holds::File(file) => {
@@ -99,14 +117,14 @@ impl EditionLock {
                 match file.try_lock_shared() {
                     Ok(()) => {}
                     Err(TryLockError::WouldBlock) => {
-                        return Err(Error::Refused(
+                        return Err(LockError::Refused(
                             "a `courant send` took the ledger while this one started; \
                              wait for it to finish, or stop it"
                                 .into(),
                         ));
                     }
                     Err(TryLockError::Error(e)) => {
-                        return Err(Error::Refused(format!(
+                        return Err(LockError::Refused(format!(
                             "cannot share the ledger's lock: {e}"
                         )));
                     }
@@ -118,7 +136,7 @@ impl EditionLock {
 }
 
 /// The refusal when `holder` has the lock.
-fn held(location: &Location, edition: &str, holder: &crate::ledger::Holder, join: bool) -> Error {
+fn held(location: &Location, edition: &str, holder: &Holder, join: bool) -> LockError {
     let what = if join {
         "a `courant send` (without --join)"
     } else if holder.joinable {
@@ -131,7 +149,7 @@ fn held(location: &Location, edition: &str, holder: &crate::ledger::Holder, join
     } else {
         "wait for it to finish, or stop it"
     };
-    Error::Refused(format!(
+    LockError::Refused(format!(
         "{what} of {edition} is running with the ledger `{location}`: on {} (process {}) \
          since {}; {remedy}",
         if holder.host.is_empty() {
@@ -140,15 +158,18 @@ fn held(location: &Location, edition: &str, holder: &crate::ledger::Holder, join
             &holder.host
         },
         holder.pid,
-        super::status::time(holder.since),
+        time(holder.since),
     ))
 }
 
 /// Takes the lock of the ledger file at `ledger`, creating the file when it is new, or says
 /// which process holds it; with whether this process is alone.
-fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), Error> {
+fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), LockError> {
     if let Some(dir) = ledger.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::create(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|source| LockError::Create {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     let file = OpenOptions::new()
         .read(true)
@@ -168,7 +189,7 @@ fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), Error> {
                 }
                 Ok(()) => {
                     let _ = file.unlock();
-                    return Err(Error::Refused(format!(
+                    return Err(LockError::Refused(format!(
                         "`courant send --join` is running with this ledger{}; add --join to send \
                      beside it, or wait for it to finish",
                         who(ledger)
@@ -180,7 +201,7 @@ fn lock_file(ledger: &Path, join: bool) -> Result<(File, bool), Error> {
                     } else {
                         "another `courant send`"
                     };
-                    return Err(Error::Refused(format!(
+                    return Err(LockError::Refused(format!(
                         "{what} is running with this ledger{}; wait for it to finish, or stop it",
                         who(ledger)
                     )));
@@ -210,8 +231,8 @@ fn who(ledger: &Path) -> String {
     holder(ledger).map_or(String::new(), |pid| format!(" (process {pid})"))
 }
 
-fn refused(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    Error::Refused(format!("{what} the ledger `{}`: {e}", display_path(path)))
+fn refused(what: &str, path: &Path, e: &std::io::Error) -> LockError {
+    LockError::Refused(format!("{what} the ledger `{}`: {e}", display_path(path)))
 }
 
 /// Where the holder's process id is noted, for the message: beside the locked file's real
@@ -239,4 +260,96 @@ fn holder(ledger: &Path) -> Option<String> {
         .read_to_string(&mut text)
         .ok()?;
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// Who holds the send lock of an edition on a shared ledger.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub host: String,
+    pub pid: i64,
+    /// Unix seconds.
+    pub since: i64,
+    /// The holders are `send --join` runs, which another `send --join` may join.
+    pub joinable: bool,
+}
+
+impl Ledger {
+    /// Takes the send lock of `edition` on a PostgreSQL ledger for as long as this connection
+    /// lives (a process that dies, or loses its connection, releases it), and notes who holds
+    /// it; or says who does. `shared` takes it beside other `send --join` runs; otherwise it is
+    /// taken only when no run of the edition holds it. A SQLite ledger is locked by its file
+    /// instead (see [`EditionLock`]).
+    pub fn try_lock_sends(
+        &self,
+        edition: &str,
+        shared: bool,
+    ) -> Result<Result<(), Holder>, LedgerError> {
+        let host = hostname::get()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.with(|c| {
+            let name = send_lock_name(edition);
+            let try_lock = if shared {
+                "SELECT pg_try_advisory_lock_shared(hashtext(?1))"
+            } else {
+                "SELECT pg_try_advisory_lock(hashtext(?1))"
+            };
+            if c.query_value::<bool>(try_lock, params![&name])? {
+                c.execute(
+                    "INSERT INTO send_locks (edition, host, pid, since) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (edition) DO UPDATE SET host = ?2, pid = ?3, since = ?4",
+                    params![edition, &host, std::process::id(), now()],
+                )?;
+                return Ok(Ok(()));
+            }
+            // Held: by `send --join` runs if a shared lock can be had beside them.
+            let joinable = !shared
+                && c.query_value::<bool>(
+                    "SELECT pg_try_advisory_lock_shared(hashtext(?1))",
+                    params![&name],
+                )?;
+            if joinable {
+                c.query_value::<bool>(
+                    "SELECT pg_advisory_unlock_shared(hashtext(?1))",
+                    params![&name],
+                )?;
+            }
+            let holder = c.query_opt(
+                "SELECT host, pid, since FROM send_locks WHERE edition = ?1",
+                params![edition],
+            )?;
+            Ok(Err(match holder {
+                Some(r) => Holder {
+                    host: r.get(0)?,
+                    pid: r.get(1)?,
+                    since: r.get(2)?,
+                    joinable,
+                },
+                None => Holder {
+                    host: String::new(),
+                    pid: 0,
+                    since: 0,
+                    joinable,
+                },
+            }))
+        })
+    }
+
+    /// Turns the exclusive send lock of `edition` taken by [`Ledger::try_lock_sends`] into a
+    /// shared one, so that `send --join` runs started later can join this one.
+    pub fn share_sends(&self, edition: &str) -> Result<(), LedgerError> {
+        self.with(|c| {
+            let name = send_lock_name(edition);
+            c.query_value::<bool>(
+                "SELECT pg_try_advisory_lock_shared(hashtext(?1))",
+                params![&name],
+            )?;
+            c.query_value::<bool>("SELECT pg_advisory_unlock(hashtext(?1))", params![&name])?;
+            Ok(())
+        })
+    }
+}
+
+fn send_lock_name(edition: &str) -> String {
+    format!("courant send {edition}")
 }

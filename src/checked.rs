@@ -2,24 +2,24 @@
 
 use std::path::Path;
 
+use crate::diagnostic::Finding;
 use crate::dkim::Signer;
-
-use super::Error;
-use crate::diagnostic::{Finding, display_path};
 use crate::edition::Edition;
+use crate::error::{Error, ExitStatus};
 use crate::lint;
 use crate::render::{self, Rendered};
 use crate::source::LoadError;
 use crate::unsubscribe::TokenKey;
 
-pub(crate) struct Checked {
-    pub(crate) edition: Edition,
-    pub(crate) rendered: Rendered,
-    pub(crate) findings: Vec<Finding>,
+/// An edition with its render and what `check` found.
+pub struct Checked {
+    pub edition: Edition,
+    pub rendered: Rendered,
+    pub findings: Vec<Finding>,
 }
 
 impl Checked {
-    pub(crate) fn load(path: &Path) -> Result<Checked, LoadError> {
+    pub fn load(path: &Path) -> Result<Checked, LoadError> {
         let edition = Edition::load(path)?;
         let rendered = render::render(&edition)
             .map_err(|e| LoadError::invalid(Finding::error("render", e.to_string())))?;
@@ -31,24 +31,37 @@ impl Checked {
         })
     }
 
-    pub(crate) fn has_errors(&self) -> bool {
+    /// As [`Checked::load`], with the findings reported, refused when one is an error: what
+    /// goes to readers.
+    pub fn load_clean(path: &Path, term: &crate::term::Term) -> Result<Checked, Error> {
+        let checked = Checked::load(path)?;
+        checked.report(term);
+        if checked.has_errors() {
+            return Err(Error::Refused(
+                "refusing to send an edition with errors; fix what `courant check` reports".into(),
+            ));
+        }
+        Ok(checked)
+    }
+
+    pub fn has_errors(&self) -> bool {
         self.findings.iter().any(Finding::is_error)
     }
 
-    /// Prints the findings and a count to stderr.
-    pub(crate) fn report(&self) {
-        report(&self.findings, &self.edition.file.path);
+    /// Prints the findings and a count.
+    pub fn report(&self, term: &crate::term::Term) {
+        term.findings(&self.findings, &self.edition.file.path);
     }
 
     /// The DKIM signing key of the edition's newsletter, if `[dkim]` is set.
-    pub(crate) fn dkim(&self) -> Result<Option<Signer>, Error> {
-        let dir = super::args::dir_of(&self.edition.newsletter_file.path);
+    pub fn dkim(&self) -> Result<Option<Signer>, Error> {
+        let dir = crate::edition::dir_of(&self.edition.newsletter_file.path);
         Ok(crate::dkim::load(&self.edition.newsletter, dir)?)
     }
 
     /// The key for unsubscribe tokens, if the unsubscribe URL has `{token}`; an error when it
     /// has and `COURANT_UNSUBSCRIBE_SECRET` is not set.
-    pub(crate) fn tokens(&self) -> Result<Option<TokenKey>, Error> {
+    pub fn tokens(&self) -> Result<Option<TokenKey>, Error> {
         let newsletter = &self.edition.newsletter;
         match &newsletter.unsubscribe.url {
             Some(url) if url.has_token() => {
@@ -59,7 +72,7 @@ impl Checked {
     }
 
     /// The envelope sender of the messages: `[bounces]`, with the token key for VERP.
-    pub(crate) fn return_path(
+    pub fn return_path(
         &self,
         tokens: Option<&TokenKey>,
     ) -> Result<crate::message::ReturnPath, Error> {
@@ -70,33 +83,12 @@ impl Checked {
     }
 
     /// What preview, test-send and send sign with: the DKIM key and the token key.
-    pub(crate) fn keys(&self) -> Result<(Option<Signer>, Option<TokenKey>), Error> {
+    pub fn keys(&self) -> Result<(Option<Signer>, Option<TokenKey>), Error> {
         Ok((self.dkim()?, self.tokens()?))
     }
 
     /// Exit status 1 when `check` found an error, else 0.
-    pub(crate) fn status(&self) -> super::ExitStatus {
-        super::ExitStatus::failed_if(self.has_errors())
-    }
-}
-
-/// Prints findings and a count of errors and warnings to stderr.
-pub(crate) fn report(findings: &[Finding], path: &Path) {
-    let quiet = super::verbosity() == super::Verbosity::Quiet;
-    let shown: Vec<&Finding> = findings.iter().filter(|f| !quiet || f.is_error()).collect();
-    let findings = shown.as_slice();
-    let color = crate::diagnostic::color_on_stderr();
-    for finding in findings {
-        eprintln!("{}", finding.render(color));
-    }
-    let errors = findings.iter().filter(|f| f.is_error()).count();
-    let warnings = findings.len() - errors;
-    if !findings.is_empty() {
-        eprintln!(
-            "{}: {errors} {}, {warnings} {}",
-            display_path(path),
-            super::plural(errors, "error", "errors"),
-            super::plural(warnings, "warning", "warnings")
-        );
+    pub fn status(&self) -> ExitStatus {
+        ExitStatus::failed_if(self.has_errors())
     }
 }

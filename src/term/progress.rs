@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::{Term, Verbosity};
 use crate::delivery::Event;
 
 /// A progress bar on a terminal; a line every few seconds otherwise; nothing with `-q`.
-pub(crate) struct Progress {
+pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    verbosity: super::Verbosity,
+    term: Term,
     total: u64,
     sent: AtomicU64,
     failed: AtomicU64,
@@ -22,9 +23,8 @@ pub(crate) struct Progress {
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
-    pub(crate) fn new(total: u64) -> Progress {
-        let verbosity = super::verbosity();
-        let shown = verbosity != super::Verbosity::Quiet;
+    pub(super) fn new(term: Term, total: u64) -> Progress {
+        let shown = !term.is_quiet();
         let bar = (shown && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             let style = indicatif::ProgressStyle::with_template(
@@ -36,7 +36,7 @@ impl Progress {
         });
         Progress {
             bar,
-            verbosity,
+            term,
             total,
             sent: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -45,14 +45,14 @@ impl Progress {
         }
     }
 
-    pub(crate) fn event(&self, event: &Event) {
+    pub fn event(&self, event: &Event) {
         match event {
             Event::Sent { email } => {
                 self.sent.fetch_add(1, Ordering::Relaxed);
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
-                if self.verbosity == super::Verbosity::Verbose {
+                if self.term.verbosity() == Verbosity::Verbose {
                     self.println(&format!("sent: {email}"));
                 }
             }
@@ -85,23 +85,20 @@ impl Progress {
     }
 
     fn println(&self, line: &str) {
-        if self.verbosity == super::Verbosity::Quiet {
-            return;
-        }
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => self.term.progress_line(line),
         }
     }
 
     /// Prints a line every few seconds when there is no bar, until dropped.
-    pub(crate) async fn tick(self: Arc<Self>) {
-        if self.bar.is_some() || self.verbosity == super::Verbosity::Quiet {
+    pub async fn tick(self: Arc<Self>) {
+        if self.bar.is_some() || self.term.is_quiet() {
             return;
         }
         loop {
             tokio::time::sleep(PLAIN_EVERY).await;
-            eprintln!("{}", self.line());
+            self.term.progress_line(&self.line());
         }
     }
 
@@ -116,7 +113,7 @@ impl Progress {
         )
     }
 
-    pub(crate) fn finish(&self) {
+    pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -1,7 +1,9 @@
-//! How a command ends: its exit status, and the one error type of the command layer.
+//! How an operation ends: its exit status, and the one error type of the operations and
+//! commands.
 //!
 //! Each stage has its own error type; this one gathers them at the top and knows which exit
-//! status each deserves, so no command decides that by hand.
+//! status each deserves, so no command decides that by hand. [`crate::term::Term::error`]
+//! prints it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 use crate::diagnostic::display_path;
 use crate::dkim::KeyError;
 use crate::edition::value::ValueError;
-use crate::ledger::LedgerError;
+use crate::ledger::{LedgerError, LockError};
 use crate::message::MessageError;
 use crate::source::LoadError;
 use crate::transport::ConfigError;
@@ -63,6 +65,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error(transparent)]
     Smtp(#[from] ConfigError),
     #[error(transparent)]
@@ -129,20 +133,9 @@ impl Error {
                 ExitStatus::BadInput
             }
             Error::Write { .. } | Error::Failed(_) | Error::Runtime(_) => ExitStatus::Failed,
+            Error::Lock(LockError::Create { .. }) => ExitStatus::Failed,
             Error::Imap(e) if e.is_temporary() => ExitStatus::Failed,
             _ => ExitStatus::BadInput,
-        }
-    }
-
-    /// Prints the error to stderr: an input finding with its source line, anything else as
-    /// `error: …`.
-    pub fn print(&self) {
-        match self {
-            Error::OutputClosed => {}
-            Error::Load(LoadError::Invalid(finding)) => {
-                eprint!("{}", finding.render(crate::diagnostic::color_on_stderr()));
-            }
-            other => eprintln!("error: {other}"),
         }
     }
 }

@@ -1,0 +1,153 @@
+//! The HTTP end of the unsubscribe links (`courant serve-unsubscribe`, axum).
+//!
+//! GET shows a page with a button and never unsubscribes: mail scanners open links. POST
+//! unsubscribes — the page's form, or the RFC 8058 one-click POST a mail client sends with the
+//! body `List-Unsubscribe=One-Click`. The token is the last segment of the path (or `?token=`);
+//! a bad one gets a 400 page and changes nothing; a repeated POST is harmless.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use super::http::{CONNECTION_LIFETIME, Hosts, Server};
+use crate::edition::{Language, Newsletter};
+use crate::error::Error;
+use crate::ledger::{self, Ledger};
+use crate::render::strings::page_words;
+use crate::term::Term;
+use crate::unsubscribe::TokenKey;
+
+struct Service {
+    name: String,
+    language: Language,
+    key: TokenKey,
+    ledger: Mutex<Ledger>,
+    term: Term,
+}
+
+/// Serves the unsubscribe links of `newsletter`, recorded in `ledger`, until asked to stop.
+pub fn serve(
+    newsletter: &Newsletter,
+    ledger: Ledger,
+    listen: SocketAddr,
+    term: &Term,
+) -> Result<(), Error> {
+    let key = TokenKey::from_env(newsletter.list_id.as_str())?;
+    let service = Arc::new(Service {
+        name: newsletter.name.get_ref().to_string(),
+        language: newsletter.language,
+        key,
+        ledger: Mutex::new(ledger),
+        term: *term,
+    });
+    let app = Router::new().fallback(handle).with_state(service);
+    let server = Server {
+        listen,
+        hosts: Hosts::Any,
+        lifetime: Some(CONNECTION_LIFETIME),
+    };
+    server.run(app, |address| {
+        term.say(format!("serving unsubscribe links on http://{address}"))
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn handle(
+    State(service): State<Arc<Service>>,
+    method: axum::http::Method,
+    uri: Uri,
+    Query(query): Query<TokenQuery>,
+    body: Bytes,
+) -> Response {
+    let token = query.token.or_else(|| {
+        uri.path()
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .map(str::to_owned)
+    });
+    let address = token.as_deref().and_then(|t| service.key.verify(t));
+    let words = page_words(service.language);
+    let Some(address) = address else {
+        return page(
+            &service,
+            StatusCode::BAD_REQUEST,
+            words.invalid_title,
+            html! { p { (words.invalid) } },
+        );
+    };
+    match method {
+        axum::http::Method::GET | axum::http::Method::HEAD => page(
+            &service,
+            StatusCode::OK,
+            words.confirm_title,
+            html! {
+                p { (words.confirm) " " strong { (address) } "?" }
+                form method="post" { button type="submit" { (words.button) } }
+            },
+        ),
+        axum::http::Method::POST => unsubscribe(&service, &address, &body),
+        _ => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, POST")],
+        )
+            .into_response(),
+    }
+}
+
+/// A POST with a valid token: the page's button, or a mail client's RFC 8058 one-click POST.
+fn unsubscribe(service: &Service, address: &str, body: &[u8]) -> Response {
+    let words = page_words(service.language);
+    let one_click = body == b"List-Unsubscribe=One-Click";
+    let source = if one_click { "one-click" } else { "web" };
+    let stored = service.ledger.lock().map_err(|_| ()).and_then(|l| {
+        l.suppress(address, source, ledger::now())
+            .map_err(|e| service.term.error(&e.into()))
+    });
+    match stored {
+        Ok(_) => page(
+            service,
+            StatusCode::OK,
+            words.done_title,
+            html! { p { (words.done) } },
+        ),
+        Err(()) => page(
+            service,
+            StatusCode::SERVICE_UNAVAILABLE,
+            words.invalid_title,
+            html! { p { (words.failed) } },
+        ),
+    }
+}
+
+fn page(service: &Service, status: StatusCode, title: &str, body: Markup) -> Response {
+    let lang = service.language.code();
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) " – " (service.name) }
+                style { "body{font-family:Verdana,Arial,sans-serif;max-width:36em;margin:2em auto;padding:0 1em;line-height:1.5;color:#1a1a1a}button{font:inherit;padding:.5em 1.2em}" }
+            }
+            body { main { h1 { (title) } (body) } }
+        }
+    };
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(markup.into_string()),
+    )
+        .into_response()
+}
