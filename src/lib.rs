@@ -35,6 +35,7 @@ pub mod files;
 pub mod ledger;
 pub mod lint;
 pub mod message;
+pub mod personal;
 pub mod plan;
 pub mod rate_limiter;
 pub mod render;

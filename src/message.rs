@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 use crate::dkim::Signer;
 use crate::edition::value::encode_component;
 use crate::edition::{Edition, ImageMode, Newsletter};
-use crate::render::{Personal, Rendered, strings::strings};
+use crate::personal::{self, Personal};
+use crate::render::{Rendered, strings::strings};
 use crate::subscribers::Subscriber;
 use crate::unsubscribe::{SecretError, TokenKey};
 
@@ -189,11 +190,13 @@ impl<'a> Composer<'a> {
     /// The personal values of one subscriber.
     pub fn personal(&self, subscriber: &Subscriber) -> Personal {
         let newsletter = &self.edition.newsletter;
-        let greeting = match (&newsletter.greeting, &subscriber.name) {
-            (Some(g), Some(name)) => g.text.get_ref().replace("{name}", name),
-            (Some(g), None) => g.fallback.get_ref().clone(),
-            (None, _) => String::new(),
-        };
+        let greeting = newsletter.greeting.as_ref().map_or(String::new(), |g| {
+            personal::greeting(
+                g.text.get_ref(),
+                g.fallback.get_ref(),
+                subscriber.name.as_deref(),
+            )
+        });
         let unsubscribe = self
             .unsubscribe_url(subscriber)
             .or_else(|| self.unsubscribe_mailto(subscriber))

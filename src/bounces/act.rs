@@ -13,11 +13,12 @@
 
 use sha2::{Digest, Sha256};
 
+use super::classify::classify;
 use super::mailbox::Stored;
-use super::reason::SENDER_SIDE;
-use super::{Classified, Kind, Verdict, classify};
+use super::verdict::{Classified, Kind, Verdict};
 use crate::edition::Newsletter;
 use crate::ledger::{self, Evidence, Ledger, LedgerError, Return, ReturnVerdict, Suppression};
+use crate::transport::reply::reason::SENDER_SIDE;
 use crate::unsubscribe::TokenKey;
 
 /// What acting needs to know of the newsletter.

@@ -6,9 +6,10 @@ use std::borrow::Cow;
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 
 use super::fields::{self, Fields};
-use super::reason::{self, Reason};
 use super::text;
-use super::{Classified, Kind, Verdict};
+use super::verdict::{Classified, Kind, Verdict, kind_of};
+use crate::transport::reply::reason;
+use crate::transport::reply::{best_status, reply_code, status_code};
 
 /// Reads one message (as bytes, any line endings) and says what it is.
 pub fn classify(raw: &[u8]) -> Classified {
@@ -311,10 +312,10 @@ fn recipient_status(group: &Fields, human: &str, single: bool) -> Verdict {
         d.trim().to_owned()
     });
     let words = diagnostic.clone().filter(|d| !d.is_empty());
-    let reply = words.as_deref().and_then(text::reply_code);
+    let reply = words.as_deref().and_then(reply_code);
     let status = best_status(
-        group.get("status").and_then(text::status_code),
-        words.as_deref().and_then(text::status_code),
+        group.get("status").and_then(status_code),
+        words.as_deref().and_then(status_code),
         reply,
     );
     let text = match &words {
@@ -350,58 +351,6 @@ fn recipient_status(group: &Fields, human: &str, single: bool) -> Verdict {
         reason,
         diagnostic: words.map(|d| text::one_line(&d)),
     }
-}
-
-/// The kind that follows from a reason: hard only for a dead address, and never when the server
-/// said it will try again.
-pub(super) fn kind_of(delivered: bool, reason: Option<Reason>, temporary: bool) -> Kind {
-    match reason {
-        _ if delivered => Kind::Delivered,
-        Some(r) if reason::is_hard(r) && !temporary => Kind::Hard,
-        _ => Kind::Soft,
-    }
-}
-
-/// The better of the `Status:` field and the code in the server's words. The field wins,
-/// unless the reply's class sides with the words, or the field is vague (`5.0.0`, `5.1.0`),
-/// ambiguous (`4.4.7` expired, `4.7.0`) or about the protocol (`5.5.x`, `5.3.x`) while the words
-/// are precise.
-pub(super) fn best_status(
-    field: Option<String>,
-    words: Option<String>,
-    reply: Option<u16>,
-) -> Option<String> {
-    let (field, words) = match (field, words) {
-        (None, w) => return w,
-        (f, None) => return f,
-        (Some(f), Some(w)) => (f, w),
-    };
-    if f_class(&field) != f_class(&words) {
-        let class = reply.map(|r| char::from(b'0' + (r / 100) as u8));
-        if class == Some(f_class(&words)) {
-            return Some(words);
-        }
-        return Some(field);
-    }
-    let vague = |s: &str| s.ends_with(".0") || s.contains(".0.");
-    let precise_words = !vague(&words);
-    let field_says_little = vague(&field)
-        || matches!(field.as_str(), "4.4.7" | "4.7.0")
-        || field.starts_with("5.3.")
-        || [".5.1", ".5.2", ".5.4", ".5.5"]
-            .iter()
-            .any(|p| field[1..].starts_with(p));
-    if precise_words && field_says_little {
-        return Some(words);
-    }
-    if field == "5.1.1" && precise_words && !words.starts_with("5.5.") {
-        return Some(words);
-    }
-    Some(field)
-}
-
-fn f_class(status: &str) -> char {
-    status.chars().next().unwrap_or('0')
 }
 
 /// RFC 3834 `Auto-Submitted: auto-replied` and the ways older responders mark themselves.

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::classify::kind_of;
-use super::reason;
-use super::{Kind, Verdict};
+use super::text;
+use super::verdict::{Kind, Verdict, kind_of};
+use crate::transport::reply::{best_status, reason, reply_code, status_code};
 
 /// The verdicts of an SES notification in `text`, if it holds one.
 pub(super) fn verdicts(text: &str) -> Option<Vec<Verdict>> {
@@ -39,19 +39,19 @@ fn bounce(bounce: &Value) -> Vec<Verdict> {
         .map(|r| {
             let diagnostic = r["diagnosticCode"].as_str().map(str::to_owned);
             let words = diagnostic.clone().unwrap_or_default();
-            let status = super::classify::best_status(
-                r["status"].as_str().and_then(super::text::status_code),
-                super::text::status_code(&words),
-                super::text::reply_code(&words),
+            let status = best_status(
+                r["status"].as_str().and_then(status_code),
+                status_code(&words),
+                reply_code(&words),
             );
             let reason = reason::reason(&words, status.as_deref());
             Verdict {
                 kind: kind_of(false, reason, !permanent),
                 recipient: r["emailAddress"].as_str().map(str::to_owned),
-                reply: super::text::reply_code(&words),
+                reply: reply_code(&words),
                 status,
                 reason,
-                diagnostic: diagnostic.map(|d| super::text::one_line(&d)),
+                diagnostic: diagnostic.map(|d| text::one_line(&d)),
             }
         })
         .collect()

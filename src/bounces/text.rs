@@ -7,47 +7,16 @@ use std::sync::LazyLock;
 use mail_parser::Message;
 use regex::Regex;
 
-use super::classify::kind_of;
-use super::reason;
-use super::{Kind, Verdict};
+use super::verdict::{Kind, Verdict, kind_of};
+use crate::transport::reply::{reason, reply_code, status_code};
 
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\p{L}\p{N}.-]+@[A-Za-z0-9\p{L}\p{N}-]+(?:\.[A-Za-z0-9\p{L}\p{N}-]+)+")
         .expect("a valid pattern")
 });
-static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d.])([245])\.(\d{1,3})\.(\d{1,3})(?:[^\d.]|\.(?:\D|$)|$)")
-        .expect("a valid pattern")
-});
-static REPLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s:#(\[<>=])([245][0-5]\d)(?:[ \-]|$)").expect("a valid pattern")
-});
 static MESSAGE_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?im)^\s*message-id:\s*<?([^\s<>]+@[^\s<>]+)>?").expect("a valid pattern")
 });
-
-/// The enhanced status code in `text`, e.g. `5.1.1`: the first precise one, as relays put a
-/// vague code of their own (`5.1.0 - Unknown address error 550-'5.2.2 …'`) or the expiry
-/// (`4.4.7`) before the code of the problem itself.
-pub(super) fn status_code(text: &str) -> Option<String> {
-    let mut codes = STATUS
-        .captures_iter(text)
-        .map(|c| format!("{}.{}.{}", &c[1], &c[2], &c[3]));
-    let first = codes.next()?;
-    let says_little = |c: &str| c.ends_with(".0") || c[1..].starts_with(".4.7");
-    if !says_little(&first) {
-        return Some(first);
-    }
-    Some(codes.find(|c| !says_little(c)).unwrap_or(first))
-}
-
-/// The first SMTP reply code in `text`, e.g. `550`.
-pub(super) fn reply_code(text: &str) -> Option<u16> {
-    REPLY
-        .captures_iter(text)
-        .filter_map(|c| c[1].parse().ok())
-        .find(|&code: &u16| code >= 400)
-}
 
 /// Every address in `text`, lowercased, without surrounding punctuation.
 pub(super) fn addresses(text: &str) -> Vec<String> {

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::bounces::reason::SENDER_SIDE;
 use crate::error::Error;
 use crate::ledger::{Ledger, Location, ReturnCounts, Row, RunRecord, State};
+use crate::transport::reply::reason::SENDER_SIDE;
 
 /// An edition's record.
 pub struct Status {

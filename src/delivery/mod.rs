@@ -328,7 +328,7 @@ impl Finished {
         if *code < 500 {
             return self;
         }
-        if let Some(status) = crate::bounces::dead_address(&format!("{code} {text}")) {
+        if let Some(status) = crate::transport::reply::dead_address(&format!("{code} {text}")) {
             self.suppress = Some(Op::Suppress(ledger::Suppression {
                 email: email.to_owned(),
                 at: ledger::now(),
@@ -610,7 +610,7 @@ fn server_unwell(error: &SendError) -> bool {
     if lower.contains("greylist") || lower.contains("graylist") {
         return false;
     }
-    let status = crate::bounces::status_code(text);
+    let status = crate::transport::reply::status_code(text);
     let subject = status.as_deref().and_then(|s| s.split('.').nth(1));
     !matches!(subject, Some("1" | "2"))
 }

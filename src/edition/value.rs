@@ -229,17 +229,15 @@ pub struct UrlTemplate(String);
 impl TryFrom<String> for UrlTemplate {
     type Error = ValueError;
     fn try_from(s: String) -> Result<Self, ValueError> {
-        let url = parse_url(&s.replace("{email}", "x").replace("{token}", "x"))?;
+        let url = parse_url(&crate::personal::without_placeholders(&s))?;
         if url.scheme() != "https" {
             return Err(ValueError::new(format!(
                 "the unsubscribe URL must use https, not `{}`",
                 url.scheme()
             )));
         }
-        if !s.contains("{token}") && !s.contains("{email}") {
-            return Err(ValueError::new(
-                "the unsubscribe URL has no `{token}` placeholder",
-            ));
+        if let Some(problem) = crate::personal::unsubscribe_url_problem(&s) {
+            return Err(ValueError::new(problem));
         }
         Ok(UrlTemplate(s))
     }
@@ -249,19 +247,17 @@ impl UrlTemplate {
     /// The URL for one subscriber: `{token}` is their signed token, `{email}` their address,
     /// percent-encoded.
     pub fn fill(&self, email: &str, token: &str) -> String {
-        self.0
-            .replace("{email}", &encode_component(email))
-            .replace("{token}", token)
+        crate::personal::unsubscribe_url(&self.0, &encode_component(email), token)
     }
 
     /// Whether the URL carries a token (and so needs the secret).
     pub fn has_token(&self) -> bool {
-        self.0.contains("{token}")
+        crate::personal::TOKEN.is_in(&self.0)
     }
 
     /// Whether the URL shows the address itself.
     pub fn has_email(&self) -> bool {
-        self.0.contains("{email}")
+        crate::personal::EMAIL.is_in(&self.0)
     }
 }
 

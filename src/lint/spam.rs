@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
+use super::texts::inner_location;
 use super::words::{GENERIC_ALTS, SHORTENERS, SPAM_PHRASES};
-use super::{Text, inner_location};
 use crate::diagnostic::{Finding, Location, SourceFile};
 use crate::edition::Edition;
+use crate::edition::Text;
 use crate::edition::value::LinkUrl;
 
 /// This many words in capitals in a row read as shouting (acronyms rarely come three at once).

@@ -8,53 +8,8 @@
 
 use std::fmt::Write;
 
-/// A place for one subscriber's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slot {
-    /// The greeting line, e.g. `Beste Anne,`.
-    Greeting,
-    /// The subscriber's unsubscribe URL (or `mailto:`).
-    Unsubscribe,
-}
-
-const OPEN: char = '\u{e000}';
-const CLOSE: char = '\u{e001}';
-
-impl Slot {
-    /// The marker written where the value goes. It uses private-use characters, which the
-    /// loader refuses in input files, so no edition text can collide with it.
-    pub fn marker(self) -> String {
-        let tag = match self {
-            Slot::Greeting => 'G',
-            Slot::Unsubscribe => 'U',
-        };
-        format!("{OPEN}{tag}{CLOSE}")
-    }
-
-    fn from_tag(tag: &str) -> Option<Slot> {
-        match tag {
-            "G" => Some(Slot::Greeting),
-            "U" => Some(Slot::Unsubscribe),
-            _ => None,
-        }
-    }
-}
-
-/// The values of one subscriber.
-#[derive(Debug, Clone, Default)]
-pub struct Personal {
-    pub greeting: String,
-    pub unsubscribe: String,
-}
-
-impl Personal {
-    fn get(&self, slot: Slot) -> &str {
-        match slot {
-            Slot::Greeting => &self.greeting,
-            Slot::Unsubscribe => &self.unsubscribe,
-        }
-    }
-}
+use crate::personal::{CLOSE, OPEN};
+pub use crate::personal::{Personal, Slot};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Part {

@@ -7,6 +7,7 @@
 //! a run. Here every step — connect, greeting, each command, the data — has a deadline, and
 //! each connection's socket is opened with `TCP_NODELAY`.
 
+pub mod reply;
 mod url;
 
 use std::path::Path;
