@@ -1,26 +1,32 @@
 //! courant composes a newsletter edition and delivers it.
 //!
-//! The data flows one way, and the modules follow it; no module reaches back up the list:
+//! The data flows one way, and the modules follow it; no module reaches back up the list, and
+//! no two import each other (`tests/suite/architecture.rs` checks):
 //!
 //! 1. [`source`] reads the files people write (TOML, CSV) with positions, so that
 //!    [`diagnostic`] can point at `file:line:column`.
 //! 2. [`edition`] turns `issues/newsletter.toml` and `issues/<slug>.toml` into the model, every
-//!    value validated as it is read; [`subscribers`] reads the list.
+//!    value validated as it is read; [`subscribers`] reads the list; [`personal`] declares,
+//!    checks and fills every placeholder.
 //! 3. [`render`] turns the model into email HTML (maud, CSS inlined), plaintext and a web version,
 //!    once per edition, with slots for the few personal values; [`lint`] then reports what
-//!    `check` finds, reading the model and the render.
+//!    `check` finds, reading the model and the render; [`checked`] is the three together.
 //! 4. [`message`] fills the slots for one subscriber and builds the MIME message (lettre),
 //!    signed last by [`dkim`]; [`unsubscribe`] makes the tokens of its unsubscribe link.
-//! 5. [`plan`] decides who gets the edition now; [`delivery`] is the send loop, through the
-//!    [`transport::Transport`] seam to SMTP connections, paced by [`rate_limiter`], every
-//!    recipient's outcome recorded in the [`ledger`] (a SQLite file, or PostgreSQL for a team;
-//!    its queries are written once, over `ledger::db`), which knows nothing of SMTP. Each
-//!    message starts with a claim the ledger decides (`ledger::Op::Begin`), so several senders
-//!    of one edition (`send --join`) never send a recipient twice.
+//! 5. [`plan`] decides who gets the edition now; [`campaign`] runs a send, a preview or a
+//!    status as one operation (lock, plan, run records, outcome); [`delivery`] is the send
+//!    loop, through the [`transport::Transport`] seam to SMTP connections, paced by
+//!    [`rate_limiter`], every recipient's outcome recorded in the [`ledger`] (a SQLite file, or
+//!    PostgreSQL for a team), which knows nothing of SMTP. Each message starts with a claim the
+//!    ledger decides (`ledger::Op::Begin`), so several senders of one edition (`send --join`)
+//!    never send a recipient twice. [`transport::reply`] reads what servers say.
 //! 6. [`bounces`] reads what comes back (bounces, complaints, mailed unsubscribes), ties each
 //!    report to a message recorded in the [`ledger`], and suppresses addresses accordingly.
-//! 7. [`cmd`] wires these stages into the subcommands: each owns its arguments, and one error
-//!    type at the top gives the exit status.
+//! 7. [`web`] serves the pages people reach (the live preview, the unsubscribe links) on one
+//!    HTTP layer.
+//! 8. [`cmd`] holds the subcommands: each parses its arguments, calls one operation and
+//!    renders the result through the [`term::Term`], the one place that prints; [`error`]
+//!    gives the exit status.
 
 pub mod bounces;
 pub mod campaign;

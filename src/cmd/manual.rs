@@ -3,9 +3,6 @@
 
 use std::path::PathBuf;
 
-use clap::CommandFactory;
-
-use super::Cli;
 use crate::diagnostic::display_path;
 use crate::error::{Error, ExitStatus};
 use crate::term::Term;
@@ -25,15 +22,19 @@ pub(crate) struct ManArgs {
     out: PathBuf,
 }
 
-pub(crate) fn completions(args: &CompletionsArgs, term: &Term) -> Result<ExitStatus, Error> {
+pub(crate) fn completions(
+    args: &CompletionsArgs,
+    mut cli: clap::Command,
+    term: &Term,
+) -> Result<ExitStatus, Error> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "courant", &mut script);
+    clap_complete::generate(args.shell, &mut cli, "courant", &mut script);
     term.out(&String::from_utf8_lossy(&script))?;
     Ok(ExitStatus::Success)
 }
 
-pub(crate) fn man(args: &ManArgs, term: &Term) -> Result<ExitStatus, Error> {
-    let mut command = Cli::command();
+pub(crate) fn man(args: &ManArgs, cli: clap::Command, term: &Term) -> Result<ExitStatus, Error> {
+    let mut command = cli;
     command.build();
     let mut pages = vec![("courant".to_owned(), command.clone())];
     for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {

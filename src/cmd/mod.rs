@@ -21,7 +21,7 @@ mod test_send;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::term::{Term, Verbosity};
 
@@ -133,8 +133,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status(args) => status::run(&args, &term),
         Command::Bounces(command) => bounces::run(&command, &term),
         Command::Ledger(command) => ledger::run(&command, &term),
-        Command::Completions(args) => manual::completions(&args, &term),
-        Command::Man(args) => manual::man(&args, &term),
+        Command::Completions(args) => manual::completions(&args, Cli::command(), &term),
+        Command::Man(args) => manual::man(&args, Cli::command(), &term),
     };
     result
         .unwrap_or_else(|error| {

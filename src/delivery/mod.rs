@@ -21,7 +21,11 @@ use crate::render::Rendered;
 use crate::subscribers::Subscriber;
 use crate::transport::{ConnectError, SendError, Session, Transport};
 
+mod finished;
 mod queue;
+
+use finished::Finished;
+pub use finished::{Event, Stop};
 
 use queue::{Job, Queue};
 
@@ -31,54 +35,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 /// How often a worker tries to reach the server before the run stops.
 const CONNECT_ATTEMPTS: u32 = 3;
-
-/// Something that happened, for the progress display.
-#[derive(Debug, Clone)]
-pub enum Event {
-    Sent {
-        email: String,
-    },
-    Failed {
-        email: String,
-        why: String,
-    },
-    Deferred {
-        email: String,
-        why: String,
-    },
-    Unknown {
-        email: String,
-        why: String,
-    },
-    /// Not sent by this run: another sender of the edition (`send --join`) has the recipient,
-    /// or the address was suppressed after the run began.
-    Skipped,
-}
-
-/// Why the run ended before the queue was empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    Interrupted,
-    Unreachable(String),
-    /// Configuration or TLS problem: retrying will not help (exit status 2).
-    Fatal(String),
-    TooManyFailures(u32),
-    DailyLimit,
-    Ledger(String),
-}
-
-impl std::fmt::Display for Stop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Stop::Interrupted => f.write_str("interrupted; messages in flight were recorded"),
-            Stop::Unreachable(why) => write!(f, "the server cannot be reached: {why}"),
-            Stop::Fatal(why) => f.write_str(why),
-            Stop::TooManyFailures(n) => write!(f, "{n} failures in a row"),
-            Stop::DailyLimit => f.write_str("the daily limit is reached"),
-            Stop::Ledger(why) => write!(f, "cannot write the ledger: {why}"),
-        }
-    }
-}
 
 /// What one run did.
 #[derive(Debug, Default, Clone)]
@@ -252,6 +208,16 @@ async fn worker<T: Transport>(shared: Arc<Shared<T>>) {
     }
 }
 
+/// The message of `subscriber`, made and signed.
+async fn make(
+    composer: &Composer<'_>,
+    dkim: Option<Arc<crate::dkim::Signer>>,
+    subscriber: &Subscriber,
+) -> Result<Vec<u8>, String> {
+    let message = composer.message(subscriber).map_err(|e| e.to_string())?;
+    sign(dkim, message).await.map_err(|e| e.to_string())
+}
+
 /// The message's bytes, DKIM-signed on the blocking pool when there is a key: an RSA signature
 /// takes about a millisecond of CPU (measured, BENCHMARKS.md), which would otherwise hold up
 /// every connection of this single-threaded runtime and use one core only.
@@ -264,84 +230,6 @@ async fn sign(
     };
     let signed = tokio::task::spawn_blocking(move || crate::message::sign(Some(&dkim), &message));
     signed.await.expect("signing does not panic")
-}
-
-/// A message's outcome, and what follows once it is committed.
-struct Finished {
-    op: Op,
-    event: Event,
-    retry: Option<Job>,
-    /// The address is dead (refused at RCPT with a 5.1.1, say): suppressed in the same commit.
-    suppress: Option<Op>,
-    /// A retry: its outcome replaces the deferral counted before.
-    retried: bool,
-}
-
-impl Finished {
-    fn new(
-        edition: &str,
-        email: &str,
-        outcome: Outcome,
-        subscriber: &Subscriber,
-        retry: Option<Job>,
-    ) -> Finished {
-        let address = subscriber.email.to_string();
-        let event = match &outcome {
-            Outcome::Sent { .. } => Event::Sent { email: address },
-            Outcome::Failed { reply, .. } => Event::Failed {
-                email: address,
-                why: reply.clone(),
-            },
-            Outcome::Deferred { reply, .. } => Event::Deferred {
-                email: address,
-                why: reply.clone(),
-            },
-            Outcome::Unknown { reply } => Event::Unknown {
-                email: address,
-                why: reply.clone(),
-            },
-        };
-        let op = Op::Finish {
-            edition: edition.to_owned(),
-            email: email.to_owned(),
-            outcome,
-        };
-        Finished {
-            op,
-            event,
-            retry,
-            suppress: None,
-            retried: false,
-        }
-    }
-
-    /// Suppresses `email` with this outcome when `error` says the address itself is dead.
-    fn suppressing_if_dead(mut self, edition: &str, email: &str, error: &SendError) -> Finished {
-        let SendError::Rejected {
-            code,
-            text,
-            before_data: true,
-        } = error
-        else {
-            return self;
-        };
-        if *code < 500 {
-            return self;
-        }
-        if let Some(status) = crate::transport::reply::dead_address(&format!("{code} {text}")) {
-            self.suppress = Some(Op::Suppress(ledger::Suppression {
-                email: email.to_owned(),
-                at: ledger::now(),
-                source: "bounce".into(),
-                evidence: ledger::Evidence {
-                    edition: Some(edition.to_owned()),
-                    status: Some(status),
-                    diagnostic: Some(format!("{code} {text}")),
-                },
-            }));
-        }
-        self
-    }
 }
 
 /// One recipient, one attempt, after committing `previous` with this message's `sending`
@@ -371,14 +259,7 @@ async fn attempt<T: Transport>(
     // the ledger's flush. Nothing leaves before the claim is committed, and a refused claim
     // only wastes the work.
     let message_id = composer.message_id(subscriber);
-    let made = async {
-        match composer.message(subscriber) {
-            Ok(message) => sign(run.dkim.clone(), message)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        }
-    };
+    let made = make(composer, run.dkim.clone(), subscriber);
     let (claim, made) = tokio::join!(shared.commit(previous, Some(begin)), made);
     if claim? == Claim::Refused {
         shared.skip();
@@ -394,14 +275,7 @@ async fn attempt<T: Transport>(
     let result = conn
         .send(&from, &subscriber.email.to_address(), &bytes)
         .await;
-    let keep = match &result {
-        Ok(_) => true,
-        // After a refusal the transaction is reset and the connection used again.
-        Err(SendError::Rejected { code, .. }) if *code != 421 => conn.reset().await,
-        // Nothing was said to the server: the connection is as good as before.
-        Err(SendError::Unsupported(_)) => true,
-        Err(_) => false,
-    };
+    let keep = reusable(conn, &result).await;
     let mut finished = match result {
         Ok(accepted) => {
             shared.streak(false);
@@ -411,17 +285,25 @@ async fn attempt<T: Transport>(
             };
             Finished::new(edition, &email, sent, subscriber, None)
         }
-        Err(error) => {
-            if server_unwell(&error) {
-                shared.streak(true);
-            }
-            let (outcome, retry) = shared.judge(&job, &error);
-            Finished::new(edition, &email, outcome, subscriber, retry)
-                .suppressing_if_dead(edition, &email, &error)
-        }
+        Err(error) => shared.failed(&job, edition, &email, subscriber, &error),
     };
     finished.retried = job.tries > 0;
     Ok(Some((finished, keep)))
+}
+
+/// Whether the connection can take the next message after `result`.
+async fn reusable<S: Session>(
+    conn: &mut S,
+    result: &Result<crate::transport::Accepted, SendError>,
+) -> bool {
+    match result {
+        Ok(_) => true,
+        // After a refusal the transaction is reset and the connection used again.
+        Err(SendError::Rejected { code, .. }) if *code != 421 => conn.reset().await,
+        // Nothing was said to the server: the connection is as good as before.
+        Err(SendError::Unsupported(_)) => true,
+        Err(_) => false,
+    }
 }
 
 async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, Stop> {
@@ -443,6 +325,23 @@ async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, Stop> {
 }
 
 impl<T: Transport> Shared<T> {
+    /// The outcome of a message the server did not take.
+    fn failed(
+        &self,
+        job: &Job,
+        edition: &str,
+        email: &str,
+        subscriber: &Subscriber,
+        error: &SendError,
+    ) -> Finished {
+        if server_unwell(error) {
+            self.streak(true);
+        }
+        let (outcome, retry) = self.judge(job, error);
+        Finished::new(edition, email, outcome, subscriber, retry)
+            .suppressing_if_dead(edition, email, error)
+    }
+
     /// The outcome of a message that could not be made: a failure, never sent.
     fn not_composed(
         &self,

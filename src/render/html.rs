@@ -304,10 +304,9 @@ fn outlook_dark(theme: &Theme) -> String {
 }
 
 fn stylesheet(theme: &Theme) -> String {
-    let d = &theme.dark;
     let c = |color: &toml::Spanned<crate::edition::value::Color>| color.get_ref().to_string();
     let font = theme.font.as_str();
-    format!(
+    let light = format!(
         "body{{margin:0;padding:0;width:100%;background-color:{canvas};-webkit-text-size-adjust:100%;}}\
 .canvas{{background-color:{canvas};padding:16px 0;}}\
 .container{{max-width:600px;margin:0 auto;}}\
@@ -344,7 +343,23 @@ a{{color:{link};text-decoration:underline;}}\
 h1{{font-size:24px!important;line-height:30px!important;}}\
 .canvas{{padding:0!important;}}\
 }}\
-@media (prefers-color-scheme:dark){{\
+",
+        canvas = c(&theme.canvas),
+        brand = c(&theme.brand),
+        on_brand = c(&theme.on_brand),
+        bg = c(&theme.background),
+        text = c(&theme.text),
+        muted = c(&theme.muted),
+        link = c(&theme.link),
+    );
+    light + &dark_rules(&theme.dark)
+}
+
+/// The rules of dark mode, for clients that follow `prefers-color-scheme`.
+fn dark_rules(d: &crate::edition::DarkTheme) -> String {
+    let c = |color: &toml::Spanned<crate::edition::value::Color>| color.get_ref().to_string();
+    format!(
+        "@media (prefers-color-scheme:dark){{\
 body,.canvas{{background-color:{d_canvas}!important;}}\
 .masthead{{background-color:{d_brand}!important;}}\
 h1,.description{{color:{d_on_brand}!important;}}\
@@ -354,13 +369,6 @@ a{{color:{d_link}!important;}}\
 .kicker,.credit,.footer-cell p{{color:{d_muted}!important;}}\
 .section-title{{border-color:{d_link}!important;}}\
 }}",
-        canvas = c(&theme.canvas),
-        brand = c(&theme.brand),
-        on_brand = c(&theme.on_brand),
-        bg = c(&theme.background),
-        text = c(&theme.text),
-        muted = c(&theme.muted),
-        link = c(&theme.link),
         d_canvas = c(&d.canvas),
         d_brand = c(&d.brand),
         d_on_brand = c(&d.on_brand),

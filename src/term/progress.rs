@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Term, Verbosity};
+use super::shell::{Term, Verbosity};
 use crate::delivery::Event;
 
 /// A progress bar on a terminal; a line every few seconds otherwise; nothing with `-q`.
@@ -22,8 +22,15 @@ pub struct Progress {
 
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
+impl Term {
+    /// What `send` shows while it runs, for `total` messages.
+    pub fn progress(&self, total: u64) -> Progress {
+        Progress::new(*self, total)
+    }
+}
+
 impl Progress {
-    pub(super) fn new(term: Term, total: u64) -> Progress {
+    fn new(term: Term, total: u64) -> Progress {
         let shown = !term.is_quiet();
         let bar = (shown && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total);

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod architecture;
 mod archive;
 mod bad_input;
 mod bounces;

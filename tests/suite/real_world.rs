@@ -443,3 +443,27 @@ fn a_missing_secret_says_how_to_make_one() {
         run.stderr
     );
 }
+
+/// Issue 16: the Windows-1252 warning went past the terminal, so `-q` could not silence it on
+/// any command of a staff member with an Excel list.
+#[test]
+fn quiet_silences_the_windows_1252_warning() {
+    let dir = unsigned_fixture();
+    let mut csv = b"email;name\r\nomer@example.nl;".to_vec();
+    csv.push(0xD6);
+    csv.extend_from_slice(b"mer\r\n");
+    std::fs::write(dir.path().join("lijst.csv"), &csv).unwrap();
+    let args = ["preview", "edition.toml", "-s", "lijst.csv", "--out", "out"];
+    let loud = courant(dir.path(), &args);
+    assert!(
+        loud.stderr.contains("read as Windows-1252"),
+        "{}",
+        loud.stderr
+    );
+    let quiet = courant(dir.path(), &[&["-q"], &args[..]].concat());
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stderr, "", "-q printed a warning");
+    assert!(quiet.stdout.contains("wrote 1 message"), "{}", quiet.stdout);
+    let check = courant(dir.path(), &["-q", "check", "edition.toml"]);
+    assert_eq!((check.code, check.stderr.as_str()), (0, ""));
+}

@@ -1,0 +1,117 @@
+//! Unit tests of the parent module.
+
+use super::*;
+
+#[test]
+fn relaxed_alignment_compares_organizational_domains_by_the_public_suffix_list() {
+    let relaxed = |from, signing| aligned(from, signing, Alignment::Relaxed);
+    assert_eq!(relaxed("nieuws.example.nl", "example.nl"), Ok(()));
+    assert_eq!(relaxed("Example.NL", "example.nl"), Ok(()));
+    // A signing domain below the From domain aligns too (RFC 7489 §3.1.1).
+    assert_eq!(
+        relaxed("weerbaarnl.example.nl", "mail.weerbaarnl.example.nl"),
+        Ok(())
+    );
+    assert_eq!(relaxed("example.nl", "nieuws.example.nl"), Ok(()));
+    assert_eq!(relaxed("a.example.nl", "b.example.nl"), Ok(()));
+    assert!(matches!(
+        relaxed("badexample.nl", "example.nl"),
+        Err(Misaligned::Organization { .. })
+    ));
+    // Multi-label public suffixes: two registrants under gov.uk or co.uk are strangers.
+    assert_eq!(
+        relaxed("news.cabinet.gov.uk", "mail.cabinet.gov.uk"),
+        Ok(())
+    );
+    assert_eq!(
+        relaxed("cabinet.gov.uk", "treasury.gov.uk"),
+        Err(Misaligned::Organization {
+            from: "cabinet.gov.uk".into(),
+            signing: "treasury.gov.uk".into()
+        })
+    );
+    assert_eq!(relaxed("shop.example.co.uk", "example.co.uk"), Ok(()));
+    assert!(relaxed("example.co.uk", "other.co.uk").is_err());
+    // A public suffix or a bare top-level domain signs for no one.
+    assert_eq!(
+        relaxed("example.co.uk", "co.uk"),
+        Err(Misaligned::PublicSuffix)
+    );
+    assert_eq!(
+        relaxed("weerbaarnl.example", "example"),
+        Err(Misaligned::PublicSuffix)
+    );
+    assert_eq!(relaxed("example.nl", "nl"), Err(Misaligned::PublicSuffix));
+    // International domains compare as A-labels.
+    assert_eq!(
+        relaxed("nieuws.bücher.example.de", "bücher.example.de"),
+        Ok(())
+    );
+    assert_eq!(relaxed("bücher.de", "xn--bcher-kva.de"), Ok(()));
+}
+
+#[test]
+fn strict_alignment_wants_the_same_domain() {
+    let strict = |from, signing| aligned(from, signing, Alignment::Strict);
+    assert_eq!(strict("example.nl", "EXAMPLE.nl"), Ok(()));
+    assert_eq!(
+        strict("nieuws.example.nl", "example.nl"),
+        Err(Misaligned::NotIdentical)
+    );
+    assert_eq!(
+        strict("example.nl", "nieuws.example.nl"),
+        Err(Misaligned::NotIdentical)
+    );
+    assert_eq!(strict("co.uk", "co.uk"), Err(Misaligned::PublicSuffix));
+}
+
+#[test]
+fn header_text_refuses_line_breaks() {
+    assert!(HeaderText::try_from("a\r\nBcc: x@example.org".to_owned()).is_err());
+    assert!(HeaderText::try_from("Beste lezer – één".to_owned()).is_ok());
+}
+
+#[test]
+fn email_addresses_are_checked() {
+    assert!("anne@example.nl".parse::<EmailAddr>().is_ok());
+    assert!("anne@@example.nl".parse::<EmailAddr>().is_err());
+    assert!("anne".parse::<EmailAddr>().is_err());
+    assert_eq!(
+        "a@b.example".parse::<EmailAddr>().unwrap().domain(),
+        "b.example"
+    );
+}
+
+#[test]
+fn contrast_matches_wcag_examples() {
+    let black = Color([0, 0, 0]);
+    let white = Color([255, 255, 255]);
+    assert!((black.contrast(white) - 21.0).abs() < 1e-9);
+    let grey = Color::try_from("#767676".to_owned()).unwrap();
+    assert!((grey.contrast(white) - 4.54).abs() < 0.01);
+}
+
+#[test]
+fn unsubscribe_template_encodes_the_address() {
+    let t = UrlTemplate::try_from("https://x.example/u?e={email}&t={token}".to_owned()).unwrap();
+    assert_eq!(
+        t.fill("a+b@x.example", "T"),
+        "https://x.example/u?e=a%2Bb%40x.example&t=T"
+    );
+    assert!(t.has_token() && t.has_email());
+}
+
+#[test]
+fn rates_in_every_unit() {
+    assert_eq!("10/s".parse::<Rate>(), Ok(Rate::PerSecond(10.0)));
+    assert_eq!("600/min".parse::<Rate>(), Ok(Rate::PerSecond(10.0)));
+    assert_eq!("3600/h".parse::<Rate>(), Ok(Rate::PerSecond(1.0)));
+    assert_eq!("unlimited".parse::<Rate>(), Ok(Rate::Unlimited));
+    assert!("0/s".parse::<Rate>().is_err() && "10 per s".parse::<Rate>().is_err());
+}
+
+#[test]
+fn base_url_gets_a_trailing_slash() {
+    let b = BaseUrl::try_from("https://x.example/nieuws".to_owned()).unwrap();
+    assert_eq!(b.join("2022-12/"), "https://x.example/nieuws/2022-12/");
+}
