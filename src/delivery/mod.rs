@@ -23,9 +23,11 @@ use crate::transport::{ConnectError, SendError, Session, Transport};
 
 mod finished;
 mod queue;
+mod stop;
 
+pub use finished::Event;
 use finished::Finished;
-pub use finished::{Event, Stop};
+pub use stop::Stop;
 
 use queue::{Job, Queue};
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::finished::Stop;
+use super::stop::Stop;
 
 /// One recipient to try: an index into the recipients, and how often it was tried this run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
