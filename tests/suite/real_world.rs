@@ -146,11 +146,7 @@ fn an_excel_csv_in_windows_1252_with_trailing_columns_is_read() {
 
 #[test]
 fn a_name_in_windows_1252_reaches_the_greeting_intact() {
-    let dir = unsigned_fixture();
-    let mut csv = b"email;name\r\nomer@example.nl;".to_vec();
-    csv.push(0xD6);
-    csv.extend_from_slice(b"mer\r\n");
-    std::fs::write(dir.path().join("lijst.csv"), &csv).unwrap();
+    let dir = with_windows_1252_list();
     let run = courant(
         dir.path(),
         &[
@@ -448,11 +444,7 @@ fn a_missing_secret_says_how_to_make_one() {
 /// any command of a staff member with an Excel list.
 #[test]
 fn quiet_silences_the_windows_1252_warning() {
-    let dir = unsigned_fixture();
-    let mut csv = b"email;name\r\nomer@example.nl;".to_vec();
-    csv.push(0xD6);
-    csv.extend_from_slice(b"mer\r\n");
-    std::fs::write(dir.path().join("lijst.csv"), &csv).unwrap();
+    let dir = with_windows_1252_list();
     let args = ["preview", "edition.toml", "-s", "lijst.csv", "--out", "out"];
     let loud = courant(dir.path(), &args);
     assert!(
@@ -466,4 +458,15 @@ fn quiet_silences_the_windows_1252_warning() {
     assert!(quiet.stdout.contains("wrote 1 message"), "{}", quiet.stdout);
     let check = courant(dir.path(), &["-q", "check", "edition.toml"]);
     assert_eq!((check.code, check.stderr.as_str()), (0, ""));
+}
+
+/// The unsigned fixture with `lijst.csv` as Excel saves it on Dutch Windows: `;`, CRLF, and
+/// "Ömer" in Windows-1252 (Ö is the single byte 0xD6).
+fn with_windows_1252_list() -> tempfile::TempDir {
+    let dir = unsigned_fixture();
+    let mut csv = b"email;name\r\nomer@example.nl;".to_vec();
+    csv.push(0xD6);
+    csv.extend_from_slice(b"mer\r\n");
+    std::fs::write(dir.path().join("lijst.csv"), &csv).unwrap();
+    dir
 }
