@@ -3,23 +3,23 @@
 
 use std::process::Command;
 
-use crate::common::{courant, root, seed};
+use crate::common::succeeded;
+use crate::common::{Test, root};
 
 #[test]
 fn the_archive_lists_editions_newest_first_with_a_feed_and_no_personal_data() {
-    let dir = seed();
-    let december = std::fs::read_to_string(dir.path().join("issues/2022-12.toml")).unwrap();
+    let dir = Test::seed();
+    let december = std::fs::read_to_string(dir.join("issues/2022-12.toml")).unwrap();
     let january = december
         .replace("date = 2022-12-15", "date = 2023-01-19")
         .replace("December 2022", "Januari 2023");
-    std::fs::write(dir.path().join("issues/2023-01.toml"), january).unwrap();
-    let run = courant(dir.path(), &["archive", "--out", "site"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    dir.write("issues/2023-01.toml", january);
+    let run = dir.words("archive --out site");
     assert_eq!(
-        run.stdout,
-        "wrote 2 editions with an index and feed.xml to site\n"
+        run.said(),
+        (0, "wrote 2 editions with an index and feed.xml to site\n")
     );
-    let site = dir.path().join("site");
+    let site = dir.join("site");
 
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     let jan = index.find("href=\"2023-01/\"").expect("January linked");
@@ -52,11 +52,7 @@ fn the_archive_lists_editions_newest_first_with_a_feed_and_no_personal_data() {
         .arg(site.join("feed.xml"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(succeeded(&out));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "https://www.weerbaarnl.example/nieuwsbrief/2023-01/ 2023-01-19T00:00:00Z Nieuwsbrief WeerbaarNL – Januari 2023\n\
@@ -76,14 +72,14 @@ fn the_archive_lists_editions_newest_first_with_a_feed_and_no_personal_data() {
 
 #[test]
 fn the_email_links_to_its_page_in_the_archive() {
-    let dir = seed();
-    courant(dir.path(), &["archive", "--out", "site"]);
-    let run = courant(dir.path(), &["build", "issues/2022-12.toml", "--out", "b"]);
+    let dir = Test::seed();
+    dir.words("archive --out site");
+    let run = dir.words("build issues/2022-12.toml --out b");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let email = std::fs::read_to_string(dir.path().join("b/email.html")).unwrap();
+    let email = std::fs::read_to_string(dir.join("b/email.html")).unwrap();
     assert!(email.contains("href=\"https://www.weerbaarnl.example/nieuwsbrief/2022-12/\""));
     assert!(
-        dir.path().join("site/2022-12/index.html").is_file(),
+        dir.join("site/2022-12/index.html").is_file(),
         "the page that URL maps to"
     );
 }

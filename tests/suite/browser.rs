@@ -3,25 +3,27 @@
 
 use std::process::Command;
 
-use crate::common::{courant, root, seed};
+use crate::common::{Test, root};
+use crate::common::{contains, succeeded};
 
-#[test]
-fn the_seed_reads_well_on_a_phone_on_a_desktop_in_dark_mode_and_passes_axe() {
-    let dir = seed();
-    let run = courant(dir.path(), &["build", "issues/2022-12.toml", "--out", "b"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+/// What `tests/browser/measure.mjs` measured of the built site in `site`.
+fn measure(site: &std::path::Path) -> serde_json::Value {
     let out = Command::new("node")
         .arg(root().join("tests/browser/measure.mjs"))
-        .arg(dir.path().join("b"))
+        .arg(site)
         .current_dir(root())
         .output()
         .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(succeeded(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_seed_reads_well_on_a_phone_on_a_desktop_in_dark_mode_and_passes_axe() {
+    let dir = Test::seed();
+    let run = dir.words("build issues/2022-12.toml --out b");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = measure(&dir.join("b"));
     eprintln!("measured: {m}");
 
     assert!(
@@ -61,41 +63,22 @@ fn the_seed_reads_well_on_a_phone_on_a_desktop_in_dark_mode_and_passes_axe() {
 
 #[test]
 fn the_serve_page_follows_edits_shows_a_diagnostic_and_recovers() {
-    let dir = seed();
-    let port = crate::common::servers::free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = crate::common::command(
-        dir.path(),
-        &["serve", "issues/2022-12.toml", "--listen", &listen],
-        &[],
-    )
-    .stdout(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let dir = Test::seed();
+    let serve = dir.listen(&["serve", "issues/2022-12.toml"]);
+    let page = format!("{}/", serve.origin());
     assert_eq!(
-        line,
-        format!("previewing issues/2022-12.toml on http://{listen}/\n")
+        serve.said,
+        format!("previewing issues/2022-12.toml on {page}\n")
     );
     let out = Command::new("node")
         .arg(root().join("tests/browser/serve.mjs"))
-        .arg(format!("http://{listen}/"))
-        .arg(dir.path().join("issues/2022-12.toml"))
+        .arg(page)
+        .arg(dir.join("issues/2022-12.toml"))
         .current_dir(root())
         .output()
         .expect("node runs");
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    drop(serve);
+    assert!(succeeded(&out));
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     eprintln!("serve: {seen}");
     assert_eq!(seen["before"], "Nieuwsbrief WeerbaarNL – December 2022");
@@ -121,8 +104,8 @@ fn the_serve_page_follows_edits_shows_a_diagnostic_and_recovers() {
 
 #[test]
 fn long_words_and_pasted_urls_fit_a_phone() {
-    let dir = seed();
-    let edition = dir.path().join("issues/2022-12.toml");
+    let dir = Test::seed();
+    let edition = dir.join("issues/2022-12.toml");
     let text = std::fs::read_to_string(&edition).unwrap();
     let word = "Arbeidsongeschiktheidsverzekering";
     let url = "https://www.rijksoverheid.nl/onderwerpen/terrorismebestrijding/documenten/rapporten/2022/12/15/dreigingsbeeld-terrorisme-nederland-december-2022";
@@ -139,31 +122,12 @@ fn long_words_and_pasted_urls_fit_a_phone() {
         &text[body_at..]
     );
     std::fs::write(&edition, text).unwrap();
-    let check = courant(dir.path(), &["check", "issues/2022-12.toml"]);
-    assert!(
-        check.stderr.contains(&format!("the word `{word}`")),
-        "{}",
-        check.stderr
-    );
-    assert!(
-        check.stderr.contains("a URL written out"),
-        "{}",
-        check.stderr
-    );
-    let run = courant(dir.path(), &["build", "issues/2022-12.toml", "--out", "b"]);
+    let check = dir.words("check issues/2022-12.toml");
+    assert!(contains(&check.stderr, &format!("the word `{word}`")));
+    assert!(contains(&check.stderr, "a URL written out"));
+    let run = dir.words("build issues/2022-12.toml --out b");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = Command::new("node")
-        .arg(root().join("tests/browser/measure.mjs"))
-        .arg(dir.path().join("b"))
-        .current_dir(root())
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = measure(&dir.join("b"));
     assert!(
         m["phone"]["scrollWidth"].as_f64().unwrap() <= 375.0,
         "horizontal overflow at 375 px: {}",
@@ -176,53 +140,29 @@ fn long_words_and_pasted_urls_fit_a_phone() {
 #[test]
 fn the_preview_answers_only_its_own_host_names() {
     use std::io::{Read, Write};
-    let dir = seed();
-    let port = crate::common::servers::free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = crate::common::command(
-        dir.path(),
-        &["serve", "issues/2022-12.toml", "--listen", &listen],
-        &[],
-    )
-    .stdout(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let get = |host: &str| {
+    let dir = Test::seed();
+    let serve = dir.listen(&["serve", "issues/2022-12.toml"]);
+    let port = serve.port;
+    let get_path = |host: &str, path: &str| {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         write!(
             s,
-            "GET /headers HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
         let mut response = String::new();
         s.read_to_string(&mut response).unwrap();
         response
     };
-    let page = {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(
-            s,
-            "GET / HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        s.read_to_string(&mut response).unwrap();
-        response
-    };
+    let get = |host: &str| get_path(host, "/headers");
+    let page = get_path(&format!("localhost:{port}"), "/");
     // The page is in the newsletter's language (the seed's is Dutch).
     assert!(page.contains("<html lang=\"nl\">"), "{page}");
     assert!(page.contains("Telefoon, 375 px"), "{page}");
     let evil = get(&format!("evil.example:{port}"));
     let own = get(&format!("127.0.0.1:{port}"));
     let named = get(&format!("localhost:{port}"));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(serve);
     assert!(evil.starts_with("HTTP/1.1 421"), "{evil}");
     assert!(!evil.contains("afmelden"), "no token leaks: {evil}");
     assert!(own.starts_with("HTTP/1.1 200"), "{own}");

@@ -4,16 +4,17 @@
 
 use std::path::Path;
 
-use crate::common::{courant, seed};
+use crate::common::contains;
+use crate::common::{Test, courant};
 
 /// A short edition in the seed's folder, with `item` as its one item's TOML and `extra` at the
 /// top (before any table).
-fn edition(dir: &Path, extra: &str, item: &str) -> String {
+fn edition(dir: &Test, extra: &str, item: &str) -> String {
     let text = format!(
         "{extra}title = \"Nieuwsbrief\"\nsubject = \"De nieuwsbrief van december\"\n\
          preheader = \"Wat er deze maand speelt.\"\ndate = 2022-12-15\n\n[intro]\n{item}\n"
     );
-    std::fs::write(dir.join("issues/test.toml"), text).unwrap();
+    dir.write("issues/test.toml", text);
     "issues/test.toml".to_owned()
 }
 
@@ -42,14 +43,14 @@ fn check(dir: &Path, file: &str) -> (Vec<String>, String) {
 
 #[test]
 fn each_spam_rule_fires_on_an_edition_written_for_it_and_not_on_the_seed() {
-    let dir = seed();
+    let dir = Test::seed();
     let (seed_codes, _) = check(dir.path(), "issues/2022-12.toml");
     assert_eq!(
         seed_codes,
         ["dkim-missing"],
         "the seed has only the DKIM warning"
     );
-    let (plain, _) = check(dir.path(), &edition(dir.path(), "", PLAIN));
+    let (plain, _) = check(dir.path(), &edition(&dir, "", PLAIN));
     assert_eq!(plain, ["dkim-missing"], "the plain item passes");
 
     // (rule, a text of the plain item, what it becomes)
@@ -85,7 +86,7 @@ fn each_spam_rule_fires_on_an_edition_written_for_it_and_not_on_the_seed() {
             .to_owned(),
     ));
     for (rule, item) in cases {
-        let file = edition(dir.path(), "", &item);
+        let file = edition(&dir, "", &item);
         let (codes, printed) = check(dir.path(), &file);
         assert!(
             codes.contains(&rule.to_owned()),
@@ -101,7 +102,7 @@ fn each_spam_rule_fires_on_an_edition_written_for_it_and_not_on_the_seed() {
 
 #[test]
 fn markdown_in_a_plain_text_is_reported_where_it_is_and_not_in_a_body() {
-    let dir = seed();
+    let dir = Test::seed();
     let link = "Het verslag van de oefening";
     // (a plain text of the item, what it becomes, what the finding shows)
     let cases = [
@@ -124,7 +125,7 @@ fn markdown_in_a_plain_text_is_reported_where_it_is_and_not_in_a_body() {
         ("title = \"Oefenen", "title = \"# Oefenen", "`#`"),
     ];
     for (from, to, shown) in cases {
-        let file = edition(dir.path(), "", &PLAIN.replace(from, to));
+        let file = edition(&dir, "", &PLAIN.replace(from, to));
         let (mut codes, printed) = check(dir.path(), &file);
         codes.sort();
         assert_eq!(
@@ -138,17 +139,17 @@ fn markdown_in_a_plain_text_is_reported_where_it_is_and_not_in_a_body() {
     let quiet = PLAIN
         .replace("title = \"Oefenen", "title = \"5 * 3 * 2 keer oefenen")
         .replace("In december", "In **december**");
-    let (codes, printed) = check(dir.path(), &edition(dir.path(), "", &quiet));
+    let (codes, printed) = check(dir.path(), &edition(&dir, "", &quiet));
     assert_eq!(codes, ["dkim-missing"], "{printed}");
 }
 
 #[test]
 fn allow_silences_exactly_the_rule_it_names_for_the_newsletter_or_one_edition() {
-    let dir = seed();
+    let dir = Test::seed();
     let shouting = PLAIN
         .replace("Oefenen met een", "OEFENEN MET EEN")
         .replace("cyberincident", "cyberincident!!");
-    let file = edition(dir.path(), "", &shouting);
+    let file = edition(&dir, "", &shouting);
     let (codes, _) = check(dir.path(), &file);
     assert!(
         codes.contains(&"spam-all-caps".to_owned())
@@ -156,51 +157,38 @@ fn allow_silences_exactly_the_rule_it_names_for_the_newsletter_or_one_edition() 
     );
 
     // In the edition: its own `[check]`, before the tables.
-    let file = edition(
-        dir.path(),
-        "check = { allow = [\"spam-all-caps\"] }\n",
-        &shouting,
-    );
+    let file = edition(&dir, "check = { allow = [\"spam-all-caps\"] }\n", &shouting);
     let (codes, _) = check(dir.path(), &file);
     assert!(!codes.contains(&"spam-all-caps".to_owned()), "{codes:?}");
     assert!(codes.contains(&"spam-exclamation".to_owned()), "{codes:?}");
 
     // In the settings: every edition.
-    let settings = dir.path().join("issues/newsletter.toml");
+    let settings = dir.join("issues/newsletter.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
     std::fs::write(
         &settings,
         format!("{text}\n[check]\nallow = [\"spam-exclamation\", \"dkim-missing\"]\n"),
     )
     .unwrap();
-    let file = edition(dir.path(), "", &shouting);
+    let file = edition(&dir, "", &shouting);
     let (codes, _) = check(dir.path(), &file);
     assert_eq!(codes, ["spam-all-caps"], "only the rule not allowed");
 
     // A name that is no rule, or an error's rule, is itself an error at its place.
     let file = edition(
-        dir.path(),
+        &dir,
         "check = { allow = [\"spam-caps\", \"alt-missing\"] }\n",
         &shouting,
     );
-    let run = courant(dir.path(), &["check", &file]);
+    let run = dir.run(&["check", &file]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "error[check-allow]: no rule `spam-caps`; the rules that can be allowed are: "
-        ),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("--> issues/test.toml:1:"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("`alt-missing` reports errors, which cannot be allowed"),
-        "{}",
-        run.stderr
-    );
+    assert!(contains(
+        &run.stderr,
+        "error[check-allow]: no rule `spam-caps`; the rules that can be allowed are: "
+    ));
+    assert!(contains(&run.stderr, "--> issues/test.toml:1:"));
+    assert!(contains(
+        &run.stderr,
+        "`alt-missing` reports errors, which cannot be allowed"
+    ));
 }

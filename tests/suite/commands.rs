@@ -1,59 +1,43 @@
 //! `check` and `build` on the seed edition, as a new user runs them.
 
-use crate::common::{courant, edit, seed};
+use crate::common::Test;
+use crate::common::{contains, ends_with, lacks, starts_with, succeeded};
 
 #[test]
 fn the_seed_edition_checks_clean() {
-    let dir = seed();
-    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    let dir = Test::seed();
+    let run = dir.words("check issues/2022-12.toml");
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The seed cannot ship a private key, so only the DKIM warning remains.
-    assert!(
-        run.stderr
-            .starts_with("warning[dkim-missing]: DKIM is not configured"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .ends_with("issues/2022-12.toml: 0 errors, 1 warning\n"),
-        "{}",
-        run.stderr
-    );
+    assert!(starts_with(
+        &run.stderr,
+        "warning[dkim-missing]: DKIM is not configured"
+    ));
+    assert!(ends_with(
+        &run.stderr,
+        "issues/2022-12.toml: 0 errors, 1 warning\n"
+    ));
 }
 
 #[test]
 fn a_broken_copy_of_the_seed_gets_file_line_column_and_exit_2() {
-    let dir = seed();
-    edit(
-        &dir.path().join("issues/2022-12.toml"),
+    let dir = Test::seed().revise(
         "[[section]]\ntitle = \"Uitgelicht\"",
         "[[section]]\ntitle = Uitgelicht",
     );
-    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    let run = dir.words("check issues/2022-12.toml");
     assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("--> issues/2022-12.toml:36:9\n"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("36 | title = Uitgelicht\n"),
-        "{}",
-        run.stderr
-    );
+    assert!(starts_with(&run.stderr, "error: "));
+    assert!(contains(&run.stderr, "--> issues/2022-12.toml:36:9\n"));
+    assert!(contains(&run.stderr, "36 | title = Uitgelicht\n"));
 }
 
 #[test]
 fn build_writes_a_web_version_without_personal_data() {
-    let dir = seed();
-    let run = courant(
-        dir.path(),
-        &["build", "issues/2022-12.toml", "--out", "site"],
-    );
+    let dir = Test::seed();
+    let run = dir.words("build issues/2022-12.toml --out site");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let web = std::fs::read_to_string(dir.path().join("site/index.html")).unwrap();
+    let web = std::fs::read_to_string(dir.join("site/index.html")).unwrap();
     for landmark in ["<header>", "<main>", "<footer>", "<html lang=\"nl\""] {
         assert!(web.contains(landmark), "{landmark}");
     }
@@ -64,21 +48,15 @@ fn build_writes_a_web_version_without_personal_data() {
         );
     }
     for image in ["magazine.png", "brug.png", "logo.png"] {
-        assert!(
-            dir.path().join("site").join(image).is_file(),
-            "{image} copied"
-        );
+        assert!(dir.join("site").join(image).is_file(), "{image} copied");
     }
 }
 
 #[test]
 fn the_email_html_meets_the_layout_rules() {
-    let dir = seed();
-    courant(
-        dir.path(),
-        &["build", "issues/2022-12.toml", "--out", "site"],
-    );
-    let html = std::fs::read_to_string(dir.path().join("site/email.html")).unwrap();
+    let dir = Test::seed();
+    dir.words("build issues/2022-12.toml --out site");
+    let html = std::fs::read_to_string(dir.join("site/email.html")).unwrap();
     // One <style> block, kept only for the at-rules; everything else is inlined.
     assert_eq!(
         html.matches("<style>").count(),
@@ -129,42 +107,36 @@ fn the_email_html_meets_the_layout_rules() {
 
 #[test]
 fn preview_writes_the_messages_then_exits_1_on_error_findings() {
-    let dir = seed();
-    edit(
-        &dir.path().join("issues/2022-12.toml"),
+    let dir = Test::seed().revise(
         "credit = \"Beeld: ©ESS / ESS\"",
         "credit = \"Beeld: ©ESS / ESS\", alt = \"\"",
     );
-    let run = crate::common::preview_seed(dir.path(), "subscribers.example.toml");
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(
         run.code, 2,
         "a duplicate key is unusable input: {}",
         run.stderr
     );
-    let dir = seed();
-    edit(
-        &dir.path().join("issues/2022-12.toml"),
+    let dir = Test::seed().revise(
         "subject = \"Nieuwsbrief WeerbaarNL – December 2022\"",
         "subject = \" \"",
     );
-    let run = crate::common::preview_seed(dir.path(), "subscribers.example.toml");
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .starts_with("error[subject-empty]: the subject is empty\n"),
-        "{}",
-        run.stderr
-    );
+    assert!(starts_with(
+        &run.stderr,
+        "error[subject-empty]: the subject is empty\n"
+    ));
     assert_eq!(
         run.stdout,
         "wrote 4 messages to out; skipped 1 unsubscribed, 0 suppressed\n"
     );
-    assert_eq!(crate::common::emls(&dir.path().join("out")).len(), 4);
+    assert_eq!(crate::common::emls(&dir.join("out")).len(), 4);
 }
 
 #[test]
 fn preview_without_the_unsubscribe_secret_refuses_with_status_2() {
-    let dir = seed();
+    let dir = Test::seed();
     let args = [
         "preview",
         "issues/2022-12.toml",
@@ -183,15 +155,15 @@ fn preview_without_the_unsubscribe_secret_refuses_with_status_2() {
         stderr.ends_with("error: COURANT_UNSUBSCRIBE_SECRET is not set; the unsubscribe links carry a token signed with it. Make one with `openssl rand -base64 32` and keep it where the sending machine's environment is set (a systemd credential, the password manager), never in a file beside the newsletter\n"),
         "{stderr}"
     );
-    assert!(!dir.path().join("out").exists(), "nothing written");
+    assert!(!dir.join("out").exists(), "nothing written");
 }
 
 #[test]
 fn completions_load_in_bash_and_name_every_command_and_flag() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = courant(dir.path(), &["completions", "bash"]);
+    let dir = Test::empty();
+    let run = dir.words("completions bash");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let script = dir.path().join("courant.bash");
+    let script = dir.join("courant.bash");
     std::fs::write(&script, &run.stdout).unwrap();
     // Sourced by a real bash, then asked what follows `courant send --j`.
     let out = std::process::Command::new("bash")
@@ -203,14 +175,10 @@ fn completions_load_in_bash_and_name_every_command_and_flag() {
         ))
         .output()
         .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(succeeded(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "--join");
     for shell in ["zsh", "fish", "powershell", "elvish"] {
-        let run = courant(dir.path(), &["completions", shell]);
+        let run = dir.run(&["completions", shell]);
         assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
         assert!(run.stdout.contains("serve-unsubscribe"), "{shell}");
     }
@@ -218,10 +186,10 @@ fn completions_load_in_bash_and_name_every_command_and_flag() {
 
 #[test]
 fn the_manual_has_a_page_per_command_that_groff_renders_without_warnings() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = courant(dir.path(), &["man", "man"]);
+    let dir = Test::empty();
+    let run = dir.words("man man");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man"))
+    let mut pages: Vec<String> = std::fs::read_dir(dir.join("man"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -236,7 +204,7 @@ fn the_manual_has_a_page_per_command_that_groff_renders_without_warnings() {
     }
     let out = std::process::Command::new("groff")
         .args(["-man", "-T", "utf8", "-ww"])
-        .arg(dir.path().join("man/courant-send.1"))
+        .arg(dir.join("man/courant-send.1"))
         .output()
         .expect("groff runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -250,12 +218,7 @@ fn the_manual_has_a_page_per_command_that_groff_renders_without_warnings() {
 
 #[test]
 fn findings_are_coloured_on_a_terminal_and_plain_with_no_color_or_through_a_pipe() {
-    let dir = seed();
-    edit(
-        &dir.path().join("issues/2022-12.toml"),
-        "subject = \"",
-        "subject = \"日本語 🎉\u{200b} ",
-    );
+    let dir = Test::seed().revise("subject = \"", "subject = \"日本語 🎉\u{200b} ");
     // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
     let on_terminal = |no_color: Option<&str>| {
         let courant = env!("CARGO_BIN_EXE_courant");
@@ -282,8 +245,8 @@ fn findings_are_coloured_on_a_terminal_and_plain_with_no_color_or_through_a_pipe
         no_color.contains("error[invisible-character]: "),
         "{no_color}"
     );
-    let piped = courant(dir.path(), &["check", "issues/2022-12.toml"]);
-    assert!(!piped.stderr.contains('\u{1b}'), "{}", piped.stderr);
+    let piped = dir.words("check issues/2022-12.toml");
+    assert!(lacks(&piped.stderr, "\u{1b}"));
     // The caret stands under the invisible character by display width: the CJK characters
     // and the emoji before it take two columns each.
     let line = piped

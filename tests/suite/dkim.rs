@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::servers::aiosmtpd;
-use crate::common::{courant, courant_env, emls, preview_seed, root, seed, write_list};
+use crate::common::{Test, courant, courant_env, emls, preview_seed, root};
+use crate::common::{contains, ends_with, starts_with, succeeded};
 
 const DKIM: &str =
     "\n[dkim]\nselector = \"nb2022\"\ndomain = \"weerbaarnl.example\"\nkey-file = \"dkim.pem\"\n";
 
 /// A seed copy whose newsletter signs with a key made by openssl; returns the record file.
-fn signed_seed() -> (tempfile::TempDir, PathBuf) {
-    let dir = seed();
-    let key = dir.path().join("issues/dkim.pem");
+fn signed_seed() -> (Test, PathBuf) {
+    let dir = Test::seed();
+    let key = dir.join("issues/dkim.pem");
     let status = Command::new("openssl")
         .args(["genrsa", "-traditional", "-out"])
         .arg(&key)
@@ -23,7 +24,7 @@ fn signed_seed() -> (tempfile::TempDir, PathBuf) {
         .status()
         .expect("openssl runs");
     assert!(status.success());
-    let settings = dir.path().join("issues/newsletter.toml");
+    let settings = dir.join("issues/newsletter.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
     std::fs::write(&settings, text + DKIM).unwrap();
     let record = dns_record(dir.path(), "nb2022", "issues/dkim.pem", "rsa");
@@ -47,7 +48,7 @@ fn dns_record(dir: &Path, selector: &str, key: &str, kind: &str) -> PathBuf {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let start =
         format!("{selector}._domainkey.weerbaarnl.example. IN TXT ( \"v=DKIM1; k={kind}; p=");
-    assert!(run.stdout.starts_with(&start), "{}", run.stdout);
+    assert!(starts_with(&run.stdout, &start));
     let record = dir.join(format!("{selector}-record.txt"));
     std::fs::write(&record, &run.stdout).unwrap();
     record
@@ -83,9 +84,9 @@ fn verify_all(message: &Path, records: &[&Path]) -> (bool, String) {
 #[test]
 fn preview_messages_are_signed_and_verify_and_a_tampered_body_fails() {
     let (dir, record) = signed_seed();
-    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let files = emls(&dir.path().join("out"));
+    let files = emls(&dir.join("out"));
     assert_eq!(files.len(), 4);
     for (name, raw) in &files {
         let text = String::from_utf8_lossy(raw);
@@ -130,12 +131,12 @@ fn preview_messages_are_signed_and_verify_and_a_tampered_body_fails() {
             );
         }
         assert!(!signed.split(':').any(|h| h.trim() == "content-type"));
-        let (ok, why) = verify(&dir.path().join("out").join(name), &record);
+        let (ok, why) = verify(&dir.join("out").join(name), &record);
         assert!(ok, "{name}: {why}");
     }
     let (name, raw) = &files[0];
     let tampered = String::from_utf8_lossy(raw).replacen("Beste Anne", "Beste Anna", 1);
-    let path = dir.path().join("out").join(format!("tampered-{name}"));
+    let path = dir.join("out").join(format!("tampered-{name}"));
     std::fs::write(&path, tampered).unwrap();
     let (ok, _) = verify(&path, &record);
     assert!(!ok, "a changed body must not verify");
@@ -144,13 +145,13 @@ fn preview_messages_are_signed_and_verify_and_a_tampered_body_fails() {
 #[test]
 fn a_message_received_by_the_server_verifies_with_the_key_from_the_environment() {
     let (dir, record) = signed_seed();
-    let pem = std::fs::read_to_string(dir.path().join("issues/dkim.pem")).unwrap();
+    let pem = std::fs::read_to_string(dir.join("issues/dkim.pem")).unwrap();
     crate::common::edit(
-        &dir.path().join("issues/newsletter.toml"),
+        &dir.join("issues/newsletter.toml"),
         "key-file = \"dkim.pem\"\n",
         "",
     );
-    write_list(&dir.path().join("list.toml"), 2);
+    let dir = dir.readers(2);
     let server = aiosmtpd(dir.path(), "mx", &[]);
     let url = server.url();
     let args = crate::common::send_args(&url, &["--rate", "unlimited"]);
@@ -160,7 +161,7 @@ fn a_message_received_by_the_server_verifies_with_the_key_from_the_environment()
         // The server's file starts with two test headers; the message follows them.
         let text = std::fs::read_to_string(&file).unwrap();
         let message = text.splitn(3, "\r\n").nth(2).unwrap();
-        let received = dir.path().join("received.eml");
+        let received = dir.join("received.eml");
         std::fs::write(&received, message).unwrap();
         let (ok, why) = verify(&received, &record);
         assert!(ok, "{why}");
@@ -172,7 +173,7 @@ fn an_ed25519_signature_goes_beside_the_rsa_one_and_dkimpy_verifies_both() {
     let (dir, rsa_record) = signed_seed();
     let status = Command::new("openssl")
         .args(["genpkey", "-algorithm", "ed25519", "-out"])
-        .arg(dir.path().join("issues/ed.pem"))
+        .arg(dir.join("issues/ed.pem"))
         .status()
         .expect("openssl runs");
     assert!(status.success());
@@ -182,21 +183,9 @@ fn an_ed25519_signature_goes_beside_the_rsa_one_and_dkimpy_verifies_both() {
 #[test]
 fn an_ed25519_key_from_dkim_generate_is_read_by_openssl_and_signs() {
     let (dir, rsa_record) = signed_seed();
-    let args = [
-        "dkim",
-        "generate",
-        "--algorithm",
-        "ed25519",
-        "--selector",
-        "nb2022ed",
-        "--domain",
-        "weerbaarnl.example",
-        "--out",
-        "issues/ed.pem",
-    ];
-    let run = courant(dir.path(), &args);
+    let run = dir.words("dkim generate --algorithm ed25519 --selector nb2022ed --domain weerbaarnl.example --out issues/ed.pem");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let key = dir.path().join("issues/ed.pem");
+    let key = dir.join("issues/ed.pem");
     assert_owner_only(&key);
     // OpenSSL reads the key, and its public key is the one in the printed record.
     let public = Command::new("openssl")
@@ -204,19 +193,11 @@ fn an_ed25519_key_from_dkim_generate_is_read_by_openssl_and_signs() {
         .arg(&key)
         .output()
         .expect("openssl runs");
-    assert!(
-        public.status.success(),
-        "{}",
-        String::from_utf8_lossy(&public.stderr)
-    );
+    assert!(succeeded(&public));
     let raw = &public.stdout[public.stdout.len() - 32..];
     use base64::Engine;
     let p = base64::engine::general_purpose::STANDARD.encode(raw);
-    assert!(
-        run.stdout.contains(&format!("k=ed25519; p={p}\"")),
-        "{}",
-        run.stdout
-    );
+    assert!(contains(&run.stdout, &format!("k=ed25519; p={p}\"")));
     ed25519_beside_rsa(dir.path(), &rsa_record);
 }
 
@@ -253,16 +234,14 @@ fn ed25519_beside_rsa(dir: &Path, rsa_record: &Path) {
 
 #[test]
 fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
-    let dir = seed();
-    let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    let dir = Test::seed();
+    let run = dir.words("check issues/2022-12.toml");
     assert_eq!(run.code, 0);
-    assert!(
-        run.stderr
-            .starts_with("warning[dkim-missing]: DKIM is not configured"),
-        "{}",
-        run.stderr
-    );
-    let settings = dir.path().join("issues/newsletter.toml");
+    assert!(starts_with(
+        &run.stderr,
+        "warning[dkim-missing]: DKIM is not configured"
+    ));
+    let settings = dir.join("issues/newsletter.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
     // The From domain is weerbaarnl.example; `(domain, alignment, error)`.
     let cases = [
@@ -300,12 +279,12 @@ fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
             &format!("domain = \"{domain}\"\n{alignment}"),
         );
         std::fs::write(&settings, text.clone() + &dkim).unwrap();
-        let run = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+        let run = dir.words("check issues/2022-12.toml");
         match error {
             None => assert_eq!(run.code, 0, "{domain} {alignment}: {}", run.stderr),
             Some(error) => {
                 assert_eq!(run.code, 1, "{domain} {alignment}: {}", run.stderr);
-                assert!(run.stderr.contains(error), "{}", run.stderr);
+                assert!(contains(&run.stderr, error));
             }
         }
     }
@@ -314,88 +293,60 @@ fn check_warns_without_dkim_and_refuses_a_domain_that_does_not_align() {
 #[test]
 fn a_key_file_written_with_a_windows_backslash_is_found() {
     let (dir, record) = signed_seed();
-    let keys = dir.path().join("issues/keys");
+    let keys = dir.join("issues/keys");
     std::fs::create_dir(&keys).unwrap();
-    std::fs::rename(dir.path().join("issues/dkim.pem"), keys.join("dkim.pem")).unwrap();
+    std::fs::rename(dir.join("issues/dkim.pem"), keys.join("dkim.pem")).unwrap();
     crate::common::edit(
-        &dir.path().join("issues/newsletter.toml"),
+        &dir.join("issues/newsletter.toml"),
         "\nkey-file = \"dkim.pem\"",
         "\nkey-file = \"keys\\\\dkim.pem\"",
     );
-    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let (name, _) = emls(&dir.path().join("out")).remove(0);
-    let (ok, why) = verify(&dir.path().join("out").join(&name), &record);
+    let (name, _) = emls(&dir.join("out")).remove(0);
+    let (ok, why) = verify(&dir.join("out").join(&name), &record);
     assert!(ok, "{why}");
 }
 
 #[test]
 fn a_missing_key_stops_preview_with_status_2() {
-    let dir = seed();
-    let settings = dir.path().join("issues/newsletter.toml");
+    let dir = Test::seed();
+    let settings = dir.join("issues/newsletter.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
     std::fs::write(
         &settings,
         text + &DKIM.replace("key-file = \"dkim.pem\"\n", ""),
     )
     .unwrap();
-    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.ends_with(
-            "error: no DKIM key: set `key-file` in `[dkim]` or COURANT_DKIM_KEY to the PEM\n"
-        ),
-        "{}",
-        run.stderr
-    );
+    assert!(ends_with(
+        &run.stderr,
+        "error: no DKIM key: set `key-file` in `[dkim]` or COURANT_DKIM_KEY to the PEM\n"
+    ));
 }
 
 #[test]
 fn generate_writes_a_private_key_only_its_owner_reads_and_never_overwrites() {
-    let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "dkim",
-        "generate",
-        "--selector",
-        "s1",
-        "--domain",
-        "example.nl",
-        "--out",
-        "k.pem",
-    ];
-    let run = courant(dir.path(), &args);
+    let dir = Test::empty();
+    let generate = "dkim generate --selector s1 --domain example.nl --out k.pem";
+    let run = dir.words(generate);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
             .starts_with("s1._domainkey.example.nl. IN TXT ( \"v=DKIM1; k=rsa; p=MII")
     );
-    let key = dir.path().join("k.pem");
+    let key = dir.join("k.pem");
     assert_owner_only(&key);
     assert!(
         std::fs::read_to_string(&key)
             .unwrap()
             .starts_with("-----BEGIN RSA PRIVATE KEY-----")
     );
-    let again = courant(dir.path(), &args);
+    let again = dir.words(generate);
     assert_eq!(again.code, 2);
-    assert!(
-        again.stderr.contains("cannot create `k.pem`"),
-        "{}",
-        again.stderr
-    );
-    let record = courant(
-        dir.path(),
-        &[
-            "dkim",
-            "record",
-            "--selector",
-            "s1",
-            "--domain",
-            "example.nl",
-            "--key",
-            "k.pem",
-        ],
-    );
+    assert!(contains(&again.stderr, "cannot create `k.pem`"));
+    let record = dir.words("dkim record --selector s1 --domain example.nl --key k.pem");
     assert_eq!(
         record.stdout, run.stdout,
         "the record of the key just written"

@@ -9,6 +9,7 @@ use std::process::Stdio;
 use crate::bounces::{BOUNCES, postfix_dsn, seed_with_bounces, send_with_bounces};
 use crate::common::dovecot::{Dovecot, MailUser, PASSWORD, dovecot};
 use crate::common::{Run, command, courant_env, preview_seed};
+use crate::common::{contains, lacks, starts_with};
 
 fn fetch_args(server: &Dovecot, user: &MailUser) -> Vec<String> {
     vec![
@@ -55,17 +56,14 @@ fn fetch_acts_on_the_mailbox_and_moves_each_message_once() {
 
     let run = fetch(d, server, &user);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("imap:INBOX/1: hard r1@example.org (2022-12, verp) 5.1.1: suppressed"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("1 not understood (kept for a person)"),
-        "{}",
-        run.stdout
-    );
+    assert!(contains(
+        &run.stdout,
+        "imap:INBOX/1: hard r1@example.org (2022-12, verp) 5.1.1: suppressed"
+    ));
+    assert!(contains(
+        &run.stdout,
+        "1 not understood (kept for a person)"
+    ));
     assert!(user.messages("").is_empty(), "the INBOX is empty");
     assert_eq!(user.messages("courant.processed").len(), 1);
     assert_eq!(
@@ -76,17 +74,9 @@ fn fetch_acts_on_the_mailbox_and_moves_each_message_once() {
 
     let again = fetch(d, server, &user);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(
-        again.stdout.starts_with("read 0 messages"),
-        "{}",
-        again.stdout
-    );
+    assert!(starts_with(&again.stdout, "read 0 messages"));
     let preview = preview_seed(d, "list.toml");
-    assert!(
-        preview.stdout.contains("1 suppressed"),
-        "{}",
-        preview.stdout
-    );
+    assert!(contains(&preview.stdout, "1 suppressed"));
 }
 
 #[test]
@@ -102,13 +92,11 @@ fn a_wrong_password_is_refused_without_showing_it() {
         &[("COURANT_IMAP_PASSWORD", "not-the-password-9")],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("login as `{}` refused", user.name)),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("not-the-password-9"), "{}", run.stderr);
+    assert!(contains(
+        &run.stderr,
+        &format!("login as `{}` refused", user.name)
+    ));
+    assert!(lacks(&run.stderr, "not-the-password-9"));
 }
 
 #[test]

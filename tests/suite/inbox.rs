@@ -4,14 +4,14 @@
 
 use std::process::{Command, Stdio};
 
-use crate::common::{courant, emls, preview_seed, root, seed};
+use crate::common::{Test, emls, root};
 
 #[test]
 fn the_seed_message_scores_at_most_one_point_with_spamassassin() {
-    let dir = seed();
-    let run = preview_seed(dir.path(), "subscribers.example.toml");
+    let dir = Test::seed();
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let (_, raw) = emls(&dir.path().join("out")).remove(0);
+    let (_, raw) = emls(&dir.join("out")).remove(0);
     let mut child = Command::new("spamassassin")
         .args([
             "-t",
@@ -51,19 +51,16 @@ fn the_seed_message_scores_at_most_one_point_with_spamassassin() {
 
 #[test]
 fn the_email_html_and_the_web_version_have_no_vnu_errors() {
-    let dir = seed();
-    let run = courant(
-        dir.path(),
-        &["build", "issues/2022-12.toml", "--out", "site"],
-    );
+    let dir = Test::seed();
+    let run = dir.words("build issues/2022-12.toml --out site");
     assert_eq!(run.code, 0, "{}", run.stderr);
     let jar = root().join("node_modules/vnu-jar/build/dist/vnu.jar");
     let out = Command::new("java")
         .arg("-jar")
         .arg(&jar)
         .args(["--errors-only", "--format", "json"])
-        .arg(dir.path().join("site/email.html"))
-        .arg(dir.path().join("site/index.html"))
+        .arg(dir.join("site/email.html"))
+        .arg(dir.join("site/index.html"))
         .output()
         .expect("java runs vnu (npm install)");
     // vnu writes its JSON report to stderr.

@@ -1,17 +1,22 @@
 //! `courant init`: a folder that checks and previews straight away, and is never overwritten.
 
+use crate::common::Test;
+use crate::common::starts_with;
+use crate::common::words;
 use crate::common::{courant, emls};
 
 #[test]
 fn init_makes_a_newsletter_that_previews_and_never_overwrites_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = courant(dir.path(), &["init", "nieuwsbrief"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dir = Test::empty();
+    let run = dir.words("init nieuwsbrief");
     assert_eq!(
-        run.stdout,
-        "created a newsletter in nieuwsbrief; start with nieuwsbrief/HOWTO.md\nfirst edition: nieuwsbrief/issues/2022-12.toml\n"
+        run.said(),
+        (
+            0,
+            "created a newsletter in nieuwsbrief; start with nieuwsbrief/HOWTO.md\nfirst edition: nieuwsbrief/issues/2022-12.toml\n"
+        )
     );
-    let folder = dir.path().join("nieuwsbrief");
+    let folder = dir.join("nieuwsbrief");
     let check = courant(&folder, &["check", "issues/2022-12.toml"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(
@@ -23,14 +28,7 @@ fn init_makes_a_newsletter_that_previews_and_never_overwrites_it() {
     );
     let preview = courant(
         &folder,
-        &[
-            "preview",
-            "issues/2022-12.toml",
-            "--subscribers",
-            "subscribers.toml",
-            "--out",
-            "preview",
-        ],
+        &words("preview issues/2022-12.toml --subscribers subscribers.toml --out preview"),
     );
     assert_eq!(preview.code, 0, "{}", preview.stderr);
     let files = emls(&folder.join("preview"));
@@ -78,15 +76,12 @@ fn init_makes_a_newsletter_that_previews_and_never_overwrites_it() {
     }
 
     let settings = std::fs::read_to_string(folder.join("issues/newsletter.toml")).unwrap();
-    let again = courant(dir.path(), &["init", "nieuwsbrief"]);
+    let again = dir.words("init nieuwsbrief");
     assert_eq!(again.code, 2);
-    assert!(
-        again
-            .stderr
-            .starts_with("error: refusing to overwrite `nieuwsbrief/issues/newsletter.toml`"),
-        "{}",
-        again.stderr
-    );
+    assert!(starts_with(
+        &again.stderr,
+        "error: refusing to overwrite `nieuwsbrief/issues/newsletter.toml`"
+    ));
     assert_eq!(
         std::fs::read_to_string(folder.join("issues/newsletter.toml")).unwrap(),
         settings

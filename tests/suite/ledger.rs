@@ -6,14 +6,24 @@ use courant::ledger::{
 };
 
 use crate::common::postgres::{PASSWORD, postgres};
-use crate::common::servers::smtp_sink;
-use crate::common::{courant, courant_env, send_args, write_list};
+use crate::common::{Test, courant_env, send_args};
+use crate::common::{contains, lacks};
 
 /// A new, empty ledger of each kind, opened the way the commands open one.
 fn backends() -> Vec<(tempfile::TempDir, Location)> {
     let sqlite = tempfile::tempdir().unwrap();
     let file = Location::File(sqlite.path().join("ledger.sqlite"));
     vec![(sqlite, file), (tempfile::tempdir().unwrap(), database())]
+}
+
+/// A new ledger of each kind with a run of edition 2022-12 started, and where it is.
+fn started() -> Vec<(tempfile::TempDir, Location, Ledger, i64)> {
+    let open = |(dir, location): (tempfile::TempDir, Location)| {
+        let ledger = Ledger::open(location.clone()).unwrap();
+        let run = ledger.start_run("2022-12").unwrap();
+        (dir, location, ledger, run)
+    };
+    backends().into_iter().map(open).collect()
 }
 
 /// A new database of the test cluster, with its password.
@@ -49,11 +59,18 @@ fn sent(id: &str) -> Outcome {
     }
 }
 
+/// A temporary refusal with `reply`, to be tried again at `next_attempt`.
+fn deferred(reply: &str, next_attempt: i64) -> Outcome {
+    Outcome::Deferred {
+        code: Some(451),
+        reply: reply.into(),
+        next_attempt,
+    }
+}
+
 #[test]
 fn sending_is_recorded_before_the_outcome_and_a_crash_leaves_unknown() {
-    for (_dir, location) in backends() {
-        let mut ledger = Ledger::open(location.clone()).unwrap();
-        let run = ledger.start_run("2022-12").unwrap();
+    for (_dir, location, mut ledger, run) in started() {
         ledger
             .apply(&[begin("a@x.example", run), begin("b@x.example", run)])
             .unwrap();
@@ -79,14 +96,8 @@ fn sending_is_recorded_before_the_outcome_and_a_crash_leaves_unknown() {
 
 #[test]
 fn retries_count_attempts_and_deferrals_keep_their_time() {
-    for (_dir, location) in backends() {
-        let mut ledger = Ledger::open(location.clone()).unwrap();
-        let run = ledger.start_run("2022-12").unwrap();
-        let later = Outcome::Deferred {
-            code: Some(451),
-            reply: "451 4.7.1 try later".into(),
-            next_attempt: 1_700_000_000,
-        };
+    for (_dir, location, mut ledger, run) in started() {
+        let later = deferred("451 4.7.1 try later", 1_700_000_000);
         ledger
             .apply(&[begin("a@x.example", run), finish("a@x.example", later)])
             .unwrap();
@@ -145,9 +156,7 @@ fn the_first_suppression_keeps_its_time_source_and_evidence() {
 
 #[test]
 fn a_message_that_came_back_is_recorded_once_and_ties_by_verp_and_message_id() {
-    for (_dir, location) in backends() {
-        let mut ledger = Ledger::open(location.clone()).unwrap();
-        let run = ledger.start_run("2022-12").unwrap();
+    for (_dir, location, mut ledger, run) in started() {
         ledger
             .apply(&[begin("a@x.example", run), finish("a@x.example", sent("7"))])
             .unwrap();
@@ -190,9 +199,7 @@ fn a_message_that_came_back_is_recorded_once_and_ties_by_verp_and_message_id() {
 
 #[test]
 fn the_send_loop_writer_commits_from_its_own_connection() {
-    for (_dir, location) in backends() {
-        let ledger = Ledger::open(location.clone()).unwrap();
-        let run = ledger.start_run("2022-12").unwrap();
+    for (_dir, location, ledger, run) in started() {
         let writer = ledger.writer().unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -213,9 +220,7 @@ fn the_send_loop_writer_commits_from_its_own_connection() {
 
 #[test]
 fn a_claim_takes_only_a_recipient_no_sender_has_sent_or_holds() {
-    for (_dir, location) in backends() {
-        let mut ledger = Ledger::open(location.clone()).unwrap();
-        let run = ledger.start_run("2022-12").unwrap();
+    for (_dir, location, mut ledger, run) in started() {
         let failed = Outcome::Failed {
             code: Some(550),
             reply: "550 5.1.1 no such user".into(),
@@ -223,11 +228,7 @@ fn a_claim_takes_only_a_recipient_no_sender_has_sent_or_holds() {
         let unknown = Outcome::Unknown {
             reply: "no reply after the data".into(),
         };
-        let deferred = Outcome::Deferred {
-            code: Some(451),
-            reply: "451 later".into(),
-            next_attempt: 0,
-        };
+        let deferred = deferred("451 later", 0);
         for (email, outcome) in [
             ("sent@x.example", Some(sent("1"))),
             ("held@x.example", None),
@@ -392,31 +393,28 @@ fn a_wrong_password_or_one_in_the_url_is_refused_without_showing_it() {
     ] {
         let run = crate::common::courant_env(std::path::Path::new("."), &args, &env);
         assert_eq!(run.code, 2, "{}", run.stderr);
-        assert!(run.stderr.contains("holds a password"), "{}", run.stderr);
-        assert!(!run.stderr.contains("leaked-4711"), "{}", run.stderr);
+        assert!(contains(&run.stderr, "holds a password"));
+        assert!(lacks(&run.stderr, "leaked-4711"));
         assert!(run.stdout.is_empty(), "{}", run.stdout);
     }
 }
 
 #[test]
 fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
-    let dir = crate::common::seed();
-    write_list(&dir.path().join("list.toml"), 12);
-    let sink = smtp_sink(dir.path(), "sink", &[]);
+    let dir = Test::seed();
+    let dir = dir.readers(12);
+    let sink = dir.sink(&[]);
     let sink_url = sink.url();
     let send = send_args(&sink_url, &["--rate", "unlimited"]);
-    assert_eq!(courant(dir.path(), &send).code, 0);
-    assert_eq!(
-        courant(dir.path(), &["unsubscribe", "r3@example.org"]).code,
-        0
-    );
+    assert_eq!(dir.run(&send).code, 0);
+    assert_eq!(dir.words("unsubscribe r3@example.org").code, 0);
     let url = postgres().database();
     let env = [("PGPASSWORD", PASSWORD)];
     let file = "issues/courant.sqlite";
 
     let copy = courant_env(dir.path(), &["ledger", "copy", file, &url], &env);
     assert_eq!(copy.code, 0, "{}", copy.stderr);
-    assert!(copy.stdout.contains("deliveries"), "{}", copy.stdout);
+    assert!(contains(&copy.stdout, "deliveries"));
     let on = |ledger: &str, args: &[&str]| {
         let run = courant_env(dir.path(), &[args, &["--ledger", ledger]].concat(), &env);
         assert_eq!(run.code, 0, "{}", run.stderr);
@@ -437,7 +435,7 @@ fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
     // A second copy would mix two records: refused unless asked to replace.
     let again = courant_env(dir.path(), &["ledger", "copy", file, &url], &env);
     assert_eq!(again.code, 2, "{}", again.stderr);
-    assert!(again.stderr.contains("is not empty"), "{}", again.stderr);
+    assert!(contains(&again.stderr, "is not empty"));
     let replace = ["ledger", "copy", file, &url, "--replace"];
     assert_eq!(courant_env(dir.path(), &replace, &env).code, 0);
     assert_eq!(on(file, &status), on(&url, &status));
@@ -446,10 +444,10 @@ fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
     let back = courant_env(dir.path(), &["ledger", "copy", &url, "back.sqlite"], &env);
     assert_eq!(back.code, 0, "{}", back.stderr);
     assert_eq!(on("back.sqlite", &status), on(file, &status));
-    write_list(&dir.path().join("list.toml"), 13);
+    let dir = dir.readers(13);
     let more = courant_env(dir.path(), &[&send[..], &["--ledger", &url]].concat(), &env);
     assert_eq!(more.code, 0, "{}", more.stderr);
-    assert!(more.stdout.contains("sent 1,"), "{}", more.stdout);
+    assert!(contains(&more.stdout, "sent 1,"));
 }
 
 #[test]
@@ -471,7 +469,7 @@ fn tls_to_postgres_is_verified_against_the_ca_given() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = courant_env(here, &["ledger", "check", "--ledger", &url], &trusted);
-    assert!(run.stdout.contains("suppressions"), "{}", run.stdout);
+    assert!(contains(&run.stdout, "suppressions"));
 
     // Without the CA the self-signed certificate is refused: nothing is sent in the clear.
     let run = courant_env(
@@ -480,5 +478,5 @@ fn tls_to_postgres_is_verified_against_the_ca_given() {
         &[("PGPASSWORD", PASSWORD)],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+    assert!(contains(&run.stderr, "certificate"));
 }

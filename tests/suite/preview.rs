@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::common::{SECRET, courant, emls, preview_seed, seed};
+use crate::common::{SECRET, Test, emls};
 use courant::unsubscribe::TokenKey;
 use mail_parser::{Message, MessageParser, MimeHeaders};
 
@@ -29,17 +29,16 @@ fn tree(message: &Message, id: u32) -> String {
 
 #[test]
 fn writes_one_message_per_active_subscriber() {
-    let dir = seed();
-    let run = preview_seed(dir.path(), "subscribers.example.toml");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dir = Test::seed();
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(
-        run.stdout,
-        "wrote 4 messages to out; skipped 1 unsubscribed, 0 suppressed\n"
+        run.said(),
+        (
+            0,
+            "wrote 4 messages to out; skipped 1 unsubscribed, 0 suppressed\n"
+        )
     );
-    let names: Vec<_> = emls(&dir.path().join("out"))
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<_> = emls(&dir.join("out")).into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         names,
         [
@@ -53,9 +52,9 @@ fn writes_one_message_per_active_subscriber() {
 
 #[test]
 fn messages_have_the_structure_and_headers_of_a_bulk_mail() {
-    let dir = seed();
-    preview_seed(dir.path(), "subscribers.example.toml");
-    let files = emls(&dir.path().join("out"));
+    let dir = Test::seed();
+    dir.preview("subscribers.example.toml");
+    let files = emls(&dir.join("out"));
     let mut ids = HashSet::new();
     for (name, raw) in &files {
         let m = parse(raw);
@@ -123,9 +122,9 @@ fn messages_have_the_structure_and_headers_of_a_bulk_mail() {
 
 #[test]
 fn the_text_and_html_greet_each_subscriber_by_name() {
-    let dir = seed();
-    preview_seed(dir.path(), "subscribers.example.toml");
-    let files = emls(&dir.path().join("out"));
+    let dir = Test::seed();
+    dir.preview("subscribers.example.toml");
+    let files = emls(&dir.join("out"));
     let expected = [
         ("Anne de Vries", "Beste Anne de Vries,"),
         ("Ömer Karaca", "Beste Ömer Karaca,"),
@@ -144,21 +143,9 @@ fn the_text_and_html_greet_each_subscriber_by_name() {
 
 #[test]
 fn the_plaintext_wraps_at_72_and_numbers_its_links() {
-    let dir = seed();
-    courant(
-        dir.path(),
-        &[
-            "preview",
-            "issues/2022-12.toml",
-            "--subscribers",
-            "subscribers.example.toml",
-            "--out",
-            "out",
-            "--limit",
-            "1",
-        ],
-    );
-    let files = emls(&dir.path().join("out"));
+    let dir = Test::seed();
+    dir.preview_into("subscribers.example.toml", "out", &["--limit", "1"]);
+    let files = emls(&dir.join("out"));
     assert_eq!(files.len(), 1);
     let m = parse(&files[0].1);
     let text = m.body_text(0).unwrap().replace("\r\n", "\n");
@@ -177,32 +164,23 @@ fn the_plaintext_wraps_at_72_and_numbers_its_links() {
 
 #[test]
 fn preview_is_byte_for_byte_repeatable_with_source_date_epoch() {
-    let dir = seed();
-    let args = [
-        "preview",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "subscribers.example.toml",
-        "--out",
-    ];
-    courant(dir.path(), &[&args[..], &["a"]].concat());
-    courant(dir.path(), &[&args[..], &["b"]].concat());
-    let a = emls(&dir.path().join("a"));
-    assert_eq!(a, emls(&dir.path().join("b")));
+    let dir = Test::seed();
+    dir.preview_into("subscribers.example.toml", "a", &[]);
+    dir.preview_into("subscribers.example.toml", "b", &[]);
+    let a = emls(&dir.join("a"));
+    assert_eq!(a, emls(&dir.join("b")));
     assert_eq!(a.len(), 4);
 }
 
 #[test]
 fn names_with_markup_are_escaped_in_the_html() {
-    let dir = seed();
-    std::fs::write(
-        dir.path().join("list.toml"),
+    let dir = Test::seed().file(
+        "list.toml",
         "[[subscriber]]\nemail = \"x@example.org\"\nname = \"<script>alert(1)</script> & Co\"\n",
-    )
-    .unwrap();
-    let run = preview_seed(dir.path(), "list.toml");
+    );
+    let run = dir.preview("list.toml");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let (_, raw) = &emls(&dir.path().join("out"))[0];
+    let (_, raw) = &emls(&dir.join("out"))[0];
     let m = parse(raw);
     let html = m.body_html(0).unwrap();
     assert!(!html.contains("<script>"));
@@ -216,19 +194,16 @@ fn names_with_markup_are_escaped_in_the_html() {
 
 #[test]
 fn a_csv_list_with_semicolons_and_a_bom_previews_too() {
-    let dir = seed();
-    std::fs::write(
-        dir.path().join("export.csv"),
-        "\u{feff}email;name;status\r\n\"jan@example.nl\";\"Jansen, Jan\";active\r\nweg@example.nl;;unsubscribed\r\n",
-    )
-    .unwrap();
-    let run = preview_seed(dir.path(), "export.csv");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dir = Test::seed().file("export.csv", "\u{feff}email;name;status\r\n\"jan@example.nl\";\"Jansen, Jan\";active\r\nweg@example.nl;;unsubscribed\r\n");
+    let run = dir.preview("export.csv");
     assert_eq!(
-        run.stdout,
-        "wrote 1 message to out; skipped 1 unsubscribed, 0 suppressed\n"
+        run.said(),
+        (
+            0,
+            "wrote 1 message to out; skipped 1 unsubscribed, 0 suppressed\n"
+        )
     );
-    let (_, raw) = &emls(&dir.path().join("out"))[0];
+    let (_, raw) = &emls(&dir.join("out"))[0];
     assert_eq!(
         parse(raw).to().unwrap().first().unwrap().name(),
         Some("Jansen, Jan")
@@ -237,14 +212,13 @@ fn a_csv_list_with_semicolons_and_a_bom_previews_too() {
 
 #[test]
 fn linked_images_point_at_the_web_version() {
-    let dir = seed();
-    crate::common::edit(
-        &dir.path().join("issues/newsletter.toml"),
+    let dir = Test::seed().edit(
+        "issues/newsletter.toml",
         "images = \"embed\"",
         "images = \"link\"",
     );
-    preview_seed(dir.path(), "subscribers.example.toml");
-    let (_, raw) = &emls(&dir.path().join("out"))[0];
+    dir.preview("subscribers.example.toml");
+    let (_, raw) = &emls(&dir.join("out"))[0];
     let m = parse(raw);
     assert_eq!(tree(&m, 0), "multipart/alternative[text/plain,text/html]");
     let html = m.body_html(0).unwrap();

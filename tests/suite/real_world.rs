@@ -4,13 +4,15 @@
 
 use std::path::Path;
 
-use crate::common::{courant, fixture, seed};
+use crate::common::Test;
+use crate::common::courant;
+use crate::common::words;
+use crate::common::{contains, lacks};
 
 /// `check` of the minimal fixture with `from` replaced by `to` in its edition.
 fn check_edited(from: &str, to: &str) -> crate::common::Run {
-    let dir = fixture("minimal");
-    crate::common::edit(&dir.path().join("edition.toml"), from, to);
-    courant(dir.path(), &["check", "edition.toml"])
+    let dir = Test::fixture("minimal").revise(from, to);
+    dir.words("check edition.toml")
 }
 
 /// The file with every line ending in CRLF and a UTF-8 byte-order mark, as Notepad saves it.
@@ -22,16 +24,16 @@ fn save_as_windows(path: &Path) {
 
 #[test]
 fn an_edition_saved_with_crlf_and_a_bom_checks_like_the_original() {
-    let dir = seed();
-    let original = courant(dir.path(), &["check", "issues/2022-12.toml"]);
-    save_as_windows(&dir.path().join("issues/2022-12.toml"));
-    save_as_windows(&dir.path().join("issues/newsletter.toml"));
-    let windows = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    let dir = Test::seed();
+    let original = dir.words("check issues/2022-12.toml");
+    save_as_windows(&dir.join("issues/2022-12.toml"));
+    save_as_windows(&dir.join("issues/newsletter.toml"));
+    let windows = dir.words("check issues/2022-12.toml");
     assert_eq!(windows.code, original.code, "{}", windows.stderr);
     assert_eq!(windows.stderr, original.stderr);
-    let build = courant(dir.path(), &["build", "issues/2022-12.toml", "--out", "b"]);
+    let build = dir.words("build issues/2022-12.toml --out b");
     assert_eq!(build.code, 0, "{}", build.stderr);
-    let html = std::fs::read_to_string(dir.path().join("b/email.html")).unwrap();
+    let html = std::fs::read_to_string(dir.join("b/email.html")).unwrap();
     assert!(
         !html.contains('\r'),
         "no carriage return reaches the email text"
@@ -40,28 +42,28 @@ fn an_edition_saved_with_crlf_and_a_bom_checks_like_the_original() {
 
 #[test]
 fn image_paths_written_with_backslashes_on_windows_find_their_files() {
-    let dir = seed();
-    let original = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    let dir = Test::seed();
+    let original = dir.words("check issues/2022-12.toml");
     // In TOML a backslash is written doubled: `src = "2022-12\\magazine.png"`.
     crate::common::edit(
-        &dir.path().join("issues/2022-12.toml"),
+        &dir.join("issues/2022-12.toml"),
         "src = \"2022-12/",
         "src = \"2022-12\\\\",
     );
-    let edition = std::fs::read_to_string(dir.path().join("issues/2022-12.toml")).unwrap();
+    let edition = std::fs::read_to_string(dir.join("issues/2022-12.toml")).unwrap();
     assert!(
         edition.contains(r#"src = "2022-12\\magazine.png""#),
         "edited"
     );
-    let windows = courant(dir.path(), &["check", "issues/2022-12.toml"]);
+    let windows = dir.words("check issues/2022-12.toml");
     assert_eq!(windows.code, original.code, "{}", windows.stderr);
     assert_eq!(windows.stderr, original.stderr);
 }
 
 /// The minimal fixture without `[dkim]`, so that it previews without a key.
-fn unsigned_fixture() -> tempfile::TempDir {
-    let dir = fixture("minimal");
-    let settings = dir.path().join("newsletter.toml");
+fn unsigned_fixture() -> Test {
+    let dir = Test::fixture("minimal");
+    let settings = dir.join("newsletter.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
     std::fs::write(&settings, &text[..text.find("[dkim]").unwrap()]).unwrap();
     dir
@@ -70,17 +72,7 @@ fn unsigned_fixture() -> tempfile::TempDir {
 fn preview_list(name: &str, bytes: &[u8]) -> crate::common::Run {
     let dir = unsigned_fixture();
     std::fs::write(dir.path().join(name), bytes).unwrap();
-    courant(
-        dir.path(),
-        &[
-            "preview",
-            "edition.toml",
-            "--subscribers",
-            name,
-            "--out",
-            "out",
-        ],
-    )
+    dir.preview(name)
 }
 
 #[test]
@@ -109,8 +101,8 @@ fn a_workbook_given_as_the_list_is_named_as_one_with_how_to_save_it_as_csv() {
             "{name}: {}",
             run.stderr
         );
-        assert!(run.stderr.contains("CSV UTF-8"), "{}", run.stderr);
-        assert!(!run.stderr.contains("not UTF-8"), "{}", run.stderr);
+        assert!(contains(&run.stderr, "CSV UTF-8"));
+        assert!(lacks(&run.stderr, "not UTF-8"));
     }
 }
 
@@ -120,7 +112,7 @@ fn an_excel_csv_with_crlf_points_at_the_right_line() {
     let csv = csv.replace("naam", "name");
     let run = preview_list("lijst.csv", csv.as_bytes());
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("--> lijst.csv:3:1"), "{}", run.stderr);
+    assert!(contains(&run.stderr, "--> lijst.csv:3:1"));
     assert!(
         run.stderr.contains("lijst.csv:2:1"),
         "the first is on line 2: {}",
@@ -136,70 +128,40 @@ fn an_excel_csv_in_windows_1252_with_trailing_columns_is_read() {
     csv.extend_from_slice(b"mer Karaca;;\r\njan@example.nl;Jan;;\r\n");
     let run = preview_list("lijst.csv", &csv);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("read as Windows-1252"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stdout.contains("wrote 2 messages"), "{}", run.stdout);
+    assert!(contains(&run.stderr, "read as Windows-1252"));
+    assert!(contains(&run.stdout, "wrote 2 messages"));
 }
 
 #[test]
 fn a_name_in_windows_1252_reaches_the_greeting_intact() {
     let dir = with_windows_1252_list();
-    let run = courant(
-        dir.path(),
-        &[
-            "preview",
-            "edition.toml",
-            "--subscribers",
-            "lijst.csv",
-            "--out",
-            "out",
-        ],
-    );
+    let run = dir.preview("lijst.csv");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let eml = std::fs::read(dir.path().join("out/0001-omer@example.nl.eml")).unwrap();
+    let eml = std::fs::read(dir.join("out/0001-omer@example.nl.eml")).unwrap();
     let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
     assert!(message.body_text(0).unwrap().contains("Beste Ömer,"));
 }
 
 #[test]
 fn a_toml_file_that_is_not_utf8_is_refused_at_its_line_with_a_remedy() {
-    let dir = fixture("minimal");
-    let path = dir.path().join("edition.toml");
+    let dir = Test::fixture("minimal");
+    let path = dir.join("edition.toml");
     let mut text = std::fs::read(&path).unwrap();
     let at = text.windows(6).position(|w| w == b"januar").unwrap();
     text[at + 1] = 0xE9;
     std::fs::write(&path, text).unwrap();
-    let run = courant(dir.path(), &["check", "edition.toml"]);
+    let run = dir.words("check edition.toml");
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("--> edition.toml:1:"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("save the file as UTF-8"),
-        "{}",
-        run.stderr
-    );
+    assert!(contains(&run.stderr, "--> edition.toml:1:"));
+    assert!(contains(&run.stderr, "save the file as UTF-8"));
 }
 
 #[test]
 fn text_cannot_forge_the_personal_slots() {
-    let dir = fixture("minimal");
-    let path = dir.path().join("edition.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        text.replace("title = \"Eerste bericht\"", "title = \"T\\uE000G\\uE001\""),
-    )
-    .unwrap();
-    let run = courant(dir.path(), &["check", "edition.toml"]);
+    let run = check_edited("title = \"Eerste bericht\"", "title = \"T\\uE000G\\uE001\"");
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("private-use character U+E000"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--> edition.toml:"), "{}", run.stderr);
+    assert!(contains(&run.stderr, "private-use character U+E000"));
+    assert!(contains(&run.stderr, "--> edition.toml:"));
 }
 
 #[test]
@@ -209,19 +171,19 @@ fn the_subject_is_checked_for_bidi_and_invisible_characters() {
         "subject = \"S \\u202Egpj.exe\"",
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("U+202E"), "{}", run.stderr);
+    assert!(contains(&run.stderr, "U+202E"));
 }
 
 #[test]
 fn an_edition_without_items_is_an_error() {
-    let dir = fixture("minimal");
-    let path = dir.path().join("edition.toml");
+    let dir = Test::fixture("minimal");
+    let path = dir.join("edition.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let head = &text[..text.find("[[section]]").unwrap()];
     std::fs::write(&path, head).unwrap();
-    let run = courant(dir.path(), &["check", "edition.toml"]);
+    let run = dir.words("check edition.toml");
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("no items"), "{}", run.stderr);
+    assert!(contains(&run.stderr, "no items"));
 }
 
 /// Two items whose images are different files with the same name, in two folders.
@@ -260,22 +222,8 @@ fn images_with_the_same_file_name_keep_their_own_content_id_and_file() {
         written.contains(&a) && written.contains(&b),
         "both pictures are written"
     );
-    std::fs::write(
-        d.join("list.toml"),
-        "[[subscriber]]\nemail = \"anne@example.nl\"\n",
-    )
-    .unwrap();
-    let preview = courant(
-        d,
-        &[
-            "preview",
-            "edition.toml",
-            "--subscribers",
-            "list.toml",
-            "--out",
-            "out",
-        ],
-    );
+    dir.write("list.toml", "[[subscriber]]\nemail = \"anne@example.nl\"\n");
+    let preview = dir.preview("list.toml");
     assert_eq!(preview.code, 0, "{}", preview.stderr);
     let eml = std::fs::read(d.join("out/0001-anne@example.nl.eml")).unwrap();
     let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
@@ -298,8 +246,8 @@ fn images_with_the_same_file_name_keep_their_own_content_id_and_file() {
 fn images_outside_the_editions_folder_are_refused() {
     let dir = unsigned_fixture();
     let d = dir.path();
-    let elsewhere = tempfile::tempdir().unwrap();
-    std::fs::copy(d.join("foto.png"), elsewhere.path().join("geheim.png")).unwrap();
+    let elsewhere = Test::empty();
+    std::fs::copy(d.join("foto.png"), elsewhere.join("geheim.png")).unwrap();
     let relative = format!(
         "../{}/geheim.png",
         elsewhere.path().file_name().unwrap().to_string_lossy()
@@ -308,7 +256,7 @@ fn images_outside_the_editions_folder_are_refused() {
     let text = std::fs::read_to_string(&path).unwrap();
     for src in [
         relative.as_str(),
-        elsewhere.path().join("geheim.png").to_str().unwrap(),
+        elsewhere.join("geheim.png").to_str().unwrap(),
     ] {
         std::fs::write(
             &path,
@@ -317,16 +265,8 @@ fn images_outside_the_editions_folder_are_refused() {
         .unwrap();
         let check = courant(d, &["check", "edition.toml"]);
         assert_eq!(check.code, 1, "{}", check.stderr);
-        assert!(
-            check.stderr.contains("outside the edition's folder"),
-            "{}",
-            check.stderr
-        );
-        assert!(
-            check.stderr.contains("--> edition.toml:"),
-            "{}",
-            check.stderr
-        );
+        assert!(contains(&check.stderr, "outside the edition's folder"));
+        assert!(contains(&check.stderr, "--> edition.toml:"));
         let build = courant(d, &["build", "edition.toml", "--out", "b"]);
         assert!(
             !d.join("b/geheim.png").exists(),
@@ -341,24 +281,16 @@ fn images_outside_the_editions_folder_are_refused() {
     .unwrap();
     let check = courant(d, &["check", "edition.toml"]);
     assert_eq!(check.code, 1, "{}", check.stderr);
-    assert!(check.stderr.contains("line break"), "{}", check.stderr);
+    assert!(contains(&check.stderr, "line break"));
 }
 
 // Messages a staff member can act on (issue 10).
 
 #[test]
 fn a_date_written_the_dutch_way_gets_the_form_to_write() {
-    let dir = fixture("minimal");
-    let path = dir.path().join("edition.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        text.replace("date = 2023-01-15", "date = \"15-01-2023\""),
-    )
-    .unwrap();
-    let run = courant(dir.path(), &["check", "edition.toml"]);
+    let run = check_edited("date = 2023-01-15", "date = \"15-01-2023\"");
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("`date = 2023-01-15`"), "{}", run.stderr);
+    assert!(contains(&run.stderr, "`date = 2023-01-15`"));
 }
 
 #[test]
@@ -368,76 +300,34 @@ fn a_url_without_a_scheme_says_to_write_one() {
         "url = \"example.org/eerste\"",
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("`https://example.org/eerste`"),
-        "{}",
-        run.stderr
-    );
-    let seed = seed();
-    std::fs::write(
-        seed.path().join("l.toml"),
-        "[[subscriber]]\nemail = \"a@example.org\"\n",
-    )
-    .unwrap();
-    let send = courant(
-        seed.path(),
-        &[
-            "send",
-            "issues/2022-12.toml",
-            "-s",
-            "l.toml",
-            "--smtp",
-            "mail.example.nl:587",
-            "--yes",
-        ],
-    );
+    assert!(contains(&run.stderr, "`https://example.org/eerste`"));
+    let seed = Test::seed().file("l.toml", "[[subscriber]]\nemail = \"a@example.org\"\n");
+    let send = seed.words("send issues/2022-12.toml -s l.toml --smtp mail.example.nl:587 --yes");
     assert_eq!(send.code, 2, "{}", send.stderr);
-    assert!(
-        send.stderr.contains("`smtp://mail.example.nl:587`"),
-        "{}",
-        send.stderr
-    );
+    assert!(contains(&send.stderr, "`smtp://mail.example.nl:587`"));
 }
 
 #[test]
 fn check_on_a_folder_says_to_name_an_edition_file() {
-    let dir = seed();
-    let run = courant(dir.path(), &["check", "issues"]);
+    let dir = Test::seed();
+    let run = dir.words("check issues");
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("`issues` is a folder; name an edition file, e.g. `issues/2022-12.toml`"),
-        "{}",
-        run.stderr
-    );
+    assert!(contains(
+        &run.stderr,
+        "`issues` is a folder; name an edition file, e.g. `issues/2022-12.toml`"
+    ));
 }
 
 #[test]
 fn a_missing_secret_says_how_to_make_one() {
-    let dir = seed();
-    std::fs::write(
-        dir.path().join("l.toml"),
-        "[[subscriber]]\nemail = \"a@example.org\"\n",
-    )
-    .unwrap();
+    let dir = Test::seed().file("l.toml", "[[subscriber]]\nemail = \"a@example.org\"\n");
     let run = crate::common::courant_env(
         dir.path(),
-        &[
-            "preview",
-            "issues/2022-12.toml",
-            "-s",
-            "l.toml",
-            "-o",
-            "out",
-        ],
+        &words("preview issues/2022-12.toml -s l.toml -o out"),
         &[("COURANT_UNSUBSCRIBE_SECRET", "")],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("openssl rand -base64 32"),
-        "{}",
-        run.stderr
-    );
+    assert!(contains(&run.stderr, "openssl rand -base64 32"));
 }
 
 /// Issue 16: the Windows-1252 warning went past the terminal, so `-q` could not silence it on
@@ -445,28 +335,24 @@ fn a_missing_secret_says_how_to_make_one() {
 #[test]
 fn quiet_silences_the_windows_1252_warning() {
     let dir = with_windows_1252_list();
-    let args = ["preview", "edition.toml", "-s", "lijst.csv", "--out", "out"];
-    let loud = courant(dir.path(), &args);
-    assert!(
-        loud.stderr.contains("read as Windows-1252"),
-        "{}",
-        loud.stderr
-    );
-    let quiet = courant(dir.path(), &[&["-q"], &args[..]].concat());
+    let preview = "preview edition.toml -s lijst.csv --out out";
+    let loud = dir.words(preview);
+    assert!(contains(&loud.stderr, "read as Windows-1252"));
+    let quiet = dir.words(&format!("-q {preview}"));
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert_eq!(quiet.stderr, "", "-q printed a warning");
-    assert!(quiet.stdout.contains("wrote 1 message"), "{}", quiet.stdout);
-    let check = courant(dir.path(), &["-q", "check", "edition.toml"]);
+    assert!(contains(&quiet.stdout, "wrote 1 message"));
+    let check = dir.words("-q check edition.toml");
     assert_eq!((check.code, check.stderr.as_str()), (0, ""));
 }
 
 /// The unsigned fixture with `lijst.csv` as Excel saves it on Dutch Windows: `;`, CRLF, and
 /// "Ömer" in Windows-1252 (Ö is the single byte 0xD6).
-fn with_windows_1252_list() -> tempfile::TempDir {
+fn with_windows_1252_list() -> Test {
     let dir = unsigned_fixture();
     let mut csv = b"email;name\r\nomer@example.nl;".to_vec();
     csv.push(0xD6);
     csv.extend_from_slice(b"mer\r\n");
-    std::fs::write(dir.path().join("lijst.csv"), &csv).unwrap();
+    dir.write("lijst.csv", &csv);
     dir
 }

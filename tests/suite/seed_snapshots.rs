@@ -1,17 +1,14 @@
 //! Snapshots of the seed edition: the email HTML, the plaintext and one complete .eml, all with
 //! `SOURCE_DATE_EPOCH` set. A change in any byte shows up as a reviewable diff.
 
-use crate::common::{courant, emls, preview_seed, seed};
+use crate::common::{Test, emls};
 
 #[test]
 fn seed_email_html_and_plaintext() {
-    let dir = seed();
-    let run = courant(
-        dir.path(),
-        &["build", "issues/2022-12.toml", "--out", "build"],
-    );
+    let dir = Test::seed();
+    let run = dir.words("build issues/2022-12.toml --out build");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let read = |name: &str| std::fs::read_to_string(dir.path().join("build").join(name)).unwrap();
+    let read = |name: &str| std::fs::read_to_string(dir.join("build").join(name)).unwrap();
     let html = read("email.html");
     assert!(
         html.len() <= 30 * 1024,
@@ -25,9 +22,9 @@ fn seed_email_html_and_plaintext() {
 
 #[test]
 fn seed_eml() {
-    let dir = seed();
-    preview_seed(dir.path(), "subscribers.example.toml");
-    let (_, raw) = emls(&dir.path().join("out")).remove(1);
+    let dir = Test::seed();
+    dir.preview("subscribers.example.toml");
+    let (_, raw) = emls(&dir.join("out")).remove(1);
     let text = String::from_utf8(raw).expect("the message is 7-bit text");
     insta::assert_snapshot!("seed_eml", summarise_base64(&text));
 }

@@ -1,15 +1,14 @@
 //! One-click unsubscribe over real HTTP, and the suppression list that `send` and `preview`
 //! honour. Tokens are made here with Python's hmac, independently of courant's code.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::postgres::{PASSWORD as PG_PASSWORD, postgres};
-use crate::common::servers::{free_port, smtp_sink};
-use crate::common::{SECRET, command, courant, preview_seed, seed, write_list};
+use crate::common::contains;
+use crate::common::postgres::postgres;
+use crate::common::{Listening, SECRET, Test, courant};
 
 const LIST_ID: &str = "nieuwsbrief.weerbaarnl.example";
 
@@ -28,47 +27,12 @@ fn token(address: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-struct Service {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Service {
-    serve_env(dir, &[])
-}
-
-fn serve_env(dir: &Path, env: &[(&str, &str)]) -> Service {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = command(
-        dir,
-        &[
-            "serve-unsubscribe",
-            "issues/newsletter.toml",
-            "--listen",
-            &listen,
-        ],
-        env,
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(
-        line,
-        format!("serving unsubscribe links on http://{listen}\n")
-    );
-    Service { child, port }
+/// `serve-unsubscribe` of the newsletter in `t`, listening.
+fn serve(t: &Test) -> Listening {
+    let service = t.listen(&["serve-unsubscribe", "issues/newsletter.toml"]);
+    let says = format!("serving unsubscribe links on {}\n", service.origin());
+    assert_eq!(service.said, says);
+    service
 }
 
 /// One HTTP/1.1 request; (status, body).
@@ -108,8 +72,8 @@ fn suppressions(dir: &Path) -> String {
 
 #[test]
 fn get_confirms_post_unsubscribes_and_a_forged_token_changes_nothing() {
-    let dir = seed();
-    let service = serve(dir.path());
+    let dir = Test::seed();
+    let service = serve(&dir);
     let path = format!("/nieuwsbrief/afmelden/{}", token("r1@example.org"));
 
     let (status, body) = request(service.port, "GET", &path, "");
@@ -165,70 +129,52 @@ fn get_confirms_post_unsubscribes_and_a_forged_token_changes_nothing() {
     drop(service);
 
     // The next send skips them.
-    write_list(&dir.path().join("list.toml"), 4);
-    let sink = smtp_sink(dir.path(), "sink", &[]);
-    let run = courant(
-        dir.path(),
-        &[
-            "send",
-            "issues/2022-12.toml",
-            "--subscribers",
-            "list.toml",
-            "--smtp",
-            &sink.url(),
-            "--yes",
-            "--rate",
-            "unlimited",
-        ],
-    );
+    let dir = dir.readers(4);
+    let sink = dir.sink(&[]);
+    let run = dir.send(&sink, "--rate unlimited");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("recipients: 4 active, 0 unsubscribed, 2 suppressed"),
-        "{}",
-        run.stdout
+    let plan = "recipients: 4 active, 0 unsubscribed, 2 suppressed";
+    assert!(contains(&run.stdout, plan));
+    assert_eq!(
+        sink.sorted_recipients(),
+        ["r0@example.org", "r2@example.org"]
     );
-    let mut received = sink.recipients();
-    received.sort();
-    assert_eq!(received, ["r0@example.org", "r2@example.org"]);
 }
 
 #[test]
 fn staff_unsubscribe_import_and_export_and_preview_skips_them() {
-    let dir = seed();
-    let run = courant(
-        dir.path(),
-        &["unsubscribe", "Anne.Devries@example.nl", "not-an-address"],
-    );
+    let dir = Test::seed();
+    let run = dir.words("unsubscribe Anne.Devries@example.nl not-an-address");
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("error: the command line: invalid email address `not-an-address`"),
-        "{}",
-        run.stderr
-    );
+    assert!(contains(
+        &run.stderr,
+        "error: the command line: invalid email address `not-an-address`"
+    ));
     assert_eq!(
         suppressions(dir.path()),
         "email,at,source,edition,status,diagnostic\n",
         "a typo adds nothing"
     );
 
-    let run = courant(dir.path(), &["unsubscribe", "Anne.Devries@example.nl"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = dir.words("unsubscribe Anne.Devries@example.nl");
     assert_eq!(
-        run.stdout,
-        "suppressed 1 address; 0 already on the list (issues/courant.sqlite)\n"
+        run.said(),
+        (
+            0,
+            "suppressed 1 address; 0 already on the list (issues/courant.sqlite)\n"
+        )
     );
-    std::fs::write(
-        dir.path().join("weg.csv"),
+    dir.write(
+        "weg.csv",
         "naam;email\nÖmer;omer.karaca@example.nl\nAnne;anne.devries@example.nl\n",
-    )
-    .unwrap();
-    let run = courant(dir.path(), &["suppressions", "import", "weg.csv"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    );
+    let run = dir.words("suppressions import weg.csv");
     assert_eq!(
-        run.stdout,
-        "suppressed 1 address; 1 already on the list (issues/courant.sqlite)\n"
+        run.said(),
+        (
+            0,
+            "suppressed 1 address; 1 already on the list (issues/courant.sqlite)\n"
+        )
     );
     let list = suppressions(dir.path());
     assert!(
@@ -240,23 +186,27 @@ fn staff_unsubscribe_import_and_export_and_preview_skips_them() {
         "{list}"
     );
 
-    let run = preview_seed(dir.path(), "subscribers.example.toml");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = dir.preview("subscribers.example.toml");
     assert_eq!(
-        run.stdout,
-        "wrote 2 messages to out; skipped 1 unsubscribed, 2 suppressed\n"
+        run.said(),
+        (
+            0,
+            "wrote 2 messages to out; skipped 1 unsubscribed, 2 suppressed\n"
+        )
     );
 }
 
 #[test]
 fn staff_commands_run_inside_the_newsletter_folder_use_its_ledger() {
-    let dir = seed();
-    let issues = dir.path().join("issues");
+    let dir = Test::seed();
+    let issues = dir.join("issues");
     let run = courant(&issues, &["unsubscribe", "anne.devries@example.nl"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
-        run.stdout,
-        "suppressed 1 address; 0 already on the list (courant.sqlite)\n"
+        run.said(),
+        (
+            0,
+            "suppressed 1 address; 0 already on the list (courant.sqlite)\n"
+        )
     );
     let list = suppressions(dir.path());
     assert!(list.contains("anne.devries@example.nl,"), "{list}");
@@ -272,8 +222,8 @@ fn staff_commands_run_inside_the_newsletter_folder_use_its_ledger() {
 /// hold connections.
 #[test]
 fn a_one_click_post_gets_through_a_thousand_slow_clients_and_they_are_closed() {
-    let dir = seed();
-    let service = serve(dir.path());
+    let dir = Test::seed();
+    let service = serve(&dir);
     let mut slow = Vec::new();
     for _ in 0..1000 {
         let mut s = TcpStream::connect(("127.0.0.1", service.port)).unwrap();
@@ -312,30 +262,18 @@ fn a_one_click_post_gets_through_a_thousand_slow_clients_and_they_are_closed() {
 #[test]
 fn an_unsubscribe_served_on_the_web_host_is_honoured_by_a_preview_on_another_machine() {
     let url = postgres().database();
-    let env = [
-        ("COURANT_LEDGER", url.as_str()),
-        ("PGPASSWORD", PG_PASSWORD),
-    ];
     // Two working folders stand for two machines: the web host and a laptop.
-    let (web, laptop) = (seed(), seed());
-    let service = serve_env(web.path(), &env);
+    let web = Test::seed().ledger(&url);
+    let laptop = Test::seed().ledger(&url).readers(3);
+    let service = serve(&web);
     let path = format!("/nieuwsbrief/afmelden/{}", token("r1@example.org"));
     let (status, _) = request(service.port, "POST", &path, "List-Unsubscribe=One-Click");
     assert_eq!(status, 200);
     drop(service);
 
-    write_list(&laptop.path().join("list.toml"), 3);
-    let args = [
-        "preview",
-        "issues/2022-12.toml",
-        "--subscribers",
-        "list.toml",
-        "--out",
-        "out",
-    ];
-    let run = crate::common::courant_env(laptop.path(), &args, &env);
+    let run = laptop.words("preview issues/2022-12.toml -s list.toml --out out");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("1 suppressed"), "{}", run.stdout);
+    assert!(contains(&run.stdout, "1 suppressed"));
     let written: Vec<String> = std::fs::read_dir(laptop.path().join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -343,26 +281,17 @@ fn an_unsubscribe_served_on_the_web_host_is_honoured_by_a_preview_on_another_mac
     assert_eq!(written.len(), 2, "{written:?}");
     assert!(!written.iter().any(|n| n.contains("r1@")), "{written:?}");
     // The record keeps when and how: what the web host wrote, not a copy made later.
-    let export = crate::common::courant_env(laptop.path(), &["suppressions", "export"], &env);
-    assert!(
-        export.stdout.contains("r1@example.org,"),
-        "{}",
-        export.stdout
-    );
-    assert!(export.stdout.contains(",one-click,"), "{}", export.stdout);
+    let export = laptop.words("suppressions export");
+    assert!(contains(&export.stdout, "r1@example.org,"));
+    assert!(contains(&export.stdout, ",one-click,"));
 }
 
 #[test]
 fn serve_unsubscribe_keeps_working_after_postgres_restarts() {
     // A cluster of its own: this test stops it.
     let pg = crate::common::postgres::private();
-    let url = pg.database();
-    let env = [
-        ("COURANT_LEDGER", url.as_str()),
-        ("PGPASSWORD", PG_PASSWORD),
-    ];
-    let web = seed();
-    let service = serve_env(web.path(), &env);
+    let web = Test::seed().ledger(&pg.database());
+    let service = serve(&web);
     let post = |address: &str| {
         let path = format!("/nieuwsbrief/afmelden/{}", token(address));
         request(service.port, "POST", &path, "List-Unsubscribe=One-Click").0
@@ -372,10 +301,6 @@ fn serve_unsubscribe_keeps_working_after_postgres_restarts() {
     pg.start();
     // The server's connection died with the database; the next request must not.
     assert_eq!(post("r2@example.org"), 200);
-    let export = crate::common::courant_env(web.path(), &["suppressions", "export"], &env);
-    assert!(
-        export.stdout.contains("r2@example.org,"),
-        "{}",
-        export.stdout
-    );
+    let export = web.words("suppressions export");
+    assert!(contains(&export.stdout, "r2@example.org,"));
 }

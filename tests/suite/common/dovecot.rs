@@ -31,12 +31,7 @@ pub(crate) fn dovecot() -> &'static Dovecot {
 }
 
 fn start() -> Dovecot {
-    let dir = tempfile::Builder::new()
-        .prefix("courant-dovecot")
-        .tempdir()
-        .unwrap()
-        .keep();
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = super::kept_dir("courant-dovecot");
     std::fs::create_dir_all(dir.join("run/state")).unwrap();
     std::fs::create_dir_all(dir.join("mail")).unwrap();
     std::fs::write(dir.join("users"), "").unwrap();

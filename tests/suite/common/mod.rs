@@ -3,6 +3,9 @@
 pub(crate) mod dovecot;
 pub(crate) mod postgres;
 pub(crate) mod servers;
+mod test;
+
+pub(crate) use test::{Listening, Test};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,6 +13,82 @@ use std::process::Command;
 pub(crate) const EPOCH: &str = "1671062400"; // 2022-12-15T00:00:00Z
 /// The unsubscribe secret every test runs with.
 pub(crate) const SECRET: &str = "test-secret-0123456789";
+
+/// Waits (up to 30 s, else fails naming `what`) until `done` holds.
+pub(crate) fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        let waited = start.elapsed();
+        assert!(waited.as_secs() < 30, "waited {waited:?} for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// A folder that outlives the test binary's own clean-up (for servers that run as another
+/// user and are shared by all tests), readable by everyone.
+pub(crate) fn kept_dir(prefix: &str) -> PathBuf {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .unwrap()
+        .keep();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// Whether `haystack` contains `needle`; when not, prints both, so that the failing
+/// `assert!(contains(…))` shows what was there instead.
+pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
+    explained(haystack.contains(needle), "is not in", haystack, needle)
+}
+
+/// Whether `haystack` lacks `needle`; when not, prints both.
+pub(crate) fn lacks(haystack: &str, needle: &str) -> bool {
+    explained(!haystack.contains(needle), "is in", haystack, needle)
+}
+
+/// Whether `haystack` starts with `needle`; when not, prints both.
+pub(crate) fn starts_with(haystack: &str, needle: &str) -> bool {
+    explained(
+        haystack.starts_with(needle),
+        "does not start",
+        haystack,
+        needle,
+    )
+}
+
+/// Whether `haystack` ends with `needle`; when not, prints both.
+pub(crate) fn ends_with(haystack: &str, needle: &str) -> bool {
+    explained(haystack.ends_with(needle), "does not end", haystack, needle)
+}
+
+/// Whether a finished process succeeded; when not, prints its status and stderr.
+pub(crate) fn succeeded(output: &std::process::Output) -> bool {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    explained(
+        output.status.success(),
+        "is not a success",
+        &stderr,
+        &output.status.to_string(),
+    )
+}
+
+fn explained(holds: bool, otherwise: &str, haystack: &str, needle: &str) -> bool {
+    if !holds {
+        eprintln!("{needle:?} {otherwise}:\n{haystack}");
+    }
+    holds
+}
+
+/// The last line of a `send`: how many were sent, failed, deferred, and are unknown.
+pub(crate) fn tally(sent: u32, failed: u32, deferred: u32, unknown: u32) -> String {
+    format!("sent {sent}, failed {failed}, deferred {deferred}, unknown {unknown}\n")
+}
+
+/// The words of `line`, as arguments: `words("--rate unlimited")`.
+pub(crate) fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
 
 /// The repository's root (where `issues/` is).
 pub(crate) fn root() -> PathBuf {
@@ -22,6 +101,33 @@ pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl Run {
+    /// Its exit status and stdout, to compare with `(status, stdout)`; shown with its stderr
+    /// when they differ.
+    pub(crate) fn said(&self) -> Said<'_> {
+        Said {
+            code: self.code,
+            stdout: &self.stdout,
+            stderr: &self.stderr,
+        }
+    }
+}
+
+/// What a [`Run`] said; equal to `(status, stdout)` whatever its stderr.
+#[derive(Debug)]
+pub(crate) struct Said<'a> {
+    code: i32,
+    stdout: &'a str,
+    #[allow(dead_code, reason = "shown by Debug when an assertion fails")]
+    stderr: &'a str,
+}
+
+impl PartialEq<(i32, &str)> for Said<'_> {
+    fn eq(&self, (code, stdout): &(i32, &str)) -> bool {
+        self.code == *code && self.stdout == *stdout
+    }
 }
 
 /// Runs `courant` in `dir` with a fixed `SOURCE_DATE_EPOCH`.
@@ -50,6 +156,15 @@ pub(crate) fn courant_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Ru
     let output = command(dir, args, env)
         .output()
         .expect("the courant binary runs");
+    ran(output)
+}
+
+/// What a `courant` started in the background did, once it has ended.
+pub(crate) fn finished(child: std::process::Child) -> Run {
+    ran(child.wait_with_output().expect("courant ran"))
+}
+
+fn ran(output: std::process::Output) -> Run {
     Run {
         code: output.status.code().expect("exited, not killed"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),

@@ -66,12 +66,7 @@ fn start() -> Postgres {
 
 fn create(tls: bool) -> Postgres {
     let bin = bin_dir();
-    let dir = tempfile::Builder::new()
-        .prefix("courant-pg")
-        .tempdir()
-        .unwrap()
-        .keep();
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = super::kept_dir("courant-pg");
     std::fs::write(dir.join("pw"), PASSWORD).unwrap();
     let chown = |p: &std::path::Path| {
         let status = Command::new("chown")

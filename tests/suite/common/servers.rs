@@ -47,6 +47,13 @@ impl Server {
         out
     }
 
+    /// The envelope recipients, sorted.
+    pub(crate) fn sorted_recipients(&self) -> Vec<String> {
+        let mut recipients = self.recipients();
+        recipients.sort();
+        recipients
+    }
+
     /// The files of the messages received.
     pub(crate) fn messages(&self) -> Vec<PathBuf> {
         std::fs::read_dir(&self.dir)
@@ -142,6 +149,22 @@ pub(crate) fn aiosmtpd(parent: &Path, name: &str, options: &[&str]) -> Server {
         .unwrap();
     assert_eq!(line.trim(), "ready", "aiosmtpd did not start");
     Server { child, port, dir }
+}
+
+/// aiosmtpd speaking TLS (`mode` is `--starttls` or `--implicit`) with a fresh self-signed
+/// certificate for `localhost`, and `extra` options; with the certificate to trust.
+pub(crate) fn aiosmtpd_tls(
+    parent: &Path,
+    name: &str,
+    mode: &str,
+    extra: &[&str],
+) -> (Server, String) {
+    let keys = parent.join(format!("{name}-tls"));
+    std::fs::create_dir_all(&keys).unwrap();
+    let (cert, key) = test_certificate(&keys);
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let server = aiosmtpd(parent, name, &[&[mode, cert, key][..], extra].concat());
+    (server, cert.to_owned())
 }
 
 /// A self-signed certificate for `localhost` and 127.0.0.1 (openssl), as (cert, key).
