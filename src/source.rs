@@ -91,6 +91,28 @@ pub fn csv_layout(text: &str) -> (u8, usize) {
     (best.0, 0)
 }
 
+/// Text in a CSV file that staff open in Excel or LibreOffice. A cell that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return is read there as a formula (a link that sends the sheet
+/// away, a command), so it gets a leading `'`, as OWASP advises: spreadsheets show such a
+/// cell as the text after it. [`from_spreadsheet_cell`] undoes it.
+pub fn spreadsheet_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// The text of a cell that [`spreadsheet_cell`] wrote: without the `'` it added.
+pub fn from_spreadsheet_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         path: path.to_path_buf(),
@@ -238,4 +260,20 @@ pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, LoadError
 /// no name an edition shares between machines contains one).
 pub fn written_path(text: &str) -> PathBuf {
     PathBuf::from(text.replace('\\', "/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{from_spreadsheet_cell, spreadsheet_cell};
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_become_text_and_read_back() {
+        for text in ["=1+1", "+31 6 12345678", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            let cell = spreadsheet_cell(text);
+            assert_eq!(cell, format!("'{text}"));
+            assert_eq!(from_spreadsheet_cell(&cell), text);
+        }
+        assert_eq!(spreadsheet_cell("anne@example.nl"), "anne@example.nl");
+        assert_eq!(from_spreadsheet_cell("'t Hooft"), "'t Hooft");
+    }
 }

