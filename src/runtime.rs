@@ -13,6 +13,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(Error::Runtime)
 }
 
+/// How many files and sockets this process may hold open: the soft limit, raised once to the
+/// hard limit. A server facing the internet holds a descriptor per client, and the usual soft
+/// limit (1,024) is far below what the system allows (the hard limit; Debian's is 524,288).
+pub fn open_files() -> u64 {
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024))
+}
+
 /// Resolves when the user or the system asks courant to stop: SIGINT or SIGTERM (Ctrl-C, a
 /// service manager), and on Windows Ctrl-C, Ctrl-Break or the console window closing (Windows
 /// ends the process a few seconds after the window closes: enough to finish what is in

@@ -22,8 +22,11 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest a connection of a server facing the internet stays open, whatever it does: slow
 /// bodies and idle keep-alives end.
 pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
-/// Connections served at once; more wait to be accepted.
+/// Connections served at once at most; more wait to be accepted. Fewer when the open-file limit
+/// is lower (see [`connection_slots`]).
 pub const MAX_CONNECTIONS: usize = 4096;
+/// Descriptors kept for the rest of the process: the ledger, its journal, the listener, logs.
+const RESERVED_FILES: u64 = 64;
 /// How long a stopping server waits for the requests in progress.
 pub const DRAIN: Duration = Duration::from_secs(5);
 
@@ -66,17 +69,29 @@ impl Server {
                 .await
                 .map_err(|e| Error::Refused(format!("cannot listen on {}: {e}", self.listen)))?;
             listening(listener.local_addr().map_err(Error::Runtime)?)?;
-            let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+            let slots = Arc::new(Semaphore::new(connection_slots()));
             tokio::select! {
                 () = accept_loop(listener, app, self.lifetime, Arc::clone(&slots)) => {}
                 () = crate::runtime::stop_asked() => {}
             }
             // Every slot back means every connection ended.
-            let all = u32::try_from(MAX_CONNECTIONS).unwrap_or(u32::MAX);
+            let all = u32::try_from(connection_slots()).unwrap_or(u32::MAX);
             let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;
             Ok(())
         })
     }
+}
+
+/// How many connections to serve at once: [`MAX_CONNECTIONS`], or fewer when the open-file
+/// limit, raised to the hard limit first, leaves less room; a connection past the limit would
+/// fail to be accepted while slow clients hold every descriptor.
+pub fn connection_slots() -> usize {
+    let room = crate::runtime::open_files()
+        .saturating_sub(RESERVED_FILES)
+        .max(1);
+    usize::try_from(room)
+        .unwrap_or(usize::MAX)
+        .min(MAX_CONNECTIONS)
 }
 
 async fn accept_loop(

@@ -6,9 +6,9 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::contains;
 use crate::common::postgres::postgres;
 use crate::common::{Listening, SECRET, Test, courant};
+use crate::common::{contains, words};
 
 const LIST_ID: &str = "nieuwsbrief.weerbaarnl.example";
 
@@ -303,4 +303,34 @@ fn serve_unsubscribe_keeps_working_after_postgres_restarts() {
     assert_eq!(post("r2@example.org"), 200);
     let export = web.words("suppressions export");
     assert!(contains(&export.stdout, "r2@example.org,"));
+}
+
+/// Issue 17, item 6: started with the usual soft limit of open files, the service raises it to
+/// the hard limit, so slow clients past the soft limit do not keep a reader's click out: it is
+/// answered while they still hold their connections.
+#[test]
+fn slow_clients_past_the_soft_open_file_limit_do_not_keep_a_click_out() {
+    let dir = Test::seed().through(&["prlimit", "--nofile=256:4096", "--"]);
+    let service = serve(&dir);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", service.child.id())).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    assert_eq!(words(open_files)[3..5], ["4096", "4096"], "{open_files}");
+    let mut slow = Vec::new();
+    for _ in 0..400 {
+        let mut s = TcpStream::connect(("127.0.0.1", service.port)).unwrap();
+        s.write_all(b"GET /afmelden/x HTTP/1.1\r\nHo").unwrap();
+        slow.push(s);
+    }
+    let path = format!("/afmelden/{}", token("r3@example.org"));
+    let (status, _) = request(service.port, "POST", &path, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+    // They were all still held: the click did not wait for their header deadline.
+    let first = &mut slow[0];
+    first.set_nonblocking(true).unwrap();
+    let held = first.read(&mut [0; 16]).map_err(|e| e.kind());
+    assert_eq!(held, Err(std::io::ErrorKind::WouldBlock));
+    assert!(contains(&suppressions(dir.path()), "r3@example.org,"));
 }

@@ -137,7 +137,26 @@ pub(crate) fn courant(dir: &Path, args: &[&str]) -> Run {
 
 /// `courant` in `dir` with a fixed `SOURCE_DATE_EPOCH` and the variables of `env`.
 pub(crate) fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_courant"));
+    wrapped(&[], dir, args, env)
+}
+
+/// `courant ARGS` like [`command`], run by the program and arguments of `wrapper` (`prlimit
+/// …`), when there is one.
+pub(crate) fn wrapped(
+    wrapper: &[&str],
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
+    let courant = env!("CARGO_BIN_EXE_courant");
+    let mut command = match wrapper {
+        [] => Command::new(courant),
+        [program, rest @ ..] => {
+            let mut command = Command::new(program);
+            command.args(rest).arg(courant);
+            command
+        }
+    };
     command
         .args(args)
         .current_dir(dir)
@@ -164,7 +183,7 @@ pub(crate) fn finished(child: std::process::Child) -> Run {
     ran(child.wait_with_output().expect("courant ran"))
 }
 
-fn ran(output: std::process::Output) -> Run {
+pub(crate) fn ran(output: std::process::Output) -> Run {
     Run {
         code: output.status.code().expect("exited, not killed"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),

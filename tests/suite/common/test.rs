@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 
 use super::postgres::PASSWORD as PG_PASSWORD;
 use super::servers::{Server, free_port, smtp_sink};
-use super::{Run, command, courant_env, fixture, seed, send_args, write_list};
+use super::{Run, fixture, seed, send_args, wrapped, write_list};
 
 /// A newsletter folder of its own, and the environment `courant` runs with in it.
 pub(crate) struct Test {
@@ -23,34 +23,36 @@ pub(crate) struct Test {
     env: Vec<(String, String)>,
     /// The edition `preview`, `send` and `status` work on.
     edition: &'static str,
+    /// The program that runs courant, if any (`prlimit --nofile=… --`).
+    wrapper: Vec<String>,
 }
 
 impl Test {
+    fn in_folder(dir: tempfile::TempDir, edition: &'static str) -> Self {
+        Test {
+            dir,
+            env: Vec::new(),
+            edition,
+            wrapper: Vec::new(),
+        }
+    }
+
     /// The seed newsletter: `issues/` with the December 2022 edition and the example list.
     pub(crate) fn seed() -> Self {
-        Test {
-            dir: seed(),
-            env: Vec::new(),
-            edition: "issues/2022-12.toml",
-        }
+        Test::in_folder(seed(), "issues/2022-12.toml")
     }
 
     /// An empty folder.
     pub(crate) fn empty() -> Self {
-        Test {
-            dir: tempfile::tempdir().expect("a temporary folder"),
-            env: Vec::new(),
-            edition: "issues/2022-12.toml",
-        }
+        Test::in_folder(
+            tempfile::tempdir().expect("a temporary folder"),
+            "issues/2022-12.toml",
+        )
     }
 
     /// A copy of a folder of `tests/fixtures/`, whose edition is `edition.toml`.
     pub(crate) fn fixture(name: &str) -> Self {
-        Test {
-            dir: fixture(name),
-            env: Vec::new(),
-            edition: "edition.toml",
-        }
+        Test::in_folder(fixture(name), "edition.toml")
     }
 
     /// The folder.
@@ -107,6 +109,12 @@ impl Test {
         self
     }
 
+    /// Runs courant through `wrapper` (a program and its arguments, e.g. `prlimit … --`).
+    pub(crate) fn through(mut self, wrapper: &[&str]) -> Self {
+        self.wrapper = wrapper.iter().map(|w| (*w).to_owned()).collect();
+        self
+    }
+
     /// Keeps the ledger in the PostgreSQL database at `url` (of the test clusters).
     pub(crate) fn ledger(self, url: &str) -> Self {
         self.env("COURANT_LEDGER", url)
@@ -122,7 +130,8 @@ impl Test {
 
     /// `courant ARGS` in the folder, not yet started.
     pub(crate) fn command(&self, args: &[&str]) -> Command {
-        command(self.path(), args, &self.env_pairs())
+        let wrapper: Vec<&str> = self.wrapper.iter().map(String::as_str).collect();
+        wrapped(&wrapper, self.path(), args, &self.env_pairs())
     }
 
     /// Starts `courant ARGS` in the folder in the background, its output piped.
@@ -134,7 +143,7 @@ impl Test {
 
     /// Runs `courant ARGS` in the folder.
     pub(crate) fn run(&self, args: &[&str]) -> Run {
-        courant_env(self.path(), args, &self.env_pairs())
+        super::ran(self.command(args).output().expect("courant runs"))
     }
 
     /// Runs `courant` with the words of `line` as its arguments (none may hold a space).
