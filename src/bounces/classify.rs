@@ -11,8 +11,16 @@ use super::verdict::{Classified, Kind, Verdict, kind_of};
 use crate::transport::reply::reason;
 use crate::transport::reply::{best_status, reply_code, status_code};
 
+/// How many messages one may carry inside each other. A report carries one; a report
+/// forwarded as an attachment, two or three. Thousands are built to exhaust the parser, which
+/// (like dropping what it parsed) takes a stack frame per level.
+const MAX_CARRIED: usize = 32;
+
 /// Reads one message (as bytes, any line endings) and says what it is.
 pub fn classify(raw: &[u8]) -> Classified {
+    if carried_messages(raw) > MAX_CARRIED {
+        return not_bounce(Classified::default());
+    }
     let Some(message) = MessageParser::default().parse(raw) else {
         return not_bounce(Classified::default());
     };
@@ -64,6 +72,19 @@ pub fn classify(raw: &[u8]) -> Classified {
         return out;
     }
     not_bounce(out)
+}
+
+/// How often `message/rfc822` or `message/global` appears: at least as often as messages are
+/// carried inside each other (each needs its `Content-Type`).
+fn carried_messages(raw: &[u8]) -> usize {
+    let named = |at: usize, word: &[u8]| {
+        raw.get(at..at + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
+    (b"message".len()..raw.len())
+        .filter(|&i| raw[i] == b'/' && named(i - 7, b"message"))
+        .filter(|&i| named(i + 1, b"rfc822") || named(i + 1, b"global"))
+        .count()
 }
 
 fn not_bounce(mut out: Classified) -> Classified {

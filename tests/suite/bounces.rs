@@ -628,3 +628,36 @@ fn the_suppression_export_opens_in_a_spreadsheet_without_formulas() {
     let again = elsewhere.words("suppressions export");
     assert!(contains(&again.stdout, &format!("\n'{address},")));
 }
+
+/// Issue 17, item 1: a message carried in a message ten thousand deep overflowed the stack
+/// (exit 134), and in a mailbox every message after it stayed unread for good. It is not a
+/// bounce, and the message after it is read.
+#[test]
+fn a_message_nested_ten_thousand_deep_is_not_a_bounce_and_the_next_is_read() {
+    let dir = seed_with_bounces();
+    let d = dir.path();
+    let senders = send_with_bounces(d, 2);
+    let level =
+        "From: MAILER-DAEMON@example.org\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n";
+    dir.write(
+        "deep.eml",
+        level.repeat(10_000) + "From: a@example.org\n\nhello\n",
+    );
+    let dsn = postfix_dsn(
+        &senders["r1@example.org"],
+        "r1@example.org",
+        "<x@y>",
+        "550 5.1.1 unknown",
+        "5.1.1",
+    );
+    dir.write("dsn.eml", dsn);
+
+    assert_eq!(classify(d, &["deep.eml"])[0]["kind"], "not-bounce");
+    let run = read(d, &["deep.eml", "dsn.eml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(contains(&run.stdout, "deep.eml: not-bounce -: none\n"));
+    assert!(contains(
+        &run.stdout,
+        "dsn.eml: hard r1@example.org (2022-12, verp) 5.1.1: suppressed"
+    ));
+}
