@@ -4,7 +4,8 @@
 //! no two import each other (`tests/suite/architecture.rs` checks):
 //!
 //! 1. [`source`] reads the files people write (TOML, CSV) with positions, so that
-//!    [`diagnostic`] can point at `file:line:column`.
+//!    [`diagnostic`] can point at `file:line:column`; [`address`] says when two spellings of
+//!    an address are one reader.
 //! 2. [`edition`] turns `issues/newsletter.toml` and `issues/<slug>.toml` into the model, every
 //!    value validated as it is read; [`subscribers`] reads the list; [`personal`] declares,
 //!    checks and fills every placeholder.
@@ -28,6 +29,7 @@
 //!    renders the result through the [`term::Term`], the one place that prints; [`error`]
 //!    gives the exit status.
 
+pub mod address;
 pub mod bounces;
 pub mod campaign;
 pub mod checked;

@@ -335,7 +335,7 @@ fn csv_error(file: &Arc<SourceFile>, base: usize, error: &csv::Error) -> LoadErr
 fn check_duplicates(subscribers: &[Subscriber]) -> Result<(), LoadError> {
     let mut seen: HashMap<String, &Subscriber> = HashMap::with_capacity(subscribers.len());
     for s in subscribers {
-        if let Some(first) = seen.insert(s.email.as_str().to_lowercase(), s) {
+        if let Some(first) = seen.insert(crate::address::key(s.email.as_str()), s) {
             let finding = Finding::error(
                 "duplicate-subscriber",
                 format!("duplicate subscriber `{}`", s.email),

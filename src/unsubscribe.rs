@@ -71,7 +71,7 @@ impl TokenKey {
         mac.update(b"\n");
         mac.update(edition.as_bytes());
         mac.update(b"\n");
-        mac.update(address.to_lowercase().as_bytes());
+        mac.update(crate::address::key(address).as_bytes());
         let tag = mac.finalize().into_bytes();
         tag[..10].iter().map(|b| format!("{b:02x}")).collect()
     }

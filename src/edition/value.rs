@@ -119,10 +119,13 @@ impl EmailAddr {
 
     /// The address as it goes into the envelope and the `To` header: an internationalized
     /// domain as its A-label (`jan@xn--bcher-kva.example`), so that only a local part with
-    /// non-ASCII letters needs SMTPUTF8 (RFC 6531).
+    /// non-ASCII letters needs SMTPUTF8 (RFC 6531), and that local part in NFC, as RFC 6532
+    /// asks (a name typed on a Mac arrives decomposed).
     pub fn to_address(&self) -> lettre::Address {
+        use unicode_normalization::UnicodeNormalization;
         let (user, domain) = self.0.rsplit_once('@').expect("checked when read");
         let ascii = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_owned());
+        let user: String = user.nfc().collect();
         lettre::Address::new(user, ascii).expect("checked when the address was read")
     }
 

@@ -139,9 +139,10 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// The key under which an address is recorded: addresses compare case-insensitively.
+/// The key under which an address is recorded: one per mailbox, however it is spelt (see
+/// [`crate::address::key`]).
 pub fn key(email: &str) -> String {
-    email.to_lowercase()
+    crate::address::key(email)
 }
 
 /// A time of the ledger (unix seconds) as RFC 3339, in UTC.

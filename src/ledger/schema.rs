@@ -169,9 +169,50 @@ fn migrate(conn: &mut Conn) -> Result<(), DbError> {
     )
 }
 
+/// Version 2 records an address under one key per mailbox (see [`super::record::key`]); the
+/// rows an older courant wrote under another spelling get that key.
+fn rekey(conn: &mut Conn) -> Result<(), DbError> {
+    // Where both spellings have a row (the reader got the edition twice), the row under the
+    // key stays: it is the same reader, and either row says the edition went out.
+    let tables = [
+        (
+            "deliveries",
+            Some(
+                "DELETE FROM deliveries WHERE email = ?1 AND edition IN \
+                  (SELECT edition FROM deliveries WHERE email = ?2)",
+            ),
+        ),
+        (
+            "suppressions",
+            Some(
+                "DELETE FROM suppressions WHERE email = ?1 AND EXISTS \
+                  (SELECT 1 FROM suppressions WHERE email = ?2)",
+            ),
+        ),
+        ("return_verdicts", None),
+    ];
+    for (table, duplicates) in tables {
+        let rows = conn.query(&format!("SELECT DISTINCT email FROM {table}"), &[])?;
+        // Only a spelling beyond ASCII can have another key than the lower case it had.
+        let spelt = rows.iter().filter_map(|r| r.get::<String>(0).ok());
+        for old in spelt.filter(|e| !e.is_ascii()).collect::<Vec<_>>() {
+            let new = super::record::key(&old);
+            if new == old {
+                continue;
+            }
+            if let Some(sql) = duplicates {
+                conn.execute(sql, params![old.as_str(), new.as_str()])?;
+            }
+            let update = format!("UPDATE {table} SET email = ?2 WHERE email = ?1");
+            conn.execute(&update, params![old.as_str(), new.as_str()])?;
+        }
+    }
+    Ok(())
+}
+
 /// The version of the ledger's tables this build writes. A ledger with a newer one was
 /// written by a newer courant and is refused rather than misread.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 pub(super) fn open_connection(location: &Location) -> Result<Conn, DbError> {
     match location {
@@ -184,6 +225,7 @@ pub(super) fn open_connection(location: &Location) -> Result<Conn, DbError> {
                 tx.batch(PG_SCHEMA)?;
                 tx.batch(RETURNS_PG_SCHEMA)?;
                 check_version(tx, "SELECT max(version) FROM courant_schema", |tx| {
+                    rekey(tx)?;
                     tx.execute(
                         "INSERT INTO courant_schema (version) VALUES (?1)",
                         params![SCHEMA_VERSION],
@@ -207,7 +249,10 @@ fn open_sqlite(path: &Path) -> Result<Conn, DbError> {
     conn.batch(RETURNS_SCHEMA)?;
     migrate(&mut conn)?;
     check_version(&mut conn, "PRAGMA user_version", |c| {
-        c.batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+        c.transaction(true, |tx| {
+            rekey(tx)?;
+            tx.batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+        })
     })?;
     Ok(conn)
 }

@@ -211,3 +211,71 @@ fn smtps_to_a_port_without_tls_says_to_try_starttls() {
     ));
     assert!(contains(&run.stderr, "smtp://"));
 }
+
+// Issue 17, item 2: two spellings of one mailbox are one reader.
+
+#[test]
+fn two_spellings_of_an_international_domain_are_one_reader_in_the_list() {
+    let idn = Test::seed().addresses(&["jan@bücher.example", "jan@xn--bcher-kva.example"]);
+    let run = idn.preview("list.toml");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(contains(
+        &run.stderr,
+        "duplicate subscriber `jan@xn--bcher-kva.example`"
+    ));
+    assert!(contains(&run.stderr, "first listed here"));
+    let nfd = Test::seed().addresses(&["jos\u{e9}@example.nl", "jose\u{301}@example.nl"]);
+    let run = nfd.preview("list.toml");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(contains(&run.stderr, "duplicate subscriber"));
+}
+
+#[test]
+fn suppressing_one_spelling_skips_the_other_and_a_respelt_list_is_not_sent_again() {
+    let (dir, server) = readers_and_server(0, &["--smtputf8"]);
+    let dir = dir.addresses(&[
+        "jan@bücher.example",
+        "jose\u{301}@example.nl",
+        "anne@example.nl",
+    ]);
+    let run = dir.words("unsubscribe jan@xn--bcher-kva.example");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = dir.run(&send_args(&server.url(), &[]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(contains(&run.stdout, "1 suppressed"));
+    assert_eq!(
+        server.sorted_recipients(),
+        ["anne@example.nl", "jos\u{e9}@example.nl"]
+    );
+
+    // The same readers, spelt the other way: nothing is sent twice.
+    dir.write(
+        "list.toml",
+        "[[subscriber]]\nemail = \"jos\u{e9}@EXAMPLE.nl\"\n",
+    );
+    let again = dir.run(&send_args(&server.url(), &[]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(contains(&again.stdout, "nothing to send"));
+    assert_eq!(server.recipients().len(), 2);
+}
+
+#[test]
+fn a_ledger_of_an_older_courant_is_rekeyed_so_an_earlier_send_still_counts() {
+    let (dir, server) = readers_and_server(0, &["--smtputf8"]);
+    let dir = dir.addresses(&["jan@bücher.example"]);
+    assert_eq!(dir.run(&send_args(&server.url(), &[])).code, 0);
+    // As an older courant wrote it: the address in lower case as it was spelt, version 1.
+    let ledger = rusqlite::Connection::open(dir.join("issues/courant.sqlite")).unwrap();
+    let old = "UPDATE deliveries SET email = 'jan@bücher.example'; PRAGMA user_version = 1;";
+    ledger.execute_batch(old).unwrap();
+    drop(ledger);
+
+    dir.write(
+        "list.toml",
+        "[[subscriber]]\nemail = \"jan@xn--bcher-kva.example\"\n",
+    );
+    let again = dir.run(&send_args(&server.url(), &[]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(contains(&again.stdout, "nothing to send"));
+    assert_eq!(server.recipients().len(), 1);
+}

@@ -28,8 +28,18 @@ fn started() -> Vec<(tempfile::TempDir, Location, Ledger, i64)> {
 
 /// A new database of the test cluster, with its password.
 fn database() -> Location {
-    match postgres().database().parse().unwrap() {
-        Location::Postgres(target) => Location::Postgres(target.with_password(PASSWORD)),
+    database_named().1
+}
+
+/// A new database of the test cluster: its name, and where it is with its password.
+fn database_named() -> (String, Location) {
+    let url = postgres().database();
+    let name = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    match url.parse().unwrap() {
+        Location::Postgres(target) => (
+            name.to_owned(),
+            Location::Postgres(target.with_password(PASSWORD)),
+        ),
         Location::File(_) => unreachable!("a postgres:// URL"),
     }
 }
@@ -426,7 +436,7 @@ fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
     assert_eq!(on(file, &export), on(&url, &export));
     assert!(on(&url, &export).contains("r3@example.org,"));
     let check = on(&url, &["ledger", "check"]);
-    assert!(check.contains("tables of version 1"), "{check}");
+    assert!(check.contains("tables of version 2"), "{check}");
     assert!(
         check.contains("deliveries") && check.contains("12"),
         "{check}"
@@ -479,4 +489,50 @@ fn tls_to_postgres_is_verified_against_the_ca_given() {
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(contains(&run.stderr, "certificate"));
+}
+
+/// Issue 17, item 2: a ledger an older courant wrote keeps each address as it was spelt, in
+/// lower case. Opened by this one, its rows get the key of their mailbox, on both backends.
+#[test]
+fn an_older_ledger_gets_one_key_per_mailbox() {
+    let old_rows = "UPDATE suppressions SET email = 'jan@bücher.example';";
+    let sqlite = tempfile::tempdir().unwrap();
+    let file = Location::File(sqlite.path().join("ledger.sqlite"));
+    let url = postgres().database();
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pg = match url.parse().unwrap() {
+        Location::Postgres(target) => Location::Postgres(target.with_password(PASSWORD)),
+        Location::File(_) => unreachable!("a postgres:// URL"),
+    };
+    for location in [file.clone(), pg] {
+        let ledger = Ledger::open(location.clone()).unwrap();
+        ledger.suppress("jan@bücher.example", "staff", 1).unwrap();
+        drop(ledger);
+        match &location {
+            Location::File(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute_batch(&format!("{old_rows} PRAGMA user_version = 1;"))
+                .unwrap(),
+            Location::Postgres(_) => {
+                let version = "DELETE FROM courant_schema; INSERT INTO courant_schema VALUES (1);";
+                postgres().psql(&name, &format!("{old_rows} {version}"));
+            }
+        }
+        let ledger = Ledger::open(location.clone()).unwrap();
+        assert!(
+            ledger.is_suppressed("JAN@xn--bcher-kva.example").unwrap(),
+            "{location}"
+        );
+        assert_eq!(
+            ledger.suppressions().unwrap()[0].email,
+            "jan@xn--bcher-kva.example"
+        );
+    }
 }
