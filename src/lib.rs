@@ -51,6 +51,7 @@ pub mod runtime;
 pub mod source;
 pub mod subscribers;
 pub mod term;
+pub mod tls;
 pub mod transport;
 pub mod unsubscribe;
 pub mod web;

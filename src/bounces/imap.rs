@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_imap::Session;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_stream::StreamExt;
 
 use super::mailbox::Stored;
+use crate::tls::CaError;
 
 /// `imaps://user@host[:993]/MAILBOX` (TLS from the start) or `imap://user@host[:143]/MAILBOX`
 /// (STARTTLS, required).
@@ -278,39 +278,17 @@ async fn starttls(tcp: TcpStream, timeout: Duration) -> Result<TcpStream, ImapEr
 
 /// The roots lettre trusts for SMTP too, and the private CA of `--imap-ca`.
 fn tls_config(ca: Option<&Path>) -> Result<rustls::ClientConfig, ImapError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ca {
-        let shown = crate::diagnostic::display_path(path);
-        let certs = CertificateDer::pem_file_iter(path)
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| ImapError::Ca {
-                path: shown.clone(),
-                why: e.to_string(),
-            })?;
-        if certs.is_empty() {
-            return Err(ImapError::Ca {
-                path: shown,
-                why: "no certificate in it; `--imap-ca` takes a PEM file with `-----BEGIN CERTIFICATE-----`".into(),
-            });
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| ImapError::Ca {
-                path: shown.clone(),
-                why: e.to_string(),
-            })?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ImapError::Tls {
-            host: String::new(),
-            why: e.to_string(),
-        })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+    let roots = crate::tls::roots(ca).map_err(|e| match e {
+        CaError::Unreadable { path, why } => ImapError::Ca { path, why },
+        CaError::Empty { path } => ImapError::Ca {
+            path,
+            why: "no certificate in it; `--imap-ca` takes a PEM file with `-----BEGIN CERTIFICATE-----`".into(),
+        },
+    })?;
+    crate::tls::client_config(roots).map_err(|e| ImapError::Tls {
+        host: String::new(),
+        why: e.to_string(),
+    })
 }
 
 async fn step<T>(

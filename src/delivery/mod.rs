@@ -303,7 +303,7 @@ async fn reusable<S: Session>(
         // After a refusal the transaction is reset and the connection used again.
         Err(SendError::Rejected { code, .. }) if *code != 421 => conn.reset().await,
         // Nothing was said to the server: the connection is as good as before.
-        Err(SendError::Unsupported(_)) => true,
+        Err(SendError::Unsupported(_) | SendError::TooLarge { .. }) => true,
         Err(_) => false,
     }
 }
@@ -433,6 +433,18 @@ impl<T: Transport> Shared<T> {
         let code = error.code();
         match error {
             SendError::Uncertain(_) => (Outcome::Unknown { reply }, None),
+            // Nothing was sent, and every other message is as large: the run stops, and the
+            // reader is sent to by the next run, once the edition is smaller.
+            SendError::TooLarge { .. } => {
+                self.queue.stop(Stop::Fatal(reply.clone()));
+                let next_attempt = ledger::now();
+                let outcome = Outcome::Deferred {
+                    code,
+                    reply,
+                    next_attempt,
+                };
+                (outcome, None)
+            }
             e if e.is_permanent() => (Outcome::Failed { code, reply }, None),
             // Out of retries for this run: it stays deferred, and the next run tries again.
             _ if job.tries >= self.run.sending.retries => {

@@ -7,14 +7,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::time::Duration;
-
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 
 use super::location::{PgTarget, PgTls};
 use super::value::{DbError, Value, postgres_message};
+use crate::tls::CaError;
 
 type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
@@ -314,30 +312,16 @@ fn split_pgpass(line: &str) -> Vec<String> {
 /// The web's roots and, when `PGSSLROOTCERT` names a PEM file (as for `psql`), that CA:
 /// the server's certificate and name are always checked.
 fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = std::env::var_os("PGSSLROOTCERT") {
-        let shown = crate::diagnostic::display_path(Path::new(&path));
-        let certs = CertificateDer::pem_file_iter(&path)
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| DbError::Other(format!("PGSSLROOTCERT `{shown}`: {e}")))?;
-        if certs.is_empty() {
-            return Err(DbError::Other(format!(
-                "PGSSLROOTCERT `{shown}` holds no certificate (`-----BEGIN CERTIFICATE-----`)"
-            )));
+    let ca = std::env::var_os("PGSSLROOTCERT");
+    let roots = crate::tls::roots(ca.as_deref().map(Path::new)).map_err(|e| match e {
+        CaError::Unreadable { path, why } => {
+            DbError::Other(format!("PGSSLROOTCERT `{path}`: {why}"))
         }
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| DbError::Other(format!("PGSSLROOTCERT `{shown}`: {e}")))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| DbError::Other(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        CaError::Empty { path } => DbError::Other(format!(
+            "PGSSLROOTCERT `{path}` holds no certificate (`-----BEGIN CERTIFICATE-----`)"
+        )),
+    })?;
+    let config = crate::tls::client_config(roots).map_err(|e| DbError::Other(e.to_string()))?;
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 

@@ -1,6 +1,6 @@
 //! Unit tests of the parent module.
 
-use super::DotStuffed;
+use super::connection::{DotStuffed, Extensions};
 
 #[test]
 fn dot_stuffing_doubles_leading_dots_and_ends_the_data() {
@@ -36,4 +36,21 @@ proptest::proptest! {
         let stuffed = DotStuffed::new(text.as_bytes(), false).unwrap().to_string();
         proptest::prop_assert_eq!(stuffed, by_lines(&text));
     }
+}
+
+#[test]
+fn ehlo_lines_say_pipelining_and_the_size_limit() {
+    let lines = ["mail.example.nl", "PIPELINING", "SIZE 33554432", "8BITMIME"];
+    let offered = Extensions::of(lines.into_iter());
+    assert!(offered.pipelining);
+    assert_eq!(offered.size_limit, Some(33_554_432));
+    // `SIZE 0` and a bare `SIZE` announce no limit.
+    for size in ["SIZE 0", "SIZE", "size"] {
+        assert_eq!(
+            Extensions::of([size].into_iter()).size_limit,
+            None,
+            "{size}"
+        );
+    }
+    assert_eq!(Extensions::of(std::iter::empty()), Extensions::default());
 }

@@ -64,12 +64,14 @@ impl Server {
                 own_host_only,
             )),
         };
+        // Before it says it listens: from then on, clients may hold every descriptor.
+        let slots = connection_slots();
         crate::runtime::runtime()?.block_on(async {
             let listener = tokio::net::TcpListener::bind(self.listen)
                 .await
                 .map_err(|e| Error::Refused(format!("cannot listen on {}: {e}", self.listen)))?;
             listening(listener.local_addr().map_err(Error::Runtime)?)?;
-            let slots = Arc::new(Semaphore::new(connection_slots()));
+            let slots = Arc::new(Semaphore::new(slots));
             tokio::select! {
                 () = accept_loop(listener, app, self.lifetime, Arc::clone(&slots)) => {}
                 () = crate::runtime::stop_asked() => {}

@@ -698,3 +698,58 @@ fn someone_who_unsubscribes_during_a_send_is_left_out_of_it() {
     assert_each_once(&counts, 59);
     assert!(!counts.contains_key("r59@example.org"));
 }
+
+/// Issue 17, item 4: against a server announcing `SIZE`, a larger message was uploaded to each
+/// recipient before its `552`. Now nothing is uploaded, the run stops with status 2 and says
+/// why, and the next run, through a server that takes it, sends each reader once.
+#[test]
+fn a_message_larger_than_the_server_takes_is_not_uploaded_and_the_run_stops() {
+    let dir = Test::seed().readers(5);
+    let image = dir.join("issues/2022-12/magazine.png");
+    let mut png = std::fs::read(&image).unwrap();
+    png.extend((0..2_000_000).map(|_| fastrand::u8(..)));
+    std::fs::write(&image, png).unwrap();
+    let small = aiosmtpd(dir.path(), "small", &["--size", "1000000"]);
+    let run = dir.send(&small, "--rate unlimited");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(contains(
+        &run.stderr,
+        "and the server takes at most 1.0 MB (its SIZE)"
+    ));
+    assert!(small.messages().is_empty());
+    assert_eq!(dir.status()["counts"]["sent"], 0);
+
+    let large = aiosmtpd(dir.path(), "large", &["--size", "50000000"]);
+    let again = dir.send(&large, "--rate unlimited");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_each_once(&received(&[&large]), 5);
+}
+
+/// Issue 17, item 3: a server whose greeting never ends its line grew a send to gigabytes
+/// before the timeout. Run with 2 GB of address space, courant stops reading at a megabyte.
+#[test]
+fn a_greeting_that_never_ends_its_line_is_cut_off() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            std::thread::spawn(move || {
+                let mut client = client.unwrap();
+                let endless = [b'x'; 64 * 1024];
+                let _ = std::io::Write::write_all(&mut client, b"220 ");
+                while std::io::Write::write_all(&mut client, &endless).is_ok() {}
+            });
+        }
+    });
+    let dir = Test::seed()
+        .readers(2)
+        .through(&["prlimit", "--as=2000000000", "--"]);
+    let url = format!("smtp://127.0.0.1:{port}?tls=none");
+    let run = dir.run(&send_args(&url, &["--timeout", "20s"]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(contains(
+        &run.stderr,
+        "more than 1024 KB without a command to answer"
+    ));
+    assert_eq!(dir.status()["counts"]["sent"], 0);
+}

@@ -2,6 +2,7 @@
 
     python smtpd.py PORT DIR [--reject PREFIX] [--greylist] [--starttls CERT KEY]
                              [--implicit CERT KEY] [--auth USER:PASSWORD] [--hold SECONDS] [--smtputf8]
+                             [--size BYTES]
 
 Each accepted message is written to DIR as NNNNN.eml, its envelope sender and recipients on the
 first lines (`X-Envelope-From: b@x`, `X-Envelope-To: a, b`) and the client's address and port (one
@@ -69,11 +70,14 @@ def main():
     parser.add_argument("--auth", metavar="USER:PASSWORD")
     parser.add_argument("--hold", type=float, default=0)
     parser.add_argument("--smtputf8", action="store_true")
+    parser.add_argument("--size", type=int, help="the SIZE it announces and enforces, in bytes")
     args = parser.parse_args()
     # Block the stop signals before aiosmtpd starts its thread, so that sigwait receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
 
     options = {"enable_SMTPUTF8": args.smtputf8}
+    if args.size:
+        options.update(data_size_limit=args.size)
     if args.starttls:
         options.update(tls_context=tls_context(*args.starttls), require_starttls=True)
     if args.implicit:
