@@ -15,7 +15,7 @@ use toml::Spanned;
 
 use value::{
     BaseUrl, Color, DnsName, EmailAddr, FontStack, HeaderText, Interval, LinkUrl, ListIdent, Rate,
-    UrlTemplate,
+    Size, UrlTemplate,
 };
 
 use crate::diagnostic::{Location, SourceFile};
@@ -215,6 +215,9 @@ pub struct Sending {
     pub max_consecutive_failures: u32,
     /// The longest wait for the server at each step (connect, each reply, the data); default `2m`.
     pub timeout: Interval,
+    /// The largest message `check` lets through; default `25 MB`, what Gmail, Outlook.com and
+    /// Yahoo take. A server that announces less (SIZE) gets nothing larger either.
+    pub max_message_size: Size,
 }
 
 impl Default for Sending {
@@ -229,6 +232,7 @@ impl Default for Sending {
             retry_delay: Interval(std::time::Duration::from_secs(30)),
             max_consecutive_failures: 20,
             timeout: Interval(std::time::Duration::from_secs(120)),
+            max_message_size: Size(25_000_000),
         }
     }
 }

@@ -489,6 +489,50 @@ impl FromStr for Interval {
     }
 }
 
+/// A size in bytes written like `25 MB`, `500 KB` or `1 GB` (decimal, as providers state their
+/// limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Size(pub u64);
+
+impl TryFrom<String> for Size {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
+        s.parse()
+    }
+}
+
+impl FromStr for Size {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let bad = || {
+            ValueError::new(format!(
+                "invalid size `{s}`; expected e.g. `25 MB` or `500 KB`"
+            ))
+        };
+        let text = s.trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let (number, unit) = text.split_at(split);
+        let number: f64 = number.parse().map_err(|_| bad())?;
+        let unit = match unit.trim().to_ascii_uppercase().as_str() {
+            "B" => 1.0,
+            "KB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            _ => return Err(bad()),
+        };
+        Ok(Size((number * unit) as u64))
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.1} MB", self.0 as f64 / 1e6)
+    }
+}
+
 /// DMARC's DKIM alignment mode (`adkim` in the domain's DMARC record, RFC 7489 §3.1.1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

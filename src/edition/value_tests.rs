@@ -115,3 +115,16 @@ fn base_url_gets_a_trailing_slash() {
     let b = BaseUrl::try_from("https://x.example/nieuws".to_owned()).unwrap();
     assert_eq!(b.join("2022-12/"), "https://x.example/nieuws/2022-12/");
 }
+
+#[test]
+fn sizes_are_written_as_providers_state_them() {
+    use super::Size;
+    assert_eq!("25 MB".parse::<Size>().unwrap(), Size(25_000_000));
+    assert_eq!("25mb".parse::<Size>().unwrap(), Size(25_000_000));
+    assert_eq!("500 KB".parse::<Size>().unwrap(), Size(500_000));
+    assert_eq!("1.5 GB".parse::<Size>().unwrap(), Size(1_500_000_000));
+    for bad in ["25", "MB", "25 MiB", "-1 MB", ""] {
+        assert!(bad.parse::<Size>().is_err(), "{bad}");
+    }
+    assert_eq!(Size(27_345_678).to_string(), "27.3 MB");
+}

@@ -259,6 +259,41 @@ pub(super) fn contrast(edition: &Edition, out: &mut Vec<Finding>) {
     }
 }
 
+/// How large one message of the edition will be, about: its HTML and plaintext, and its
+/// images in base64 (4 bytes for 3, and a line end every 76), with room for the headers.
+fn message_bytes(rendered: &Rendered, html: usize) -> u64 {
+    let text = rendered.text.fill(&Personal::default()).len();
+    let images: usize = rendered
+        .assets
+        .all()
+        .map(|a| a.bytes.len().div_ceil(3) * 4 * 78 / 76)
+        .sum();
+    (html + text + images + 8 * 1024) as u64
+}
+
+pub(super) fn message_size(edition: &Edition, rendered: &Rendered, out: &mut Vec<Finding>) {
+    let limit = edition.newsletter.sending.max_message_size;
+    let html = rendered.html.fill(&Personal::default()).len();
+    let estimate = crate::edition::value::Size(message_bytes(rendered, html));
+    if estimate.0 <= limit.0 {
+        return;
+    }
+    let largest = rendered.assets.all().max_by_key(|a| a.bytes.len());
+    let advice = largest.map_or_else(String::new, |a| {
+        format!(
+            " (the largest, `{}`, is {} KB)",
+            a.name,
+            a.bytes.len() / 1000
+        )
+    });
+    let message = format!(
+        "each message will be about {estimate}, more than `[sending] max-message-size` \
+         ({limit}): Gmail, Outlook.com and Yahoo refuse messages over 25 MB, and many servers \
+         take less; make the images smaller{advice}"
+    );
+    out.push(Finding::error("message-too-large", message));
+}
+
 pub(super) fn size(rendered: &Rendered, out: &mut Vec<Finding>) {
     let sample = Personal {
         greeting: "x".repeat(40),

@@ -41,6 +41,7 @@ pub const RULES: &[(&str, bool)] = &[
     ("markdown-image", false),
     ("markdown-in-plain-text", true),
     ("markdown-unsupported", true),
+    ("message-too-large", false),
     ("no-items", false),
     ("preheader-missing", true),
     ("raw-html", false),
@@ -120,6 +121,7 @@ pub fn lint(edition: &Edition, rendered: &Rendered) -> Vec<Finding> {
     content::images(edition, rendered, &mut findings);
     content::contrast(edition, &mut findings);
     content::size(rendered, &mut findings);
+    content::message_size(edition, rendered, &mut findings);
     let allowed = allowed(edition, &mut findings);
     findings.retain(|f| f.is_error() || !allowed.iter().any(|id| id == f.code));
     for finding in &mut findings {

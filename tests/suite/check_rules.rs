@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use crate::common::contains;
 use crate::common::{Test, courant};
+use crate::common::{contains, lacks};
 
 /// A short edition in the seed's folder, with `item` as its one item's TOML and `extra` at the
 /// top (before any table).
@@ -191,4 +191,34 @@ fn allow_silences_exactly_the_rule_it_names_for_the_newsletter_or_one_edition() 
         &run.stderr,
         "`alt-missing` reports errors, which cannot be allowed"
     ));
+}
+
+/// Issue 17, item 4: a 40 MB image made a 56 MB message that `check` only warned about, and
+/// that Gmail, Outlook.com and Yahoo refuse. Above `[sending] max-message-size` (25 MB by
+/// default) it is an error, which `send` refuses; the limit can be raised for a relay that
+/// takes more.
+#[test]
+fn a_message_over_the_size_limit_is_an_error_and_the_limit_can_be_raised() {
+    let dir = Test::seed();
+    let image = dir.join("issues/2022-12/magazine.png");
+    let mut png = std::fs::read(&image).unwrap();
+    png.extend((0..20_000_000).map(|_| fastrand::u8(..)));
+    std::fs::write(&image, png).unwrap();
+    let run = dir.words("check issues/2022-12.toml");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let says = "error[message-too-large]: each message will be about 27.";
+    assert!(contains(&run.stderr, says));
+    assert!(contains(
+        &run.stderr,
+        "more than `[sending] max-message-size` (25.0 MB)"
+    ));
+    assert!(contains(&run.stderr, "the largest, `magazine.png`, is 20"));
+
+    let settings = dir.join("issues/newsletter.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let raised = text.replacen("[sending]", "[sending]\nmax-message-size = \"40 MB\"", 1);
+    assert_ne!(raised, text, "the seed has a [sending] table");
+    std::fs::write(&settings, raised).unwrap();
+    let run = dir.words("check issues/2022-12.toml");
+    assert!(lacks(&run.stderr, "message-too-large"));
 }
