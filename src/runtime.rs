@@ -21,6 +21,43 @@ pub fn open_files() -> u64 {
     *LIMIT.get_or_init(|| rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024))
 }
 
+/// Makes a bus error (SIGBUS) end courant with a message and exit status 3, as any other
+/// failure of the ledger does, instead of silently with 135.
+///
+/// SQLite maps a WAL ledger's `-shm` file into memory; when that file can no longer be written
+/// (made immutable, its disk gone), the kernel answers a write to the mapping with SIGBUS.
+/// Nothing can be recovered inside the process at that point, and nothing needs to be: the
+/// messages in flight are recorded as being sent, and the next run reports them as unknown,
+/// exactly as after a crash. The handler only writes a fixed message and exits.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+pub fn exit_on_bus_error() {
+    extern "C" fn on_bus_error(_: libc::c_int) {
+        const MESSAGE: &[u8] = b"error: a file of the ledger could not be written any more \
+(the system stopped courant with a bus error): check that the ledger's files \
+(courant.sqlite, -wal, -shm) are writable and the disk is there, then run the command again; \
+messages that were in flight are reported as unknown\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; nothing else runs here.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::_exit(3);
+        }
+    }
+    // SAFETY: the handler above is async-signal-safe, and is installed before any other
+    // thread exists.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_bus_error as *const () as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+    }
+}
+
+/// Windows has no SIGBUS: there an in-page error on a mapped file still ends the process with
+/// its exception code (not handled here).
+#[cfg(not(unix))]
+pub fn exit_on_bus_error() {}
+
 /// Resolves when the user or the system asks courant to stop: SIGINT or SIGTERM (Ctrl-C, a
 /// service manager), and on Windows Ctrl-C, Ctrl-Break or the console window closing (Windows
 /// ends the process a few seconds after the window closes: enough to finish what is in

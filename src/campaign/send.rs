@@ -42,6 +42,7 @@ impl Send {
         let slug = self.checked.edition.slug.clone();
         let mut lock = EditionLock::take(&self.ledger, &slug, self.join)?;
         let ledger = Ledger::open(self.ledger.clone())?;
+        ledger.verify()?;
         if lock.alone() {
             warn_unknown(term, ledger.mark_unknown(&slug)?);
         }

@@ -110,6 +110,7 @@ enum Command {
 
 /// Runs one command, prints its error if any, and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
+    crate::runtime::exit_on_bus_error();
     let term = Term::new(if cli.quiet {
         Verbosity::Quiet
     } else if cli.verbose {

@@ -14,13 +14,15 @@
 //! - one module per concern: `deliveries` (and the claims of several senders), `runs`,
 //!   `suppressions`, `returns` (bounces and complaints), `copy` (between ledgers);
 //! - [`lock`]: one `send` per edition at a time, or several that agreed to share it;
-//! - `writer`: the send loop's group-commit writer.
+//! - `writer`: the send loop's group-commit writer, which `integrity` keeps from writing on
+//!   into a ledger file that was emptied, replaced or damaged.
 //!
 //! It knows nothing of HTML, SMTP or the edition.
 
 mod copy;
 mod db;
 mod deliveries;
+mod integrity;
 mod location;
 pub mod lock;
 mod pg;

@@ -2,13 +2,13 @@
 //! workers have asked for in one transaction (group commit), so one fsync serves every
 //! connection; it stops writing when the ledger file it opened is no longer the ledger.
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
 use tokio::sync::oneshot;
 
 use super::db::Conn;
 use super::deliveries;
+use super::integrity::{Change, Watch};
 use super::location::Location;
 use super::record::{Op, now};
 use super::schema::open_connection;
@@ -22,7 +22,7 @@ impl Ledger {
         let (tx, rx) = mpsc::channel::<Request>();
         let failed = |e: std::io::Error| self.err(DbError::Other(e.to_string()));
         let file = match &self.location {
-            Location::File(path) => Some((path.clone(), FileId::of(path).map_err(failed)?)),
+            Location::File(path) => Some(Watch::new(path).map_err(failed)?),
             Location::Postgres(_) => None,
         };
         let location = self.location.clone();
@@ -63,6 +63,8 @@ pub enum WriteError {
     Stopped,
     #[error("the ledger file `{0}` was deleted or replaced during the send")]
     Replaced(String),
+    #[error("the ledger file `{0}` was emptied or damaged during the send")]
+    Damaged(String),
 }
 
 /// A handle for the send loop's workers; clones share the one writer thread.
@@ -83,36 +85,21 @@ impl Writer {
     }
 }
 
-/// Which file a path names: the same path can come to name another file (deleted and made
-/// again, replaced by a copy) while a send writes to the one it opened. The device and inode
-/// on Unix, the volume and file index on Windows (same-file).
-#[derive(Debug, PartialEq, Eq)]
-struct FileId(same_file::Handle);
-
-impl FileId {
-    fn of(path: &Path) -> std::io::Result<FileId> {
-        same_file::Handle::from_path(path).map(FileId)
-    }
-}
-
 fn write_loop(
     mut conn: Conn,
     location: &Location,
-    file: Option<(PathBuf, FileId)>,
+    mut file: Option<Watch>,
     rx: &mpsc::Receiver<Request>,
 ) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
         // Writing on into a file that is no longer the ledger would lose every record.
-        let replaced = file
-            .as_ref()
-            .is_some_and(|(path, id)| FileId::of(path).ok().as_ref() != Some(id));
-        let result = if replaced {
-            Err(WriteError::Replaced(location.to_string()))
-        } else {
-            commit(&mut conn, &batch)
-                .map_err(|source| WriteError::Commit(Arc::new(LedgerError::new(location, source))))
+        let result = match file.as_mut().and_then(Watch::change) {
+            Some(Change::Replaced) => Err(WriteError::Replaced(location.to_string())),
+            Some(Change::Damaged) => Err(WriteError::Damaged(location.to_string())),
+            None => commit(&mut conn, &batch)
+                .map_err(|source| WriteError::Commit(Arc::new(LedgerError::new(location, source)))),
         };
         match result {
             Ok(claims) => {

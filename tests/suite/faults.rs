@@ -279,3 +279,88 @@ fn a_ledger_of_an_older_courant_is_rekeyed_so_an_earlier_send_still_counts() {
     assert!(contains(&again.stdout, "nothing to send"));
     assert_eq!(server.recipients().len(), 1);
 }
+
+// Issue 17, items 7 and 8: a ledger emptied, damaged or made unwritable during a send.
+
+/// A send of `n` readers at 100/s to a fresh sink, started; returns once 20 went out.
+fn sending(n: usize) -> (Test, Server, std::process::Child) {
+    let dir = Test::seed().readers(n);
+    let sink = dir.sink(&[]);
+    let child = dir.spawn(&crate::common::send_args(&sink.url(), &["--rate", "100/s"]));
+    wait_for("20 messages", || sink.messages().len() >= 20);
+    (dir, sink, child)
+}
+
+#[test]
+fn a_ledger_emptied_during_a_send_stops_it_and_the_next_send_refuses() {
+    let (dir, sink, child) = sending(600);
+    std::fs::File::create(dir.join("issues/courant.sqlite")).unwrap();
+    let run = finished(child);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(contains(
+        &run.stderr,
+        "was emptied or damaged during the send"
+    ));
+    let sent = sink.messages().len();
+    assert!(
+        sent < 600,
+        "stopped at the next commit, not at the end: {sent}"
+    );
+
+    // Nothing is done, so 2, as for any ledger that cannot be used.
+    let again = dir.run(&send_args(&sink.url(), &[]));
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(contains(
+        &again.stderr,
+        "a send found the ledger emptied or damaged at "
+    ));
+    assert!(contains(&again.stderr, "restore the ledger from a backup"));
+    assert_eq!(sink.messages().len(), sent, "nothing sent again");
+}
+
+#[test]
+fn a_ledger_with_broken_pages_is_refused_before_anything_is_sent() {
+    let (dir, server) = readers_and_server(300, &[]);
+    assert_eq!(dir.run(&send_args(&server.url(), &[])).code, 0);
+    let path = dir.join("issues/courant.sqlite");
+    // Checkpointed into the file, then a page in the middle overwritten, as a copy taken
+    // while a send wrote can be.
+    let ledger = rusqlite::Connection::open(&path).unwrap();
+    ledger
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    drop(ledger);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 4096 / 2 * 4096;
+    bytes[middle + 8..middle + 4096].fill(0x5a);
+    std::fs::write(&path, bytes).unwrap();
+
+    let again = dir.run(&send_args(&server.url(), &[]));
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(contains(&again.stderr, "the file is damaged ("));
+    assert_eq!(server.recipients().len(), 300, "nothing sent again");
+}
+
+/// SQLite maps the `-shm` file of a WAL ledger; made immutable mid-send, a write to it was a
+/// bus error that ended courant silently with 135.
+#[test]
+fn an_unwritable_ledger_mapping_ends_the_send_with_status_3_and_a_message() {
+    let (dir, sink, child) = sending(600);
+    let shm = dir.join("issues/courant.sqlite-shm");
+    let chattr = |flag: &str| {
+        let status = std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&shm)
+            .status();
+        assert!(status.unwrap().success(), "chattr {flag}");
+    };
+    chattr("+i");
+    let run = finished(child);
+    chattr("-i");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(contains(
+        &run.stderr,
+        "error: a file of the ledger could not be written any more"
+    ));
+    assert!(sink.messages().len() < 600);
+}
