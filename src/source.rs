@@ -113,11 +113,30 @@ pub fn from_spreadsheet_cell(cell: &str) -> &str {
 
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
+/// The largest file courant reads as an edition or a list: a list of a million readers is
+/// about 60 MB. A device such as `/dev/zero` given by mistake would otherwise be read without
+/// end.
+pub const MAX_TEXT_BYTES: u64 = 100_000_000;
+
 fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+    use std::io::Read;
+    let read_error = |source| LoadError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
+        let message = format!(
+            "`{}` is larger than {} MB: courant reads editions and lists up to that size; is it \
+             the right file?",
+            display_path(path),
+            MAX_TEXT_BYTES / 1_000_000
+        );
+        return Err(LoadError::invalid(Finding::error("too-large", message)));
+    }
     // A workbook is a ZIP (.xlsx, .ods) or an OLE2 compound file (.xls): reading it as text
     // would only complain about its bytes.
     let workbook =

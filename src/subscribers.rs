@@ -332,20 +332,46 @@ fn csv_error(file: &Arc<SourceFile>, base: usize, error: &csv::Error) -> LoadErr
     )
 }
 
+/// Refuses a list that names a reader twice: the first duplicate with where it was first
+/// listed, and how many more there are, with the lines of the next few, so that a list
+/// exported twice over is mended in one go rather than one run per line.
 fn check_duplicates(subscribers: &[Subscriber]) -> Result<(), LoadError> {
     let mut seen: HashMap<String, &Subscriber> = HashMap::with_capacity(subscribers.len());
+    let mut duplicates: Vec<(&Subscriber, &Subscriber)> = Vec::new();
     for s in subscribers {
-        if let Some(first) = seen.insert(crate::address::key(s.email.as_str()), s) {
-            let finding = Finding::error(
-                "duplicate-subscriber",
-                format!("duplicate subscriber `{}`", s.email),
-            )
-            .at(s.location.clone())
-            .note("first listed here", first.location.clone());
-            return Err(LoadError::invalid(finding));
+        match seen.entry(crate::address::key(s.email.as_str())) {
+            std::collections::hash_map::Entry::Occupied(first) => duplicates.push((s, first.get())),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(s);
+            }
         }
     }
-    Ok(())
+    let Some(&(s, first)) = duplicates.first() else {
+        return Ok(());
+    };
+    let mut message = format!("duplicate subscriber `{}`", s.email);
+    if duplicates.len() > 1 {
+        let next: Vec<String> = duplicates[1..]
+            .iter()
+            .take(5)
+            .map(|(d, _)| format!("`{}` (line {})", d.email, d.location.line_col().0))
+            .collect();
+        let more = duplicates.len() - 1 - next.len();
+        let rest = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        message.push_str(&format!(
+            "; {} duplicates in all, the next: {}{rest}",
+            duplicates.len(),
+            next.join(", ")
+        ));
+    }
+    let finding = Finding::error("duplicate-subscriber", message)
+        .at(s.location.clone())
+        .note("first listed here", first.location.clone());
+    Err(LoadError::invalid(finding))
 }
 
 #[cfg(test)]
@@ -421,6 +447,25 @@ mod tests {
         assert_eq!(list.subscribers[0].name.as_deref(), Some("Jansen, Piet"));
         let err = load("l.csv", "sep=;\nemail;name\na@x.example;A;extra\n").unwrap_err();
         assert!(err.to_string().contains("l.csv:3:1"), "{err}");
+    }
+
+    #[test]
+    fn every_duplicate_is_counted_and_the_next_ones_named() {
+        let mut csv = String::from("email\n");
+        for i in 0..10_000 {
+            csv.push_str(&format!("r{}@x.example\n", i % 5_000));
+        }
+        let text = load("l.csv", &csv).unwrap_err().to_string();
+        assert!(
+            text.contains("duplicate subscriber `r0@x.example`"),
+            "{text}"
+        );
+        assert!(text.contains("5000 duplicates in all"), "{text}");
+        assert!(
+            text.contains("the next: `r1@x.example` (line 5003), `r2@x.example` (line 5004)"),
+            "{text}"
+        );
+        assert!(text.contains("and 4994 more"), "{text}");
     }
 
     #[test]

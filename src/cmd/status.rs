@@ -117,7 +117,7 @@ fn print_text(
         let summary = run
             .summary
             .as_deref()
-            .unwrap_or("no summary (the process was killed)");
+            .unwrap_or("no summary (the process was stopped, or could not write to the ledger)");
         outln!(out, "run {} {end}: {summary}", time(run.started));
     }
 }

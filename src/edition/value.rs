@@ -32,8 +32,11 @@ impl TryFrom<String> for HeaderText {
 
 /// Rejects what would break a header apart or hide in it: CR, LF and other control characters.
 pub fn check_header_text(s: &str) -> Result<(), ValueError> {
-    match s.chars().find(|c| c.is_control()) {
-        Some('\r' | '\n') => Err(ValueError::new(
+    // U+2028 and U+2029 are line and paragraph separators: not control characters, but
+    // clients and scripts break lines at them.
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    match s.chars().find(|&c| breaks(c)) {
+        Some('\r' | '\n' | '\u{2028}' | '\u{2029}') => Err(ValueError::new(
             "line break in a header value; it must be one line",
         )),
         Some(c) => Err(ValueError::new(format!(

@@ -95,6 +95,8 @@ cases! {
     private_use_character: 2 => edited(EDITION, "Eerste bericht", "Eerste \u{e000}G\u{e001} bericht");
     invalid_subscriber_address: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\n\n[[subscriber]]\nemail = \"bert.example.org\"\n");
     duplicate_subscriber: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\n\n[[subscriber]]\nemail = \"bert@example.org\"\n\n[[subscriber]]\nemail = \"Anne@Example.org\"\n");
+    line_separator_in_subject: 2 => edited(EDITION, "subject = \"Testbrief januari\"", "subject = \"Testbrief\\u2028januari\"");
+    paragraph_separator_in_subscriber_name: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\nname = \"Anne\\u2029Bcc: x@example.org\"\n");
     crlf_in_subscriber_name: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\nname = \"Anne\\r\\nBcc: x@example.org\"\n");
     unknown_subscriber_key: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\nnaam = \"Anne\"\n");
     empty_subscriber_list: 2 => preview_with(LIST, "# nobody yet\n");
@@ -161,4 +163,20 @@ fn check_json_reports_positions() {
         finding["location"],
         serde_json::json!({"file": "edition.toml", "line": 2, "column": 11})
     );
+}
+
+/// Issue 17: `/dev/zero` given as the list was read without end (5.7 GB in 4 s).
+#[test]
+fn a_device_given_as_the_list_is_refused_at_its_size() {
+    let dir = Test::fixture("minimal");
+    let run = dir.run(&[
+        "preview",
+        EDITION,
+        "--subscribers",
+        "/dev/zero",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(contains(&run.stderr, "`/dev/zero` is larger than 100 MB"));
 }

@@ -536,3 +536,18 @@ fn an_older_ledger_gets_one_key_per_mailbox() {
         );
     }
 }
+
+/// Issue 17: after the clock stepped back during a send, its run ended before it started.
+#[test]
+fn a_run_never_ends_before_it_started() {
+    for (_dir, location) in backends() {
+        let ledger = Ledger::open(location.clone()).unwrap();
+        let later = courant::ledger::now() + 3_600;
+        // As if the clock was an hour ahead when the run started, and was set right since.
+        let run = ledger.start_run_at("2022-12", later).unwrap();
+        ledger.finish_run(run, "sent 1").unwrap();
+        let runs = ledger.runs("2022-12").unwrap();
+        assert_eq!(runs[0].started, later, "{location}");
+        assert_eq!(runs[0].finished, Some(later), "{location}");
+    }
+}
