@@ -6,6 +6,10 @@
 //! sent to the recipient the report names, or, for a mailed unsubscribe, the subscriber's
 //! signed unsubscribe token. Anything else is recorded as untied and changes nothing.
 //!
+//! With VERP on, a real server returns a bounce to the address with the token; a report that
+//! comes to the plain bounce address and is tied by a Message-ID alone is one anyone holding the
+//! message could write, so its hard bounce counts as a soft one at most.
+//!
 //! What a tied verdict does: a hard bounce, a complaint and an unsubscribe suppress the address
 //! at once; soft bounces suppress it after `soft-limit` editions in a row (a delivery in between
 //! resets the count); refusals that point at the sender (block lists, reputation, DMARC/SPF,
@@ -95,9 +99,9 @@ pub fn process(
         let action = match &tied {
             None if acts(verdict.kind) => "untied".to_owned(),
             None => "none".to_owned(),
-            Some((edition, email, _)) => decide(
+            Some((edition, email, how)) => decide(
                 ledger,
-                verdict,
+                &believed(verdict, how, settings),
                 edition.as_deref(),
                 email,
                 settings,
@@ -128,6 +132,16 @@ pub fn process(
         understood,
         verdicts,
     })
+}
+
+/// The verdict as far as its tie lets courant believe it: with VERP on, a hard bounce tied by
+/// a Message-ID alone counts as soft.
+fn believed(verdict: &Verdict, how: &str, settings: &Settings) -> Verdict {
+    let mut verdict = verdict.clone();
+    if verdict.kind == Kind::Hard && how == "message-id" && settings.verp.is_some() {
+        verdict.kind = Kind::Soft;
+    }
+    verdict
 }
 
 /// Kinds that would change the list if believed.

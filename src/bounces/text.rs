@@ -326,7 +326,10 @@ fn judge(recipient: Option<String>, words: &str) -> Verdict {
     }
 }
 
-/// The line with the server's reply, or the first line that is not the address alone.
+/// The line with the server's reply; else the first line whose words give a reason (the one
+/// the verdict rests on); else the first line after the address that is not an address itself
+/// (reports put the reason under the address they failed); else the first line that is not an
+/// address.
 fn diagnostic_line(words: &str) -> Option<String> {
     let lines: Vec<&str> = words
         .lines()
@@ -336,7 +339,14 @@ fn diagnostic_line(words: &str) -> Option<String> {
     let coded = lines
         .iter()
         .find(|l| status_code(l).is_some() || reply_code(l).is_some());
+    let after_address = lines
+        .iter()
+        .position(|l| !addresses(l).is_empty())
+        .and_then(|at| lines[at + 1..].iter().find(|l| addresses(l).is_empty()));
+    let reasoned = lines.iter().find(|l| reason::reason(l, None).is_some());
     coded
+        .or(reasoned)
+        .or(after_address)
         .or_else(|| lines.iter().find(|l| addresses(l).is_empty()))
         .map(|l| one_line(l))
 }

@@ -661,3 +661,116 @@ fn a_message_nested_ten_thousand_deep_is_not_a_bounce_and_the_next_is_read() {
         "dsn.eml: hard r1@example.org (2022-12, verp) 5.1.1: suppressed"
     ));
 }
+
+/// Issue 17: reports of mail systems that send no delivery-status part are read by their
+/// words, each with the line its verdict rests on; a `5.1.1` whose words name the sender's
+/// rate is no dead mailbox, and a host that is unknown in words alone is one. The fixtures in
+/// `tests/fixtures/bounces/` were written for courant in each system's format.
+#[test]
+fn reports_in_the_formats_of_other_mail_systems_are_read_by_their_words() {
+    // file, kind, recipient, status, reason, a part of the diagnostic
+    let expect = [
+        (
+            "dragonfly",
+            "hard",
+            "anne@example.org",
+            "5.1.1",
+            "userunknown",
+            "User unknown",
+        ),
+        (
+            "lotus-notes",
+            "hard",
+            "bert@notes.example.com",
+            "5.0.911",
+            "userunknown",
+            "not listed in Domino Directory",
+        ),
+        (
+            "imail",
+            "hard",
+            "carl@imail.example.net",
+            "5.0.911",
+            "userunknown",
+            "Unknown user:",
+        ),
+        (
+            "mailru",
+            "hard",
+            "dora@nodomain.example",
+            "5.0.912",
+            "hostunknown",
+            "Host not found",
+        ),
+        (
+            "verizon",
+            "soft",
+            "erik@verizon.example",
+            "5.0.922",
+            "mailboxfull",
+            "over quota",
+        ),
+        (
+            "postfix-sender-rate",
+            "soft",
+            "fenna@example.com",
+            "5.1.1",
+            "speeding",
+            "too many recipients this hour",
+        ),
+        (
+            "host-in-words",
+            "hard",
+            "gerrit@nergens.example",
+            "5.0.912",
+            "hostunknown",
+            "no such host",
+        ),
+    ];
+    let dir = crate::common::root().join("tests/fixtures/bounces");
+    for (file, kind, recipient, status, reason, diagnostic) in expect {
+        let name = format!("{file}.eml");
+        let v = &classify(&dir, &[&name])[0];
+        assert_eq!(
+            (&v["kind"], &v["recipient"], &v["status"], &v["reason"]),
+            (
+                &kind.into(),
+                &recipient.into(),
+                &status.into(),
+                &reason.into()
+            ),
+            "{file}: {v}"
+        );
+        assert!(
+            contains(v["diagnostic"].as_str().unwrap(), diagnostic),
+            "{file}"
+        );
+    }
+}
+
+/// Issue 17: with VERP on, a server returns a bounce to the address with the token. A report
+/// to the plain bounce address, tied by a real Message-ID alone, is one anyone holding the
+/// message could write: its hard bounce counts as a soft one, and the reader stays.
+#[test]
+fn with_verp_a_message_id_alone_counts_a_hard_bounce_as_soft() {
+    let dir = seed_with_bounces();
+    let d = dir.path();
+    send_with_bounces(d, 3);
+    let real_id = message_id(d, "r2@example.org");
+    let dsn = postfix_dsn(
+        BOUNCES,
+        "r2@example.org",
+        &real_id,
+        "550 5.1.1 User unknown",
+        "5.1.1",
+    );
+    dir.write("plain.eml", dsn);
+    let run = read(d, &["plain.eml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(contains(
+        &run.stdout,
+        "plain.eml: hard r2@example.org (2022-12, message-id) 5.1.1: counted"
+    ));
+    let export = courant(d, &["suppressions", "export"]);
+    assert!(lacks(&export.stdout, "r2@example.org"));
+}

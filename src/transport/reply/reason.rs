@@ -209,6 +209,15 @@ const NOT_THE_ADDRESS: &[(Reason, &[&str])] = &[
             "throttl*",
             "receiving mail at a rate",
             "too fast",
+            // The sender's limit, whatever status code comes with it: a `5.1.1` saying "has
+            // sent to too many recipients this hour" is no dead mailbox.
+            "too many recipients",
+            "sent to too many",
+            "recipients this hour",
+            "recipients per hour",
+            "messages per hour",
+            "sending limit",
+            "sent too many",
         ],
     ),
     (
@@ -447,6 +456,12 @@ const DEAD_ADDRESS: &[(Reason, &[&str])] = &[
             "unable to resolve",
             "unresolvable domain",
             "hostname lookup failed",
+            "host name lookup failure",
+            "no such host",
+            "name service error",
+            "unroutable domain",
+            "domain name does not exist",
+            "domain does not resolve",
         ],
     ),
     (
