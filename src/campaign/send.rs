@@ -11,7 +11,7 @@ use crate::delivery::{self, Event, Report, Stop};
 use crate::edition::Sending;
 use crate::edition::value::Rate;
 use crate::error::{Error, ExitStatus};
-use crate::ledger::{self, EditionLock, Ledger, Location, State};
+use crate::ledger::{self, EarlierSend, EditionLock, Ledger, Location, RunColumn, State};
 use crate::message::Clock;
 use crate::plan::{Again, Plan};
 use crate::rate_limiter::RateLimiter;
@@ -31,6 +31,9 @@ pub struct Send {
     pub again: Again,
     /// Send beside other `send --join` runs of the edition.
     pub join: bool,
+    /// Send although another edition with the same subject and content was sent from this
+    /// ledger (`--again`).
+    pub repeat: bool,
     /// Confirmed on the command line (`--yes`); otherwise asked on the terminal.
     pub confirmed: bool,
 }
@@ -60,15 +63,24 @@ impl Send {
             fastrand::shuffle(&mut plan.to_send);
         }
         let daily_remaining = daily_remaining(&ledger, &self.sending)?;
-        term.inform(describe(&self, &plan, daily_remaining))?;
+        let earlier = Earlier::look_up(&ledger, &self.checked, self.repeat)?;
+        term.inform(describe(&self, &plan, daily_remaining, &earlier, &ledger))?;
+        earlier.warn(term, &ledger, plan.to_send.len());
         let join = self.join;
         // The list moves to the send loop's workers: a hundred thousand readers are not copied.
         let recipients = Arc::new(std::mem::take(&mut self.list.subscribers));
         if plan.to_send.is_empty() {
             term.say("nothing to send")?;
         } else {
-            confirm(term, self.confirmed, plan.to_send.len(), &self.connector)?;
-            let run_id = ledger.start_run(&slug)?;
+            let fresh = earlier.last.is_none();
+            confirm(
+                term,
+                self.confirmed,
+                plan.to_send.len(),
+                &self.connector,
+                fresh,
+            )?;
+            let run_id = ledger.start_run_of(&slug, &earlier.subject, &earlier.fingerprint)?;
             let run = self.into_run(&ledger, run_id, daily_remaining, Arc::clone(&recipients))?;
             let report = deliver(run, plan.to_send.clone(), term)?;
             if let Some(status) = conclude(&report, &ledger, run_id, term)? {
@@ -158,8 +170,85 @@ fn warn_unknown(term: &Term, unknown_now: usize) {
     }
 }
 
+/// What the ledger records of earlier sends of this newsletter, as far as this one concerns.
+struct Earlier {
+    subject: String,
+    /// The SHA-256 of the subject and the web version (the content, without personal data).
+    fingerprint: String,
+    /// The latest edition sent from this ledger; `None` when it records none.
+    last: Option<EarlierSend>,
+    /// Another edition sent with the same subject (a correction, say).
+    same_subject: Option<EarlierSend>,
+}
+
+impl Earlier {
+    /// Refuses (unless `repeat`) an edition whose subject and content another edition sent
+    /// from this ledger already had: every reader would get the same text twice.
+    fn look_up(ledger: &Ledger, checked: &Checked, repeat: bool) -> Result<Earlier, Error> {
+        use sha2::{Digest, Sha256};
+        let slug = &checked.edition.slug;
+        let subject = checked.edition.content.subject.get_ref().to_string();
+        let mut hash = Sha256::new();
+        hash.update(subject.as_bytes());
+        hash.update([0]);
+        hash.update(checked.rendered.web.as_bytes());
+        let fingerprint: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if !repeat
+            && let Some(same) = ledger.sent_with(RunColumn::Fingerprint, &fingerprint, slug)?
+        {
+            return Err(Error::Refused(format!(
+                "`{slug}` has the subject and content of `{}`, which this ledger ({}) records \
+                 as sent to {} readers on {}: they would get it a second time. A correction is \
+                 an edition of its own, with a subject that says so; to send this one anyway, \
+                 pass --again",
+                same.edition,
+                ledger.location(),
+                same.readers,
+                ledger::time(same.at)
+            )));
+        }
+        Ok(Earlier {
+            last: ledger.last_send()?,
+            same_subject: ledger.sent_with(RunColumn::Subject, &subject, slug)?,
+            subject,
+            fingerprint,
+        })
+    }
+
+    /// Warns of what may reach readers twice: a ledger that records no send at all (another
+    /// machine's, a clone's), and an earlier edition with the same subject.
+    fn warn(&self, term: &Term, ledger: &Ledger, to_send: usize) {
+        if to_send == 0 {
+            return;
+        }
+        if self.last.is_none() {
+            term.warn(format_args!(
+                "the ledger {} records no earlier send: if this newsletter was sent from \
+                 another machine or ledger, everyone on the list gets this edition, even who \
+                 has it already; use that ledger (--ledger, or `ledger` in newsletter.toml)",
+                ledger.location()
+            ));
+        }
+        if let Some(same) = &self.same_subject {
+            term.warn(format_args!(
+                "`{}` went out with the same subject on {} to {} readers: if this is a \
+                 correction, give it a subject that says so",
+                same.edition,
+                ledger::time(same.at),
+                same.readers
+            ));
+        }
+    }
+}
+
 /// Who gets the edition now, and why the others do not, at which rate and how long it takes.
-fn describe(send: &Send, plan: &Plan, daily_remaining: Option<u64>) -> String {
+fn describe(
+    send: &Send,
+    plan: &Plan,
+    daily_remaining: Option<u64>,
+    earlier: &Earlier,
+    ledger: &Ledger,
+) -> String {
     use std::fmt::Write as _;
     let edition = &send.checked.edition;
     let sending = &send.sending;
@@ -173,12 +262,25 @@ fn describe(send: &Send, plan: &Plan, daily_remaining: Option<u64>) -> String {
             format!("about {time}")
         }
     };
+    let last = earlier.last.as_ref().map_or_else(
+        || "records no send yet".to_owned(),
+        |l| {
+            format!(
+                "last sent {} on {} to {} readers",
+                l.edition,
+                ledger::time(l.at),
+                l.readers
+            )
+        },
+    );
     let mut text = format!(
         "edition {} \u{201c}{subject}\u{201d}\n\
+         ledger {}: {last}\n\
          recipients: {} active, {} unsubscribed, {} suppressed\n\
          ledger: {} already sent, {} failed before{}, {} unknown{}\n\
          to send now: {} via {} at {} (burst {}), {} {}; {eta}",
         edition.slug,
+        ledger.location(),
         plan.active,
         plan.unsubscribed,
         plan.suppressed,
@@ -200,20 +302,37 @@ fn describe(send: &Send, plan: &Plan, daily_remaining: Option<u64>) -> String {
     text
 }
 
-/// Asks on the terminal unless confirmed; refuses when there is no terminal to ask on.
-fn confirm(term: &Term, confirmed: bool, count: usize, via: &Connector) -> Result<(), Error> {
+/// Asks on the terminal unless confirmed; refuses when there is no terminal to ask on. From a
+/// ledger that records no send (`fresh`), the number of messages must be typed.
+fn confirm(
+    term: &Term,
+    confirmed: bool,
+    count: usize,
+    via: &Connector,
+    fresh: bool,
+) -> Result<(), Error> {
     if confirmed {
         return Ok(());
     }
     let messages = plural(count, "message", "messages");
-    let question = format!("Send {count} {messages} via {}? [y/N]", via.url());
+    let question = match fresh {
+        true => format!(
+            "This ledger has never sent: type {count} to send {count} {messages} via {}",
+            via.url()
+        ),
+        false => format!("Send {count} {messages} via {}? [y/N]", via.url()),
+    };
     let answer = term.ask(&question).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotConnected => Error::Refused(
             "refusing to send without confirmation: no terminal to ask on; pass --yes".into(),
         ),
         _ => Error::Refused(format!("cannot read the answer: {e}")),
     })?;
-    if matches!(answer.as_str(), "y" | "Y" | "yes" | "j" | "ja") {
+    let agreed = match fresh {
+        true => answer.trim() == count.to_string(),
+        false => matches!(answer.as_str(), "y" | "Y" | "yes" | "j" | "ja"),
+    };
+    if agreed {
         Ok(())
     } else {
         Err(Error::Refused("not confirmed; nothing sent".into()))

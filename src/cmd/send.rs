@@ -45,6 +45,10 @@ pub(crate) struct Args {
     /// split between the runs, each recipient sent once.
     #[arg(long)]
     join: bool,
+    /// Send although another edition with the same subject and content was sent from this
+    /// ledger: its readers get the text a second time.
+    #[arg(long)]
+    again: bool,
 }
 
 pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
@@ -65,6 +69,7 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
             unknown: args.resend_unknown,
         },
         join: args.join,
+        repeat: args.again,
         confirmed: args.yes,
     };
     send.run(term)

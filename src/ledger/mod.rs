@@ -44,5 +44,6 @@ pub use record::{
     key, now, time,
 };
 pub use returns::{Listed, Return, ReturnCounts, ReturnVerdict};
+pub use runs::{EarlierSend, RunColumn};
 pub use store::{Ledger, LedgerError};
 pub use writer::{Claim, WriteError, Writer};

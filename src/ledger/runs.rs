@@ -2,11 +2,66 @@
 
 use super::record::{RunRecord, now};
 use super::store::{Ledger, LedgerError};
+use super::value::Row;
 use super::value::params;
 
 impl Ledger {
     pub fn start_run(&self, edition: &str) -> Result<i64, LedgerError> {
         self.start_run_at(edition, now())
+    }
+
+    /// Starts a run of `edition`, recording its subject and the fingerprint of its content, by
+    /// which a later send of the same text under another name is recognised.
+    pub fn start_run_of(
+        &self,
+        edition: &str,
+        subject: &str,
+        fingerprint: &str,
+    ) -> Result<i64, LedgerError> {
+        self.with(|c| {
+            c.query_value(
+                "INSERT INTO runs (edition, started, pid, subject, fingerprint) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                params![edition, now(), std::process::id(), subject, fingerprint],
+            )
+        })
+    }
+
+    /// The latest edition this ledger records as sent: its name, when its last message went,
+    /// and to how many.
+    pub fn last_send(&self) -> Result<Option<EarlierSend>, LedgerError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT edition, max(sent_at), count(*) FROM deliveries WHERE state = 'sent' \
+                 GROUP BY edition ORDER BY max(sent_at) DESC LIMIT 1",
+                &[],
+            )?;
+            row.map(|r| EarlierSend::of(&r)).transpose()
+        })
+    }
+
+    /// An edition other than `edition`, sent from this ledger, whose run recorded `column`
+    /// (`subject` or `fingerprint`) as `value`.
+    pub fn sent_with(
+        &self,
+        column: RunColumn,
+        value: &str,
+        edition: &str,
+    ) -> Result<Option<EarlierSend>, LedgerError> {
+        let column = match column {
+            RunColumn::Subject => "subject",
+            RunColumn::Fingerprint => "fingerprint",
+        };
+        let sql = format!(
+            "SELECT d.edition, max(d.sent_at), count(*) FROM deliveries d \
+             WHERE d.state = 'sent' AND d.edition <> ?2 AND d.edition IN \
+             (SELECT r.edition FROM runs r WHERE r.{column} = ?1) \
+             GROUP BY d.edition ORDER BY max(d.sent_at) DESC LIMIT 1"
+        );
+        self.with(|c| {
+            let row = c.query_opt(&sql, params![value, edition])?;
+            row.map(|r| EarlierSend::of(&r)).transpose()
+        })
     }
 
     /// Starts a run at `started` (unix seconds), as the clock said then.
@@ -48,6 +103,33 @@ impl Ledger {
                 })
             })
             .collect()
+        })
+    }
+}
+
+/// What a run recorded that an earlier send can be recognised by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunColumn {
+    Subject,
+    Fingerprint,
+}
+
+/// An edition this ledger records as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierSend {
+    pub edition: String,
+    /// When its last message went (unix seconds).
+    pub at: i64,
+    /// How many readers it reached.
+    pub readers: u64,
+}
+
+impl EarlierSend {
+    fn of(row: &Row) -> Result<EarlierSend, super::value::DbError> {
+        Ok(EarlierSend {
+            edition: row.get(0)?,
+            at: row.get::<Option<i64>>(1)?.unwrap_or(0),
+            readers: row.get::<i64>(2)?.max(0) as u64,
         })
     }
 }

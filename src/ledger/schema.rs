@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS runs (
     started INTEGER NOT NULL,
     finished INTEGER,
     pid INTEGER NOT NULL,
-    summary TEXT
+    summary TEXT,
+    subject TEXT,
+    fingerprint TEXT
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     edition TEXT NOT NULL,
@@ -54,8 +56,12 @@ CREATE TABLE IF NOT EXISTS runs (
     started BIGINT NOT NULL,
     finished BIGINT,
     pid BIGINT NOT NULL,
-    summary TEXT
+    summary TEXT,
+    subject TEXT,
+    fingerprint TEXT
 );
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS subject TEXT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS fingerprint TEXT;
 CREATE TABLE IF NOT EXISTS deliveries (
     edition TEXT NOT NULL,
     email TEXT NOT NULL,
@@ -148,6 +154,12 @@ fn migrate(conn: &mut Conn) -> Result<(), DbError> {
             .any(|c| c.get::<String>(1).is_ok_and(|n| n == column)))
     };
     let verp = has("deliveries", "verp")?;
+    let mut run_columns = Vec::new();
+    for column in ["subject", "fingerprint"] {
+        if !has("runs", column)? {
+            run_columns.push(column);
+        }
+    }
     let mut missing = Vec::new();
     for column in ["edition", "status", "diagnostic"] {
         if !has("suppressions", column)? {
@@ -156,6 +168,9 @@ fn migrate(conn: &mut Conn) -> Result<(), DbError> {
     }
     if !verp {
         conn.batch("ALTER TABLE deliveries ADD COLUMN verp TEXT")?;
+    }
+    for column in run_columns {
+        conn.batch(&format!("ALTER TABLE runs ADD COLUMN {column} TEXT"))?;
     }
     for column in missing {
         conn.batch(&format!(

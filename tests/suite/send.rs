@@ -753,3 +753,51 @@ fn a_greeting_that_never_ends_its_line_is_cut_off() {
     ));
     assert_eq!(dir.status()["counts"]["sent"], 0);
 }
+
+// Issue 18, item 1: double sends stopped before they start.
+
+#[test]
+fn a_sent_edition_saved_under_another_name_is_refused_unless_sent_again() {
+    let dir = Test::seed().readers(3);
+    let sink = dir.sink(&[]);
+    let first = dir.send(&sink, "--rate unlimited");
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    // A fresh ledger says what that means before anything goes out.
+    assert!(contains(
+        &first.stdout,
+        "ledger issues/courant.sqlite: records no send yet"
+    ));
+    assert!(contains(
+        &first.stderr,
+        "records no earlier send: if this newsletter was sent"
+    ));
+
+    let copy = std::fs::read(dir.join("issues/2022-12.toml")).unwrap();
+    dir.write("issues/2022-12-correctie.toml", &copy);
+    let args = [
+        "send",
+        "issues/2022-12-correctie.toml",
+        "-s",
+        "list.toml",
+        "--yes",
+    ];
+    let smtp = sink.url();
+    let again = dir.run(&[&args[..], &["--smtp", &smtp]].concat());
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    let says = "`2022-12-correctie` has the subject and content of `2022-12`, which this ledger \
+                (issues/courant.sqlite) records as sent to 3 readers on ";
+    assert!(contains(&again.stderr, says));
+    assert_eq!(sink.messages().len(), 3, "nothing sent twice");
+
+    let meant = dir.run(&[&args[..], &["--smtp", &smtp, "--again"]].concat());
+    assert_eq!(meant.code, 0, "{}", meant.stderr);
+    assert!(contains(
+        &meant.stdout,
+        "ledger issues/courant.sqlite: last sent 2022-12 on "
+    ));
+    assert!(contains(
+        &meant.stderr,
+        "`2022-12` went out with the same subject on "
+    ));
+    assert_eq!(sink.messages().len(), 6);
+}
