@@ -65,7 +65,11 @@ impl Checked {
         let newsletter = &self.edition.newsletter;
         match &newsletter.unsubscribe.url {
             Some(url) if url.has_token() => {
-                Ok(Some(TokenKey::from_env(newsletter.list_id.as_str())?))
+                let dir = crate::edition::dir_of(&self.edition.newsletter_file.path);
+                Ok(Some(TokenKey::find(
+                    newsletter.list_id.as_str(),
+                    Some(dir),
+                )?))
             }
             _ => Ok(None),
         }

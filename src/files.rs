@@ -12,3 +12,17 @@ pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Error> {
     }
     std::fs::write(path, bytes).map_err(|e| Error::write(path, e))
 }
+
+/// Creates a file of secrets (a private key, the unsubscribe secret), refusing to replace an
+/// existing one: on Unix readable by its owner only (mode 600); on Windows with the folder's
+/// permissions, which in a user's own folders are the user's.
+pub fn write_private(path: &Path, text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| Error::create(path, e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::write(path, e))
+}

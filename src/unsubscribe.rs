@@ -3,7 +3,10 @@
 //! A token is `base64url(address) . base64url(HMAC-SHA256(secret, list-id "\n" address))`,
 //! the address lowercased and the MAC cut to 128 bits. It names the address (so the service
 //! needs no table of tokens) and cannot be made for another address without the secret, which
-//! comes from `COURANT_UNSUBSCRIBE_SECRET` only.
+//! comes from `COURANT_UNSUBSCRIBE_SECRET`, the file `COURANT_UNSUBSCRIBE_SECRET_FILE` names, or
+//! the file `unsubscribe-secret` beside `newsletter.toml` that `courant init` writes.
+
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,13 +22,30 @@ const MAC_BYTES: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     #[error(
-        "{SECRET_ENV} is not set; the unsubscribe links carry a token signed with it. Make one with `openssl rand -base64 32` and keep it where the sending machine's environment is set (a systemd credential, the password manager), never in a file beside the newsletter"
+        "no unsubscribe secret: the unsubscribe links carry a token signed with it. `courant init` writes one to `issues/{SECRET_FILE}`; on another machine copy that file there (mode 600, kept out of Git), or set {SECRET_FILE_ENV} to a file that holds it (a systemd credential, a container secret), or {SECRET_ENV} to the secret itself. Make one with `openssl rand -base64 32`"
     )]
     Missing,
+    #[error("cannot read the unsubscribe secret from `{path}`: {why}")]
+    Unreadable { path: String, why: String },
     #[error(
         "{SECRET_ENV} is too short: use at least 16 random characters, e.g. from `openssl rand -base64 32`"
     )]
     TooShort,
+}
+
+/// The file beside `newsletter.toml` that holds the secret, written by `courant init`.
+pub const SECRET_FILE: &str = "unsubscribe-secret";
+/// The variable naming a file that holds the secret (systemd credentials, container secrets).
+pub const SECRET_FILE_ENV: &str = "COURANT_UNSUBSCRIBE_SECRET_FILE";
+
+/// The secret in a file: its text without the line end an editor adds.
+fn read_secret(path: &Path) -> Result<String, SecretError> {
+    std::fs::read_to_string(path)
+        .map(|text| text.trim_end_matches(['\r', '\n']).to_owned())
+        .map_err(|e| SecretError::Unreadable {
+            path: crate::diagnostic::display_path(path),
+            why: e.to_string(),
+        })
 }
 
 /// The key that signs and checks tokens for one list.
@@ -51,9 +71,24 @@ impl TokenKey {
         }
     }
 
-    /// The key from `COURANT_UNSUBSCRIBE_SECRET`, which must have at least 16 bytes.
+    /// The key from `COURANT_UNSUBSCRIBE_SECRET`, else from the file `COURANT_UNSUBSCRIBE_SECRET_FILE`
+    /// names; at least 16 bytes.
     pub fn from_env(list_id: &str) -> Result<TokenKey, SecretError> {
-        let secret = std::env::var(SECRET_ENV).map_err(|_| SecretError::Missing)?;
+        TokenKey::find(list_id, None)
+    }
+
+    /// The key from the environment as [`TokenKey::from_env`], else from the file
+    /// [`SECRET_FILE`] beside `newsletter.toml` in `settings_dir`, which `courant init` writes:
+    /// every command in the newsletter's folder finds it without an exported variable.
+    pub fn find(list_id: &str, settings_dir: Option<&Path>) -> Result<TokenKey, SecretError> {
+        let secret = match (std::env::var(SECRET_ENV), std::env::var_os(SECRET_FILE_ENV)) {
+            (Ok(secret), _) => secret,
+            (Err(_), Some(path)) => read_secret(Path::new(&path))?,
+            (Err(_), None) => match settings_dir.map(|d| d.join(SECRET_FILE)) {
+                Some(path) if path.exists() => read_secret(&path)?,
+                _ => return Err(SecretError::Missing),
+            },
+        };
         if secret.len() < 16 {
             return Err(SecretError::TooShort);
         }

@@ -159,7 +159,8 @@ fn fetch(
             b.unprocessed_folder.clone()
         }),
     };
-    let tokens = TokenKey::from_env(newsletter.list_id.as_str()).ok();
+    let dir = crate::edition::dir_of(&settings.path()).to_path_buf();
+    let tokens = TokenKey::find(newsletter.list_id.as_str(), Some(&dir)).ok();
     let act = act::Settings::new(&newsletter, tokens);
     let mut tally = Tally::default();
     let handle = |stored: Stored| -> Result<Handled, Error> {
@@ -210,7 +211,8 @@ fn read_all(
     term: &Term,
 ) -> Result<ExitStatus, Error> {
     let (newsletter, mut ledger) = open(settings, ledger)?;
-    let tokens = TokenKey::from_env(newsletter.list_id.as_str()).ok();
+    let dir = crate::edition::dir_of(&settings.path()).to_path_buf();
+    let tokens = TokenKey::find(newsletter.list_id.as_str(), Some(&dir)).ok();
     let act = act::Settings::new(&newsletter, tokens);
     let mut tally = Tally::default();
     for path in paths {

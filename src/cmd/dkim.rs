@@ -1,7 +1,6 @@
 //! `courant dkim`: make a signing key and the DNS record that publishes it.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::diagnostic::display_path;
 use crate::dkim::{KeyKind, dns_record, generate, public_key};
@@ -60,7 +59,7 @@ pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
         } => {
             let (selector, domain) = names(selector, domain)?;
             let (pem, public) = generate(*algorithm, *bits)?;
-            write_private(out, &pem)?;
+            crate::files::write_private(out, &pem)?;
             term.note(format_args!(
                 "wrote the private key to {}; keep it secret",
                 display_path(out)
@@ -91,17 +90,4 @@ fn names(selector: &str, domain: &str) -> Result<(String, String), Error> {
     };
     let (selector, domain) = (name("--selector", selector)?, name("--domain", domain)?);
     Ok((selector.as_str().to_owned(), domain.as_str().to_owned()))
-}
-
-/// Creates the key file, refusing to replace an existing one: on Unix readable by its owner
-/// only (mode 600); on Windows with the folder's permissions, which in a user's own folders
-/// are the user's.
-fn write_private(path: &Path, pem: &str) -> Result<(), Error> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| Error::create(path, e))?;
-    file.write_all(pem.as_bytes())
-        .map_err(|e| Error::write(path, e))
 }

@@ -46,6 +46,14 @@ fn today() -> String {
     humantime::format_rfc3339_seconds(now).to_string()[..10].to_owned()
 }
 
+/// 32 random bytes, base64: as `openssl rand -base64 32` makes one.
+fn random_secret() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 fn create(dir: &Path) -> Result<PathBuf, Error> {
     let date = today();
     let slug = &date[..7];
@@ -78,6 +86,11 @@ fn create(dir: &Path) -> Result<PathBuf, Error> {
             .open(path)
             .map_err(|e| Error::create(path, e))?;
         std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::write(path, e))?;
+    }
+    // The secret that signs the unsubscribe links: every command in this folder finds it.
+    let secret_file = dir.join("issues").join(crate::unsubscribe::SECRET_FILE);
+    if !secret_file.exists() {
+        crate::files::write_private(&secret_file, &(random_secret() + "\n"))?;
     }
     Ok(edition)
 }

@@ -31,6 +31,8 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
         args.ledger
             .location_of_settings(&args.settings, &newsletter)?,
     )?;
-    crate::web::unsubscribe::serve(&newsletter, ledger, args.listen, term)?;
+    let dir = crate::edition::dir_of(&args.settings);
+    let key = crate::unsubscribe::TokenKey::find(newsletter.list_id.as_str(), Some(dir))?;
+    crate::web::unsubscribe::serve(&newsletter, key, ledger, args.listen, term)?;
     Ok(ExitStatus::Success)
 }

@@ -34,11 +34,11 @@ struct Service {
 /// Serves the unsubscribe links of `newsletter`, recorded in `ledger`, until asked to stop.
 pub fn serve(
     newsletter: &Newsletter,
+    key: TokenKey,
     ledger: Ledger,
     listen: SocketAddr,
     term: &Term,
 ) -> Result<(), Error> {
-    let key = TokenKey::from_env(newsletter.list_id.as_str())?;
     let service = Arc::new(Service {
         name: newsletter.name.get_ref().to_string(),
         language: newsletter.language,

@@ -152,7 +152,7 @@ fn preview_without_the_unsubscribe_secret_refuses_with_status_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.ends_with("error: COURANT_UNSUBSCRIBE_SECRET is not set; the unsubscribe links carry a token signed with it. Make one with `openssl rand -base64 32` and keep it where the sending machine's environment is set (a systemd credential, the password manager), never in a file beside the newsletter\n"),
+        stderr.ends_with("error: no unsubscribe secret: the unsubscribe links carry a token signed with it. `courant init` writes one to `issues/unsubscribe-secret`; on another machine copy that file there (mode 600, kept out of Git), or set COURANT_UNSUBSCRIBE_SECRET_FILE to a file that holds it (a systemd credential, a container secret), or COURANT_UNSUBSCRIBE_SECRET to the secret itself. Make one with `openssl rand -base64 32`\n"),
         "{stderr}"
     );
     assert!(!dir.join("out").exists(), "nothing written");

@@ -87,3 +87,50 @@ fn init_makes_a_newsletter_that_previews_and_never_overwrites_it() {
         settings
     );
 }
+
+/// Issue 18, item 4: the secret lived in an environment variable only, so every new terminal
+/// failed until it was exported again. `init` writes one beside the settings (mode 600, not in
+/// Git) that every command in the folder finds; a file named by
+/// `COURANT_UNSUBSCRIBE_SECRET_FILE` (a systemd credential) works too, and signs alike.
+#[test]
+fn the_unsubscribe_secret_comes_from_the_folder_or_a_file_without_a_variable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Test::empty();
+    assert_eq!(dir.words("init nieuwsbrief").code, 0);
+    let folder = dir.join("nieuwsbrief");
+    let secret = folder.join("issues/unsubscribe-secret");
+    let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    let without = |dir: &std::path::Path, list: &str, env: &[(&str, &str)]| {
+        let preview = ["preview", "issues/2022-12.toml", "-s", list, "--out", "p"];
+        let mut command = crate::common::command(dir, &preview, env);
+        command.env_remove("COURANT_UNSUBSCRIBE_SECRET");
+        crate::common::ran(command.output().unwrap())
+    };
+    let run = without(&folder, "subscribers.toml", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // In the seed (no file beside it), a file named by the variable signs as the variable.
+    let list = "subscribers.example.toml";
+    let seed = Test::seed().file("secret.txt", format!("{}\n", crate::common::SECRET));
+    let file = seed.join("secret.txt");
+    let run = without(
+        seed.path(),
+        list,
+        &[("COURANT_UNSUBSCRIBE_SECRET_FILE", file.to_str().unwrap())],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let by_variable = seed.preview_into(list, "q", &[]);
+    assert_eq!(by_variable.code, 0, "{}", by_variable.stderr);
+    assert_eq!(
+        emls(&seed.join("p")),
+        emls(&seed.join("q")),
+        "the same links"
+    );
+    let none = without(seed.path(), list, &[]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(crate::common::contains(
+        &none.stderr,
+        "`courant init` writes one to `issues/unsubscribe-secret`"
+    ));
+}
