@@ -17,6 +17,8 @@ use sha2::Sha256;
 pub const SECRET_ENV: &str = "COURANT_UNSUBSCRIBE_SECRET";
 
 const MAC_BYTES: usize = 16;
+/// How a test message's token starts.
+const TEST_PREFIX: &str = "test.";
 
 /// Why there is no key for the tokens; the secret itself never appears in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +133,33 @@ impl TokenKey {
         )
     }
 
+    /// The token of a test message (`test-send`) for an address: its links say what they would
+    /// do and change nothing. `test.` and a MAC over another input than a real token's, so one
+    /// can never be taken for the other.
+    pub fn test_token(&self, email: &str) -> String {
+        let address = email.to_lowercase();
+        let tag = self
+            .mac(&format!("test\n{address}"))
+            .finalize()
+            .into_bytes();
+        format!(
+            "{TEST_PREFIX}{}.{}",
+            URL_SAFE_NO_PAD.encode(&address),
+            URL_SAFE_NO_PAD.encode(&tag[..MAC_BYTES])
+        )
+    }
+
+    /// The address a test token was made for, if this key made it.
+    pub fn verify_test(&self, token: &str) -> Option<String> {
+        let (address, tag) = token.trim().strip_prefix(TEST_PREFIX)?.split_once('.')?;
+        let address = String::from_utf8(URL_SAFE_NO_PAD.decode(address).ok()?).ok()?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        self.mac(&format!("test\n{address}"))
+            .verify_truncated_left(&tag)
+            .ok()?;
+        (tag.len() == MAC_BYTES).then_some(address)
+    }
+
     /// The address a token was made for, if this key made it.
     pub fn verify(&self, token: &str) -> Option<String> {
         let (address, tag) = token.trim().split_once('.')?;
@@ -144,6 +173,18 @@ impl TokenKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_test_token_is_never_taken_for_a_real_one() {
+        let key = TokenKey::new(b"0123456789abcdef0123", "list.example");
+        let test = key.test_token("anne@example.org");
+        assert_eq!(key.verify_test(&test).as_deref(), Some("anne@example.org"));
+        assert_eq!(key.verify(&test), None);
+        assert_eq!(key.verify(test.strip_prefix("test.").unwrap()), None);
+        assert_eq!(key.verify_test(&key.token("anne@example.org")), None);
+        let real = key.token("anne@example.org");
+        assert_eq!(key.verify_test(&format!("test.{real}")), None);
+    }
 
     #[test]
     fn a_token_names_its_address_and_only_verifies_with_its_key() {

@@ -12,8 +12,10 @@ use crate::term::Term;
 
 /// Send one message of an edition to one address, subject prefixed `[TEST] `.
 ///
-/// The message is personalised as the subscriber given with `--as` (or as a reader
-/// without a name). The ledger is not touched. Prints the server's reply.
+/// The message is addressed to `--to`, its greeting that of the subscriber given with `--as`
+/// (or of a reader without a name). Its unsubscribe link carries a test token: clicked, it
+/// says it came from a test and changes nothing. The ledger is not touched. Prints the
+/// server's reply.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The edition file, e.g. `issues/2022-12.toml`.
@@ -42,11 +44,18 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let connector = args.smtp.connector(&checked.edition.newsletter.sending)?;
     let (dkim, tokens) = checked.keys()?;
     let return_path = checked.return_path(tokens.as_ref())?;
+    // The reader's name and fields, the tester's address: no reader's address and no working
+    // link of theirs goes into a test.
+    let reader = Subscriber {
+        email: to.clone(),
+        ..subscriber.clone()
+    };
     let message = Composer::new(&checked.edition, &checked.rendered, Clock::from_env())
         .with_dkim(dkim.as_ref())
         .with_tokens(tokens)
+        .as_test()
         .with_subject_prefix("[TEST] ")
-        .bytes(&subscriber)?;
+        .bytes(&reader)?;
     let (from, _) = return_path.envelope(&checked.edition.slug, to.as_str());
     let accepted = crate::runtime::runtime()?.block_on(async {
         let mut conn = connector

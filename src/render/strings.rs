@@ -42,6 +42,8 @@ pub struct PageWords {
     pub invalid_title: &'static str,
     pub invalid: &'static str,
     pub failed: &'static str,
+    pub test_title: &'static str,
+    pub test: &'static str,
 }
 
 /// The unsubscribe pages' words in `language`.
@@ -56,6 +58,8 @@ pub fn page_words(language: Language) -> &'static PageWords {
             invalid_title: "Deze afmeldlink werkt niet",
             invalid: "De link is onvolledig of niet door ons gemaakt. Gebruik de afmeldlink onderaan de nieuwsbrief, of mail de redactie.",
             failed: "Het afmelden is nu niet gelukt. Probeer het later opnieuw.",
+            test_title: "Dit was een testbericht",
+            test: "Deze link komt uit een testbericht: er is niets veranderd. In de nieuwsbrief zelf meldt deze link de lezer af.",
         },
         Language::En => &PageWords {
             confirm_title: "Unsubscribe",
@@ -66,6 +70,8 @@ pub fn page_words(language: Language) -> &'static PageWords {
             invalid_title: "This unsubscribe link does not work",
             invalid: "The link is incomplete or was not made by us. Use the unsubscribe link at the bottom of the newsletter, or write to the editors.",
             failed: "Unsubscribing did not work just now. Please try again later.",
+            test_title: "This was a test message",
+            test: "This link comes from a test message: nothing changed. In the newsletter itself this link unsubscribes the reader.",
         },
     }
 }

@@ -75,8 +75,17 @@ async fn handle(
             .find(|s| !s.is_empty())
             .map(str::to_owned)
     });
-    let address = token.as_deref().and_then(|t| service.key.verify(t));
     let words = page_words(service.language);
+    // A test message's link (test-send): say so, and record nothing, whatever the method.
+    if token
+        .as_deref()
+        .and_then(|t| service.key.verify_test(t))
+        .is_some()
+    {
+        let body = html! { p { (words.test) } };
+        return page(&service, StatusCode::OK, words.test_title, body);
+    }
+    let address = token.as_deref().and_then(|t| service.key.verify(t));
     let Some(address) = address else {
         return page(
             &service,

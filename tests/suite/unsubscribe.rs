@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::postgres::postgres;
 use crate::common::{Listening, SECRET, Test, courant};
-use crate::common::{contains, words};
+use crate::common::{contains, lacks, words};
 
 const LIST_ID: &str = "nieuwsbrief.weerbaarnl.example";
 
@@ -333,4 +333,55 @@ fn slow_clients_past_the_soft_open_file_limit_do_not_keep_a_click_out() {
     let held = first.read(&mut [0; 16]).map_err(|e| e.kind());
     assert_eq!(held, Err(std::io::ErrorKind::WouldBlock));
     assert!(contains(&suppressions(dir.path()), "r3@example.org,"));
+}
+
+/// Issue 18, item 2: a test of a reader's message carried the reader's `To` and a working
+/// unsubscribe link; a colleague who clicked it unsubscribed the reader. The test is addressed
+/// to `--to`, and its links, clicked or posted one-click, change nothing and say why.
+#[test]
+fn a_test_message_is_addressed_to_the_tester_and_its_unsubscribe_link_changes_nothing() {
+    let dir = Test::seed();
+    let sink = dir.sink(&[]);
+    let smtp = sink.url();
+    let args = [
+        "test-send",
+        "issues/2022-12.toml",
+        "--to",
+        "editor@example.org",
+    ];
+    let reader = [
+        "--as",
+        "omer.karaca@example.nl",
+        "-s",
+        "subscribers.example.toml",
+    ];
+    let run = dir.run(&[&args[..], &reader, &["--smtp", &smtp]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let raw = std::fs::read(&sink.messages()[0]).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let to = message.to().unwrap().first().unwrap().address().unwrap();
+    assert_eq!(to, "editor@example.org");
+    assert!(lacks(
+        &String::from_utf8_lossy(&raw),
+        "omer.karaca@example.nl"
+    ));
+    let text = String::from_utf8_lossy(&raw);
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("List-Unsubscribe: "))
+        .unwrap();
+    let at = header.find("/nieuwsbrief/afmelden/").unwrap();
+    let path = header[at..].split('>').next().unwrap();
+
+    let service = serve(&dir);
+    for (method, body) in [("GET", ""), ("POST", "List-Unsubscribe=One-Click")] {
+        let (status, page) = request(service.port, method, path, body);
+        assert_eq!(status, 200, "{method}");
+        assert!(contains(&page, "Dit was een testbericht"), "{method}");
+    }
+    let export = suppressions(dir.path());
+    assert_eq!(
+        export, "email,at,source,edition,status,diagnostic\n",
+        "nothing recorded"
+    );
 }
