@@ -59,7 +59,12 @@ pub fn read_spreadsheet(path: &Path) -> Result<(Arc<SourceFile>, Option<String>)
     let (text, warning) = match String::from_utf8(bytes) {
         Ok(text) => (text, None),
         Err(e) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
+            // By the bytes, not the byte-order mark: Excel's "CSV UTF-8" of a sheet pasted
+            // from a Windows-1252 file has a UTF-8 mark before Windows-1252 bytes. (`decode`
+            // would trust the mark and turn `ü` into U+FFFD.)
+            let bytes = e.as_bytes();
+            let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
             let warning = format!(
                 "`{}` is not UTF-8; read as Windows-1252, the encoding of Excel's \"CSV\" \
                  (if names look wrong, save it as \"CSV UTF-8\")",
@@ -192,6 +197,27 @@ fn quoted_date(message: &str) -> Option<&str> {
     tail.contains("datetime").then_some(text)
 }
 
+/// What to do when a straight quote inside a `"…"` text ended it early: the parser stops at the
+/// words after it (`body = "… de "receptie" …"`), and says only that it expected a new line.
+fn quote_advice(text: &str, at: usize) -> Option<String> {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let (_, value) = text[line_start..line_end].split_once('=')?;
+    let value = value.trim_start();
+    // A basic string opened on this line, with more quotes after its end than a closing one.
+    let quotes = value.matches('"').count() - value.matches("\\\"").count();
+    if !value.starts_with('"') || value.starts_with("\"\"\"") || quotes < 3 {
+        return None;
+    }
+    Some(
+        "a straight quote `\"` inside a text ends the text there: write typographic quotes \
+         (“receptie” or ‘receptie’), or put the text between `'''` and `'''` (or `\"\"\"` and \
+         `\"\"\"`), where straight quotes are allowed"
+            .to_owned(),
+    )
+}
+
 /// How to write `text` as a TOML date, reading day-month-year as the Dutch write it.
 fn date_advice(text: &str) -> String {
     let parts: Vec<&str> = text
@@ -266,6 +292,8 @@ pub fn parse<T: DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, LoadError
             ("missing-key", format!("missing key{rest}"))
         } else if let Some(text) = quoted_date(message) {
             ("invalid-date", date_advice(text))
+        } else if let Some(advice) = e.span().and_then(|s| quote_advice(&file.text, s.start)) {
+            ("quote-in-text", advice)
         } else {
             ("invalid-toml", message.to_owned())
         };

@@ -95,6 +95,7 @@ cases! {
     private_use_character: 2 => edited(EDITION, "Eerste bericht", "Eerste \u{e000}G\u{e001} bericht");
     invalid_subscriber_address: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\n\n[[subscriber]]\nemail = \"bert.example.org\"\n");
     duplicate_subscriber: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\n\n[[subscriber]]\nemail = \"bert@example.org\"\n\n[[subscriber]]\nemail = \"Anne@Example.org\"\n");
+    straight_quote_inside_a_text: 2 => edited(EDITION, "Een korte vooruitblik.", "Een korte \"vooruitblik\" op de receptie.");
     line_separator_in_subject: 2 => edited(EDITION, "subject = \"Testbrief januari\"", "subject = \"Testbrief\\u2028januari\"");
     paragraph_separator_in_subscriber_name: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\nname = \"Anne\\u2029Bcc: x@example.org\"\n");
     crlf_in_subscriber_name: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\nname = \"Anne\\r\\nBcc: x@example.org\"\n");

@@ -356,3 +356,29 @@ fn with_windows_1252_list() -> Test {
     dir.write("lijst.csv", &csv);
     dir
 }
+
+/// Issue 18, item 3: Excel's "CSV UTF-8" of a sheet with Windows-1252 text has a UTF-8
+/// byte-order mark before Windows-1252 bytes; the mark was trusted and `Jürgen` became
+/// `J�rgen` in `To` and the greeting. The bytes decide.
+#[test]
+fn a_byte_order_mark_before_windows_1252_bytes_does_not_spoil_the_names() {
+    let dir = unsigned_fixture().file(
+        "lijst.csv",
+        b"\xef\xbb\xbfemail;name\r\njurgen@example.nl;J\xfcrgen\r\n",
+    );
+    let run = dir.preview("lijst.csv");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(contains(&run.stderr, "read as Windows-1252"));
+    let eml = std::fs::read(dir.join("out/0001-jurgen@example.nl.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    assert!(message.body_text(0).unwrap().contains("Beste Jürgen,"));
+    let to = message
+        .to()
+        .unwrap()
+        .first()
+        .unwrap()
+        .name()
+        .unwrap()
+        .to_owned();
+    assert_eq!(to, "Jürgen");
+}
