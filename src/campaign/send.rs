@@ -71,6 +71,15 @@ impl Send {
         let recipients = Arc::new(std::mem::take(&mut self.list.subscribers));
         if plan.to_send.is_empty() {
             term.say("nothing to send")?;
+            let sent_as = ledger.sent_fingerprint(&slug)?;
+            if sent_as.is_some_and(|f| f != earlier.fingerprint) && plan.already_sent > 0 {
+                term.warn(format_args!(
+                    "`{slug}` changed since it was sent: its {} readers keep the text they \
+                     were sent. A correction is an edition of its own, with a subject that \
+                     says so (HOWTO.md)",
+                    plan.already_sent
+                ));
+            }
         } else {
             let fresh = earlier.last.is_none();
             confirm(
@@ -399,8 +408,13 @@ fn conclude(
         term.say(&summary)?;
         return Err(Error::LedgerLost(why.clone()));
     }
+    // The record says why the run ended early, so that `status` shows an interrupted run as one.
+    let recorded = match &report.stop {
+        Some(stop) => format!("{summary}; stopped: {stop}"),
+        None => summary.clone(),
+    };
     ledger
-        .finish_run(run_id, &summary)
+        .finish_run(run_id, &recorded)
         .map_err(|e| Error::LedgerLost(e.to_string()))?;
     term.say(&summary)?;
     let Some(stop) = &report.stop else {

@@ -1,6 +1,8 @@
 //! What the ledger knows of an edition: counts per state, the recipients that need a look,
 //! the runs, and what came back.
 
+use crate::plan::{Again, Plan};
+use crate::subscribers::SubscriberList;
 use std::collections::BTreeMap;
 
 use crate::error::Error;
@@ -15,11 +17,19 @@ pub struct Status {
     pub rows: Vec<Row>,
     pub runs: Vec<RunRecord>,
     pub returns: Returns,
+    /// With a list: how many of its readers are still to be sent the edition, and how many
+    /// the list holds that may get it.
+    pub to_send: Option<(usize, usize)>,
 }
 
 impl Status {
-    /// Reads the record of edition `slug`; an error when there is no ledger yet.
-    pub fn read(location: Location, slug: &str) -> Result<Status, Error> {
+    /// Reads the record of edition `slug`, and with `list` how many of it are still to send
+    /// (as `send` would plan them); an error when there is no ledger yet.
+    pub fn read(
+        location: Location,
+        slug: &str,
+        list: Option<&SubscriberList>,
+    ) -> Result<Status, Error> {
         if let Some(path) = location.file().filter(|p| !p.exists()) {
             return Err(Error::Refused(format!(
                 "no ledger at `{}`: nothing was sent yet",
@@ -35,7 +45,17 @@ impl Status {
             .map(|&s| (s, rows.iter().filter(|r| r.state == s).count()))
             .collect();
         let returns = Returns::of(&ledger, slug, counts[&State::Sent])?;
+        let to_send = match list {
+            Some(list) => {
+                let states = ledger.states(slug)?;
+                let suppressed = ledger.suppressed()?;
+                let plan = Plan::new(&list.subscribers, &states, &suppressed, Again::default());
+                Some((plan.to_send.len(), plan.active))
+            }
+            None => None,
+        };
         Ok(Status {
+            to_send,
             slug: slug.to_owned(),
             counts,
             rows,

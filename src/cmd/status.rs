@@ -27,6 +27,9 @@ pub(crate) struct Args {
     /// Print JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// The subscriber list: also say how many of it are still to send.
+    #[arg(long, short)]
+    subscribers: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
@@ -38,7 +41,15 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let location = args
         .ledger
         .location_in(crate::edition::dir_of(&args.edition))?;
-    let status = Status::read(location, &slug)?;
+    let list = match &args.subscribers {
+        Some(path) => {
+            let list = crate::subscribers::SubscriberList::load(path)?;
+            term.warn_all(&list.warnings);
+            Some(list)
+        }
+        None => None,
+    };
+    let status = Status::read(location, &slug, list.as_ref())?;
     let mut out = String::new();
     if args.json {
         print_json(&mut out, &status);
@@ -51,6 +62,17 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
             &status.runs,
         );
         print_returns(&mut out, &status.returns);
+        if let Some((left, active)) = status.to_send {
+            outln!(
+                out,
+                "still to send: {left} of the {active} active readers on the list{}",
+                if left > 0 {
+                    " (`courant send` sends them)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     term.out(&out)?;
     Ok(ExitStatus::Success)
@@ -134,6 +156,7 @@ fn print_json(out: &mut String, status: &Status) {
         "runs": status.runs.iter().map(|r| serde_json::json!({
             "started": time(r.started), "finished": r.finished.map(time), "summary": r.summary,
         })).collect::<Vec<_>>(),
+        "to_send": status.to_send.map(|(left, _)| left),
     });
     outln!(out, "{value:#}");
 }

@@ -27,6 +27,18 @@ impl Ledger {
         })
     }
 
+    /// The fingerprint of the content edition `edition` was last sent with, if recorded.
+    pub fn sent_fingerprint(&self, edition: &str) -> Result<Option<String>, LedgerError> {
+        self.with(|c| {
+            let row = c.query_opt(
+                "SELECT fingerprint FROM runs WHERE edition = ?1 AND fingerprint IS NOT NULL \
+                 ORDER BY id DESC LIMIT 1",
+                params![edition],
+            )?;
+            row.map(|r| r.get(0)).transpose()
+        })
+    }
+
     /// The latest edition this ledger records as sent: its name, when its last message went,
     /// and to how many.
     pub fn last_send(&self) -> Result<Option<EarlierSend>, LedgerError> {

@@ -278,6 +278,9 @@ fn sigterm_stops_cleanly_and_a_second_send_is_refused_meanwhile() {
     let status = dir.status();
     assert_eq!(status["counts"]["sending"], 0);
     assert_eq!(status["counts"]["unknown"], 0);
+    // Issue 18, item 7: the record says the run was interrupted.
+    let summary = status["runs"][0]["summary"].as_str().unwrap();
+    assert!(contains(summary, "; stopped: interrupted"));
 
     let run = dir.send(&sink, "--rate unlimited");
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -800,4 +803,32 @@ fn a_sent_edition_saved_under_another_name_is_refused_unless_sent_again() {
         "`2022-12` went out with the same subject on "
     ));
     assert_eq!(sink.messages().len(), 6);
+}
+
+/// Issue 18, item 7: `status` could not say how many readers are still to send, and after
+/// an edit of a sent edition `send` said "nothing to send" without a word that readers keep
+/// the old text.
+#[test]
+fn status_with_the_list_counts_who_is_left_and_an_edited_sent_edition_says_readers_keep_it() {
+    let dir = Test::seed().readers(4);
+    let sink = dir.sink(&[]);
+    let run = dir.send(&sink, "--rate unlimited");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let list = "[[subscriber]]\nemail = \"new@example.org\"\n";
+    let bigger = std::fs::read_to_string(dir.join("list.toml")).unwrap() + list;
+    dir.write("bigger.toml", bigger);
+    let status = dir.words("status issues/2022-12.toml --subscribers bigger.toml");
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let says = "still to send: 1 of the 5 active readers on the list (`courant send` sends them)";
+    assert!(contains(&status.stdout, says));
+
+    let dir = dir.revise(
+        "Nieuwsbrief WeerbaarNL – December 2022\"",
+        "Nieuwsbrief – december\"",
+    );
+    let again = dir.send(&sink, "--rate unlimited");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(ends_with(&again.stdout, "nothing to send\n"));
+    let keep = "`2022-12` changed since it was sent: its 4 readers keep the text they were sent";
+    assert!(contains(&again.stderr, keep));
 }
