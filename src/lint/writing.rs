@@ -98,7 +98,15 @@ pub(super) fn long_words(edition: &Edition, out: &mut Vec<Finding>) {
             let shown = word.split("](").next().unwrap_or(word);
             let shown = shown.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
             let letters = shown.chars().count();
-            if letters <= fits {
+            // A browser may break at a hyphen, a soft hyphen (U+00AD, which `check` advises),
+            // a zero-width space or `<wbr>`: what matters is the longest piece between them.
+            let longest = shown
+                .split(['-', '\u{ad}', '\u{200b}'])
+                .flat_map(|piece| piece.split("<wbr>"))
+                .map(|piece| piece.chars().count())
+                .max()
+                .unwrap_or(0);
+            if longest <= fits {
                 continue;
             }
             let message = if shown.contains("://") || shown.starts_with("www.") {

@@ -72,7 +72,10 @@ struct Builder {
 /// Parses one Markdown body.
 pub fn parse(source: &str) -> Body {
     let mut b = Builder::default();
-    for (event, range) in Parser::new_ext(source, Options::empty()).into_offset_iter() {
+    // Tables are parsed (GFM) so that `check` can name one, and its rows kept readable, rather
+    // than shown as a line of pipes.
+    let options = Options::ENABLE_TABLES;
+    for (event, range) in Parser::new_ext(source, options).into_offset_iter() {
         b.event(event, range);
     }
     b.body
@@ -113,6 +116,17 @@ impl Builder {
                 self.problem(ProblemKind::Image, range);
                 Frame::Emphasis
             }
+            Tag::Table(_) => return self.problem(ProblemKind::Other("a table"), range),
+            // Each row a paragraph of its cells, kept apart by a middle dot.
+            Tag::TableHead | Tag::TableRow => Frame::Block,
+            Tag::TableCell => {
+                if let Some((_, cells)) = self.stack.last_mut()
+                    && !cells.is_empty()
+                {
+                    cells.push(Inline::Text(" · ".into()));
+                }
+                return;
+            }
             Tag::BlockQuote(_) | Tag::CodeBlock(_) | Tag::HtmlBlock => {
                 if !matches!(tag, Tag::HtmlBlock) {
                     self.problem(ProblemKind::Other("a block quote or code block"), range);
@@ -140,6 +154,7 @@ impl Builder {
 
     fn end(&mut self, tag: TagEnd) {
         match tag {
+            TagEnd::Table | TagEnd::TableCell => {}
             TagEnd::List(_) if self.in_item() => {}
             TagEnd::List(_) => {
                 if let Some((ordered, items)) = self.list.take() {
@@ -267,6 +282,20 @@ pub fn links(blocks: &[Block]) -> Vec<BodyLink> {
 mod tests {
     use super::*;
     use Inline::*;
+
+    #[test]
+    fn a_table_is_named_and_its_rows_kept_readable() {
+        let body = parse("| Wat | Wanneer |\n|---|---|\n| Receptie | 19 januari |\n");
+        assert_eq!(body.problems.len(), 1);
+        assert_eq!(body.problems[0].kind, ProblemKind::Other("a table"));
+        let row = |a: &str, b: &str| {
+            Block::Paragraph(vec![Text(a.into()), Text(" · ".into()), Text(b.into())])
+        };
+        assert_eq!(
+            body.blocks,
+            vec![row("Wat", "Wanneer"), row("Receptie", "19 januari")]
+        );
+    }
 
     #[test]
     fn paragraphs_emphasis_and_links() {

@@ -382,3 +382,14 @@ fn a_byte_order_mark_before_windows_1252_bytes_does_not_spoil_the_names() {
         .to_owned();
     assert_eq!(to, "Jürgen");
 }
+
+/// Issue 18, item 5: a soft hyphen added where `check` advises one still got `word-too-long`.
+#[test]
+fn a_soft_hyphen_where_check_advises_one_silences_word_too_long() {
+    let word = "Arbeidsongeschiktheidsverzekeringsmaatschappij";
+    let long = check_edited("met *nadruk*", &format!("met *{word}*"));
+    assert!(contains(&long.stderr, "warning[word-too-long]"));
+    let hyphened = "Arbeids\\u00ADongeschiktheids\\u00ADverzekerings\\u00ADmaatschappij";
+    let fixed = check_edited("met *nadruk*", &format!("met *{hyphened}*"));
+    assert!(lacks(&fixed.stderr, "word-too-long"));
+}
