@@ -238,7 +238,7 @@ fn md_inline(source: &str) -> Markup {
             @if i > 0 { br; }
             @match block {
                 Block::Paragraph(inlines) => (inlines_html(inlines)),
-                Block::List { items, .. } => { @for item in items { (inlines_html(item)) br; } },
+                Block::List { items: parts, .. } | Block::Quote(parts) => { @for part in parts { (inlines_html(part)) br; } },
             }
         }
     }
@@ -251,6 +251,15 @@ pub fn blocks(blocks: &[Block]) -> Markup {
                 Block::Paragraph(inlines) => p { (inlines_html(inlines)) },
                 Block::List { ordered: true, items } => ol { @for i in items { li { (inlines_html(i)) } } },
                 Block::List { ordered: false, items } => ul { @for i in items { li { (inlines_html(i)) } } },
+                Block::Quote(paragraphs) => blockquote class="quote" {
+                    @for p in paragraphs {
+                        @if markdown::is_attribution(p) {
+                            p class="attribution" { (inlines_html(p)) }
+                        } @else {
+                            p { (inlines_html(p)) }
+                        }
+                    }
+                },
             }
         }
     }
@@ -334,6 +343,9 @@ a{{color:{link};text-decoration:underline;}}\
 .credited{{margin-bottom:0;}}\
 .credit{{margin:8px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
 .more{{font-weight:bold;}}\
+.quote{{margin:0 0 16px;padding:0 0 0 16px;border-left:4px solid {brand};}}\
+.quote p{{font-style:italic;}}\
+.quote .attribution{{font-style:normal;font-size:14px;line-height:20px;color:{muted};}}\
 .spacer{{font-size:8px;line-height:8px;}}\
 .footer-cell{{padding-top:24px;padding-bottom:24px;}}\
 .footer-cell p{{font-size:14px;line-height:21px;color:{muted};}}\
@@ -367,7 +379,8 @@ h1,.description{{color:{d_on_brand}!important;}}\
 h2,h3,p,li{{color:{d_text}!important;}}\
 a{{color:{d_link}!important;}}\
 .kicker,.credit,.footer-cell p{{color:{d_muted}!important;}}\
-.section-title{{border-color:{d_link}!important;}}\
+.section-title,.quote{{border-color:{d_link}!important;}}\
+.quote .attribution{{color:{d_muted}!important;}}\
 }}",
         d_canvas = c(&d.canvas),
         d_brand = c(&d.brand),

@@ -1,7 +1,8 @@
 //! Markdown bodies into a small block model that both the HTML and the plaintext render.
 //!
-//! Only what a newsletter paragraph needs is kept: paragraphs, lists, emphasis, strong, code,
-//! links and line breaks. Anything else (raw HTML, images, headings, …) is reported as a
+//! Only what a newsletter paragraph needs is kept: paragraphs, lists, block quotes (a quoted
+//! speaker, with the attribution as its last paragraph), emphasis, strong, code, links and line
+//! breaks. Anything else (raw HTML, images, headings, …) is reported as a
 //! [`Problem`] for `check` and rendered as plain, escaped text: never passed through.
 
 use std::ops::Range;
@@ -15,6 +16,24 @@ pub enum Block {
         ordered: bool,
         items: Vec<Vec<Inline>>,
     },
+    /// `> …`: its paragraphs; a last one that starts with a dash is the attribution.
+    Quote(Vec<Vec<Inline>>),
+}
+
+impl Block {
+    /// Its runs of inlines: the paragraph, each item, each quoted paragraph.
+    pub fn parts(&self) -> &[Vec<Inline>] {
+        match self {
+            Block::Paragraph(inlines) => std::slice::from_ref(inlines),
+            Block::List { items, .. } => items,
+            Block::Quote(paragraphs) => paragraphs,
+        }
+    }
+}
+
+/// Whether a quoted paragraph is the quote's attribution: it starts with a dash (`— Naam`).
+pub fn is_attribution(paragraph: &[Inline]) -> bool {
+    matches!(paragraph.first(), Some(Inline::Text(t)) if t.starts_with(['—', '–', '-']))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +86,8 @@ struct Builder {
     body: Body,
     stack: Vec<(Frame, Vec<Inline>)>,
     list: Option<(bool, Vec<Vec<Inline>>)>,
+    /// The paragraphs of the block quote being read.
+    quote: Option<Vec<Vec<Inline>>>,
 }
 
 /// Parses one Markdown body.
@@ -127,9 +148,17 @@ impl Builder {
                 }
                 return;
             }
+            Tag::BlockQuote(_) if !self.in_item() && self.quote.is_none() => {
+                self.quote = Some(Vec::new());
+                return;
+            }
             Tag::BlockQuote(_) | Tag::CodeBlock(_) | Tag::HtmlBlock => {
                 if !matches!(tag, Tag::HtmlBlock) {
-                    self.problem(ProblemKind::Other("a block quote or code block"), range);
+                    let what = match tag {
+                        Tag::BlockQuote(_) => "a block quote inside a list or a quote",
+                        _ => "a code block",
+                    };
+                    self.problem(ProblemKind::Other(what), range);
                 }
                 if self.in_item() {
                     return self.separate();
@@ -155,6 +184,11 @@ impl Builder {
     fn end(&mut self, tag: TagEnd) {
         match tag {
             TagEnd::Table | TagEnd::TableCell => {}
+            TagEnd::BlockQuote(_) if !self.in_item() && self.stack.is_empty() => {
+                if let Some(paragraphs) = self.quote.take() {
+                    self.body.blocks.push(Block::Quote(paragraphs));
+                }
+            }
             TagEnd::List(_) if self.in_item() => {}
             TagEnd::List(_) => {
                 if let Some((ordered, items)) = self.list.take() {
@@ -178,7 +212,12 @@ impl Builder {
             return;
         };
         let inline = match frame {
-            Frame::Block => return self.body.blocks.push(Block::Paragraph(children)),
+            Frame::Block => {
+                return match &mut self.quote {
+                    Some(paragraphs) => paragraphs.push(children),
+                    None => self.body.blocks.push(Block::Paragraph(children)),
+                };
+            }
             Frame::Item => {
                 if let Some((_, items)) = &mut self.list {
                     items.push(children);
@@ -270,10 +309,7 @@ pub fn links(blocks: &[Block]) -> Vec<BodyLink> {
     }
     let mut out = Vec::new();
     for block in blocks {
-        match block {
-            Block::Paragraph(inlines) => walk(inlines, &mut out),
-            Block::List { items, .. } => items.iter().for_each(|i| walk(i, &mut out)),
-        }
+        block.parts().iter().for_each(|part| walk(part, &mut out));
     }
     out
 }
@@ -282,6 +318,19 @@ pub fn links(blocks: &[Block]) -> Vec<BodyLink> {
 mod tests {
     use super::*;
     use Inline::*;
+
+    #[test]
+    fn a_block_quote_keeps_its_paragraphs_and_its_attribution() {
+        let body = parse("Zij zei:\n\n> Oefenen helpt.\n> Echt.\n>\n> — Anne de Vries\n\nEinde.");
+        assert!(body.problems.is_empty(), "{:?}", body.problems);
+        let Block::Quote(paragraphs) = &body.blocks[1] else {
+            panic!("{:?}", body.blocks)
+        };
+        assert_eq!(paragraphs.len(), 2);
+        assert!(!is_attribution(&paragraphs[0]));
+        assert!(is_attribution(&paragraphs[1]));
+        assert_eq!(body.blocks.len(), 3, "the paragraph after it is its own");
+    }
 
     #[test]
     fn a_table_is_named_and_its_rows_kept_readable() {

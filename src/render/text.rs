@@ -87,6 +87,15 @@ impl Writer {
                     self.wrap(&text, "", "");
                 }
                 Block::List { ordered, items } => self.list(*ordered, items),
+                Block::Quote(paragraphs) => {
+                    for p in paragraphs {
+                        let text = self.inlines(p);
+                        match markdown::is_attribution(p) {
+                            true => self.wrap(&text, "  ", "  "),
+                            false => self.wrap(&text, "> ", "> "),
+                        }
+                    }
+                }
             }
         }
     }
@@ -167,13 +176,12 @@ impl Writer {
         let parts: Vec<String> = body
             .blocks
             .iter()
-            .map(|b| match b {
-                Block::Paragraph(i) => self.inlines(i),
-                Block::List { items, .. } => items
+            .map(|b| {
+                b.parts()
                     .iter()
                     .map(|i| self.inlines(i))
                     .collect::<Vec<_>>()
-                    .join("\n"),
+                    .join("\n")
             })
             .collect();
         parts.join("\n")

@@ -168,3 +168,54 @@ fn the_preview_answers_only_its_own_host_names() {
     assert!(own.starts_with("HTTP/1.1 200"), "{own}");
     assert!(named.starts_with("HTTP/1.1 200"), "{named}");
 }
+
+/// Issue 18, item 5: a block quote came out as one paragraph with its attribution run in, and
+/// a table as a line of pipes. Quoted with its attribution, and the table's rows readable,
+/// they fit a phone and pass axe; the plaintext quotes with `> `.
+#[test]
+fn a_block_quote_and_a_table_fit_a_phone_and_pass_axe() {
+    let quote = "> Oefenen met een echte storing leert je meer dan welk plan ook.\\n>\\n\
+                 > — Anne de Vries, gemeente Voorbeeld\\n\\n\
+                 | Wat | Wanneer |\\n|---|---|\\n| Receptie | 19 januari, 16.00 uur |\\n\\n";
+    let dir = Test::seed();
+    let edition = dir.join("issues/2022-12.toml");
+    let text = std::fs::read_to_string(&edition).unwrap();
+    let body_at = text.find("body = \"\"\"\n").unwrap() + "body = \"\"\"\n".len();
+    let text = format!("{}{quote}{}", &text[..body_at], &text[body_at..]);
+    std::fs::write(&edition, text).unwrap();
+    let run = dir.run(&["build", "issues/2022-12.toml", "--out", "b"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
+    assert!(contains(&html, "<blockquote class=\"quote\">"));
+    assert!(contains(&html, "<p class=\"attribution\">— Anne de Vries"));
+    let vnu = Command::new("java")
+        .arg("-jar")
+        .arg(root().join("node_modules/vnu-jar/build/dist/vnu.jar"))
+        .args(["--errors-only", "--format", "json"])
+        .args([dir.join("b/index.html"), dir.join("b/email.html")])
+        .output()
+        .expect("java runs vnu");
+    let report: serde_json::Value = serde_json::from_slice(&vnu.stderr).unwrap();
+    assert_eq!(report["messages"], serde_json::json!([]), "{report:#}");
+    let m = measure(&dir.join("b"));
+    assert!(
+        m["phone"]["scrollWidth"].as_f64().unwrap() <= 375.0,
+        "horizontal overflow at 375 px: {}",
+        m["phone"]
+    );
+    let serious: Vec<_> = m["axe"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe: {serious:#?}");
+
+    let preview = dir.preview("subscribers.example.toml");
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    let (_, raw) = &crate::common::emls(&dir.join("out"))[0];
+    let message = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let plain = message.body_text(0).unwrap();
+    assert!(contains(&plain, "> Oefenen met een echte storing"));
+    assert!(contains(&plain, "  — Anne de Vries"));
+}
