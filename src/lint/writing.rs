@@ -111,7 +111,7 @@ pub(super) fn long_words(edition: &Edition, out: &mut Vec<Finding>) {
             }
             let message = if shown.contains("://") || shown.starts_with("www.") {
                 format!(
-                    "a URL written out ({letters} characters) is broken over lines on a phone; write link text instead: [what it is]({shown})"
+                    "a URL written out ({letters} characters) is shown cut short as a link; link text says what it is: [what it is]({shown})"
                 )
             } else {
                 format!(

@@ -99,7 +99,81 @@ pub fn parse(source: &str) -> Body {
     for (event, range) in Parser::new_ext(source, options).into_offset_iter() {
         b.event(event, range);
     }
-    b.body
+    let mut body = b.body;
+    for block in &mut body.blocks {
+        let parts = match block {
+            Block::Paragraph(inlines) => std::slice::from_mut(inlines),
+            Block::List { items, .. } => items.as_mut_slice(),
+            Block::Quote(paragraphs) => paragraphs.as_mut_slice(),
+        };
+        for part in parts {
+            *part = autolink(std::mem::take(part), source);
+        }
+    }
+    body
+}
+/// Bare URLs (`https://…` written out in a text) become links, shown shortened: a reader can
+/// tap them, and a long one no longer breaks at random on a phone. Adjacent texts are joined
+/// first (the parser splits a text at characters such as `_`).
+fn autolink(inlines: Vec<Inline>, source: &str) -> Vec<Inline> {
+    let mut joined: Vec<Inline> = Vec::with_capacity(inlines.len());
+    for inline in inlines {
+        match (joined.last_mut(), inline) {
+            (Some(Inline::Text(before)), Inline::Text(t)) => before.push_str(&t),
+            (_, Inline::Emphasis(c)) => joined.push(Inline::Emphasis(autolink(c, source))),
+            (_, Inline::Strong(c)) => joined.push(Inline::Strong(autolink(c, source))),
+            (_, other) => joined.push(other),
+        }
+    }
+    joined
+        .into_iter()
+        .flat_map(|inline| match inline {
+            Inline::Text(text) => split_urls(&text, source),
+            other => vec![other],
+        })
+        .collect()
+}
+
+/// `text` with each `http(s)://` URL in it as a link.
+fn split_urls(text: &str, source: &str) -> Vec<Inline> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("https://").or_else(|| rest.find("http://")) {
+        let end = rest[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .map_or(rest.len(), |e| start + e);
+        // A sentence's full stop or comma after the URL is not part of it.
+        let url = rest[start..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        if url.len() <= "https://".len() {
+            break;
+        }
+        if start > 0 {
+            out.push(Inline::Text(rest[..start].to_owned()));
+        }
+        let at = source.find(url).unwrap_or(0);
+        out.push(Inline::Link {
+            url: url.to_owned(),
+            children: vec![Inline::Text(shortened(url))],
+            range: at..at + url.len(),
+        });
+        rest = &rest[start + url.len()..];
+    }
+    if !rest.is_empty() {
+        out.push(Inline::Text(rest.to_owned()));
+    }
+    out
+}
+
+/// A URL as shown: without its scheme and `www.`, and at most 40 characters (`…` at the cut).
+fn shortened(url: &str) -> String {
+    let shown = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let shown = shown.strip_prefix("www.").unwrap_or(shown);
+    let shown = shown.trim_end_matches('/');
+    if shown.chars().count() <= 40 {
+        return shown.to_owned();
+    }
+    let cut: String = shown.chars().take(39).collect();
+    format!("{cut}…")
 }
 
 impl Builder {
@@ -333,13 +407,39 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_url_is_a_link_shown_short_and_its_full_stop_stays_text() {
+        let url = "https://www.rijksoverheid.nl/onderwerpen/terrorismebestrijding/documenten/rapport_2022";
+        let body = parse(&format!("Zie {url}. En *ook https://x.nl*."));
+        let Block::Paragraph(inlines) = &body.blocks[0] else {
+            panic!()
+        };
+        assert_eq!(inlines[0], Text("Zie ".into()));
+        let Link {
+            url: target,
+            children,
+            ..
+        } = &inlines[1]
+        else {
+            panic!("{inlines:?}")
+        };
+        assert_eq!(target, url);
+        assert_eq!(
+            children,
+            &vec![Text("rijksoverheid.nl/onderwerpen/terrorisme…".into())]
+        );
+        assert_eq!(inlines[2], Text(". En ".into()));
+        let Emphasis(inner) = &inlines[3] else {
+            panic!()
+        };
+        assert!(matches!(&inner[1], Link { url, .. } if url == "https://x.nl"));
+    }
+
+    #[test]
     fn a_table_is_named_and_its_rows_kept_readable() {
         let body = parse("| Wat | Wanneer |\n|---|---|\n| Receptie | 19 januari |\n");
         assert_eq!(body.problems.len(), 1);
         assert_eq!(body.problems[0].kind, ProblemKind::Other("a table"));
-        let row = |a: &str, b: &str| {
-            Block::Paragraph(vec![Text(a.into()), Text(" · ".into()), Text(b.into())])
-        };
+        let row = |a: &str, b: &str| Block::Paragraph(vec![Text(format!("{a} · {b}"))]);
         assert_eq!(
             body.blocks,
             vec![row("Wat", "Wanneer"), row("Receptie", "19 januari")]

@@ -127,6 +127,10 @@ fn long_words_and_pasted_urls_fit_a_phone() {
     assert!(contains(&check.stderr, "a URL written out"));
     let run = dir.words("build issues/2022-12.toml --out b");
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // Issue 18, item 5: the pasted URL is a link, shown cut short.
+    let page = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
+    let link = format!("<a href=\"{url}\">rijksoverheid.nl/onderwerpen/terrorisme…</a>");
+    assert!(contains(&page, &link));
     let m = measure(&dir.join("b"));
     assert!(
         m["phone"]["scrollWidth"].as_f64().unwrap() <= 375.0,
