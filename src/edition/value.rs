@@ -147,7 +147,7 @@ impl fmt::Display for EmailAddr {
     }
 }
 
-/// An absolute `http`, `https` or `mailto` URL.
+/// An absolute `http`, `https`, `mailto` or `tel` URL (a municipality gives its phone number).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct LinkUrl(url::Url);
@@ -157,9 +157,9 @@ impl TryFrom<String> for LinkUrl {
     fn try_from(s: String) -> Result<Self, ValueError> {
         let url = parse_url(&s)?;
         match url.scheme() {
-            "http" | "https" | "mailto" => Ok(LinkUrl(url)),
+            "http" | "https" | "mailto" | "tel" => Ok(LinkUrl(url)),
             other => Err(ValueError::new(format!(
-                "unsupported URL scheme `{other}`; expected `https`, `http` or `mailto`"
+                "unsupported URL scheme `{other}`; expected `https`, `http`, `mailto` or `tel`"
             ))),
         }
     }

@@ -393,3 +393,21 @@ fn a_soft_hyphen_where_check_advises_one_silences_word_too_long() {
     let fixed = check_edited("met *nadruk*", &format!("met *{hyphened}*"));
     assert!(lacks(&fixed.stderr, "word-too-long"));
 }
+
+/// Issue 18, item 6: a municipality's phone number as a link was refused (`tel:`).
+#[test]
+fn a_phone_number_may_be_a_tel_link() {
+    let run = check_edited(
+        "[link naar het verslag](https://example.org/verslag)",
+        "[link naar het verslag](https://example.org/verslag), bel [14 020](tel:+3114020)",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(lacks(&run.stderr, "link-invalid"));
+    let dir = unsigned_fixture().revise(
+        "[link naar het verslag](https://example.org/verslag)",
+        "bel [14 020](tel:+3114020)",
+    );
+    assert_eq!(dir.words("build edition.toml --out b").code, 0);
+    let page = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
+    assert!(contains(&page, "<a href=\"tel:+3114020\">14 020</a>"));
+}
