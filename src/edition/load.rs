@@ -33,10 +33,15 @@ impl Edition {
             });
         }
         let newsletter_file = read_source(&settings)?;
-        let newsletter: Newsletter = parse(&newsletter_file)?;
+        let mut newsletter: Newsletter = parse(&newsletter_file)?;
         let file = read_source(path)?;
         let content: Content = parse(&file)?;
         check_date(&file, &content)?;
+        // An edition in another language than the newsletter's (an English invitation of a
+        // Dutch newsletter) says so itself; its words, pages and `lang` follow it.
+        if let Some(language) = content.language {
+            newsletter.language = language;
+        }
         Ok(Edition {
             slug,
             dir,

@@ -371,6 +371,9 @@ pub struct Content {
     pub intro: Option<Item>,
     #[serde(default, rename = "section")]
     pub sections: Vec<Section>,
+    /// The edition's language, when it is not the newsletter's (`nl` or `en`).
+    #[serde(default)]
+    pub language: Option<Language>,
     /// `[check]`: rules allowed for this edition only.
     #[serde(default)]
     pub check: CheckSettings,

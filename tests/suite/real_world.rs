@@ -411,3 +411,19 @@ fn a_phone_number_may_be_a_tel_link() {
     let page = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
     assert!(contains(&page, "<a href=\"tel:+3114020\">14 020</a>"));
 }
+
+/// Issue 18, item 6: the language was only the newsletter's, so an English edition of a Dutch
+/// newsletter needed a folder of its own.
+#[test]
+fn an_edition_may_be_in_another_language_than_its_newsletter() {
+    let dir = unsigned_fixture().revise("subject = ", "language = \"en\"\nsubject = ");
+    assert_eq!(dir.words("check edition.toml").code, 0);
+    assert_eq!(dir.words("build edition.toml --out b").code, 0);
+    let page = std::fs::read_to_string(dir.join("b/email.html")).unwrap();
+    assert!(contains(&page, "<html lang=\"en\""));
+    assert!(contains(&page, "Unsubscribe from this newsletter"));
+    let dutch = unsigned_fixture();
+    assert_eq!(dutch.words("build edition.toml --out b").code, 0);
+    let page = std::fs::read_to_string(dutch.join("b/email.html")).unwrap();
+    assert!(contains(&page, "<html lang=\"nl\""));
+}
