@@ -371,6 +371,10 @@ pub struct Content {
     pub intro: Option<Item>,
     #[serde(default, rename = "section")]
     pub sections: Vec<Section>,
+    /// The closing words after the last item, e.g. "Met vriendelijke groet, de redactie"
+    /// (*Markdown*).
+    #[serde(default)]
+    pub sign_off: Option<Text>,
     /// The edition's language, when it is not the newsletter's (`nl` or `en`).
     #[serde(default)]
     pub language: Option<Language>,
@@ -393,6 +397,9 @@ pub struct Section {
     /// Shown as a heading; items of an untitled section are headings of their own level.
     #[serde(default)]
     pub title: Option<Text>,
+    /// A few words under the section's title, before its items (*Markdown*).
+    #[serde(default)]
+    pub intro: Option<Text>,
     #[serde(rename = "item")]
     pub items: Vec<Item>,
 }

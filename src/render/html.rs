@@ -160,10 +160,16 @@ impl Ctx<'_> {
                     @if let Some(title) = &section.title {
                         tr { td.px.section-cell { h2.section-title { (title.get_ref()) } } }
                     }
+                    @if let Some(intro) = &section.intro {
+                        tr { td.px.section-intro { (blocks(&markdown::parse(intro.get_ref()).blocks)) } }
+                    }
                     @let level = if section.title.is_some() { 3 } else { 2 };
                     @for item in &section.items {
                         (self.item(item, level, next(), "item"))
                     }
+                }
+                @if let Some(sign_off) = &content.sign_off {
+                    tr { td.px.sign-off { (blocks(&markdown::parse(sign_off.get_ref()).blocks)) } }
                 }
                 tr { td.spacer { (PreEscaped("&nbsp;")) } }
             },
@@ -343,6 +349,8 @@ a{{color:{link};text-decoration:underline;}}\
 .credited{{margin-bottom:0;}}\
 .credit{{margin:8px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
 .more{{font-weight:bold;}}\
+.section-intro{{padding-top:12px;}}\
+.sign-off{{padding-top:24px;}}\
 .quote{{margin:0 0 16px;padding:0 0 0 16px;border-left:4px solid {brand};}}\
 .quote p{{font-style:italic;}}\
 .quote .attribution{{font-style:normal;font-size:14px;line-height:20px;color:{muted};}}\

@@ -42,10 +42,16 @@ pub fn render(edition: &Edition) -> String {
         if let Some(title) = &section.title {
             w.heading(&title.get_ref().to_uppercase(), '=');
         }
+        if let Some(intro) = &section.intro {
+            w.markdown(intro.get_ref());
+        }
         let level = if section.title.is_some() { 3 } else { 2 };
         for item in &section.items {
             w.item(item, level);
         }
+    }
+    if let Some(sign_off) = &content.sign_off {
+        w.markdown(sign_off.get_ref());
     }
     w.footer(edition);
     w.out.truncate(w.out.trim_end().len());
@@ -76,6 +82,12 @@ impl Writer {
             );
             self.wrap(&text, "", "");
         }
+        self.flush_references();
+    }
+
+    /// A Markdown text of its own (a section's intro, the sign-off), with its links' list.
+    fn markdown(&mut self, source: &str) {
+        self.blocks(&markdown::parse(source).blocks);
         self.flush_references();
     }
 

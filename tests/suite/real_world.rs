@@ -427,3 +427,29 @@ fn an_edition_may_be_in_another_language_than_its_newsletter() {
     let page = std::fs::read_to_string(dutch.join("b/email.html")).unwrap();
     assert!(contains(&page, "<html lang=\"nl\""));
 }
+
+/// Issue 18, item 6: no introduction under a section title and no sign-off at the end.
+#[test]
+fn a_section_has_an_introduction_and_the_edition_a_sign_off() {
+    let dir = unsigned_fixture()
+        .revise(
+            "subject = ",
+            "sign-off = \"Met vriendelijke groet,\\\\\\nde redactie\"\nsubject = ",
+        )
+        .revise(
+            "title = \"Nieuws\"",
+            "title = \"Nieuws\"\nintro = \"Wat er *deze maand* speelde.\"",
+        );
+    let check = dir.words("check edition.toml");
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert_eq!(dir.words("build edition.toml --out b").code, 0);
+    let page = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
+    let intro = page.find("Wat er <em>deze maand</em> speelde.").unwrap();
+    assert!(page.find(">Nieuws</h2>").unwrap() < intro);
+    assert!(intro < page.find("Eerste bericht").unwrap());
+    let sign_off = page.find("Met vriendelijke groet,<br>de redactie").unwrap();
+    assert!(page.rfind("Lees het eerste bericht").unwrap() < sign_off);
+    let text = std::fs::read_to_string(dir.join("b/email.txt")).unwrap();
+    assert!(contains(&text, "NIEUWS\n======\n\nWat er deze maand speelde."));
+    assert!(contains(&text, "Met vriendelijke groet,\nde redactie"));
+}
