@@ -417,6 +417,16 @@ pub struct Item {
     pub image: Option<Image>,
     #[serde(default)]
     pub link: Option<Link>,
+    /// More links, after `link`: `links = [{ text, url }, { text, url, button = true }]`.
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+impl Item {
+    /// Its links in order: `link`, then `links`.
+    pub fn all_links(&self) -> impl Iterator<Item = &Link> {
+        self.link.iter().chain(&self.links)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -438,4 +448,7 @@ pub struct Link {
     /// Must make sense on its own: screen readers list links out of context.
     pub text: Text,
     pub url: Spanned<LinkUrl>,
+    /// Shown as a button (the one thing the reader should do), drawn for Outlook too.
+    #[serde(default)]
+    pub button: bool,
 }

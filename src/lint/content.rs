@@ -64,7 +64,7 @@ pub(super) fn items(edition: &Edition, out: &mut Vec<Finding>) {
             let at = |range| inner_location(&edition.file, &item.body, range);
             link(&found.url, &found.text, at(url), at(text), out);
         }
-        if let Some(l) = &item.link {
+        for l in item.all_links() {
             link_text(l.text.get_ref(), edition.at(&l.text), out);
             link_scheme(l.url.get_ref(), edition.at(&l.url), out);
         }

@@ -23,7 +23,7 @@ pub(super) fn texts(edition: &Edition) -> Vec<(&Arc<SourceFile>, &Text)> {
     for item in edition.items() {
         content.extend(item.kicker.as_ref());
         content.extend([&item.title, &item.body]);
-        content.extend(item.link.as_ref().map(|l| &l.text));
+        content.extend(item.all_links().map(|l| &l.text));
         if let Some(image) = &item.image {
             content.extend(image.alt.iter().chain(image.credit.iter()));
         }

@@ -192,10 +192,44 @@ impl Ctx<'_> {
                     }
                 }
                 (blocks(&markdown::parse(item.body.get_ref()).blocks))
-                @if let Some(link) = &item.link {
-                    p.more { a href=(link.url.get_ref().as_str()) { (link.text.get_ref()) } }
+                @for link in item.all_links() {
+                    @if link.button {
+                        (self.button(link))
+                    } @else {
+                        p.more { a href=(link.url.get_ref().as_str()) { (link.text.get_ref()) } }
+                    }
                 }
             } }
+        }
+    }
+
+    /// A link drawn as a button: a padded link everywhere, and for Outlook on Windows (which
+    /// ignores padding on links) a VML rounded rectangle of the same size and colours, the
+    /// "bulletproof button".
+    fn button(&self, link: &crate::edition::Link) -> Markup {
+        let theme = &self.edition.newsletter.theme;
+        let (url, text) = (link.url.get_ref().as_str(), link.text.get_ref().as_str());
+        let escaped = |s: &str| html! { (s) }.into_string();
+        let width = (text.chars().count() * 10 + 48).clamp(120, 520);
+        let vml = format!(
+            "<!--[if mso]><v:roundrect xmlns:v=\"urn:schemas-microsoft-com:vml\" \
+             xmlns:w=\"urn:schemas-microsoft-com:office:word\" href=\"{url}\" \
+             style=\"height:44px;v-text-anchor:middle;width:{width}px;\" arcsize=\"10%\" \
+             stroke=\"f\" fillcolor=\"{brand}\"><w:anchorlock/><center style=\"color:{on_brand};\
+             font-family:{font};font-size:16px;font-weight:bold;\">{text}</center></v:roundrect>\
+             <![endif]--><!--[if !mso]><!-->",
+            url = escaped(url),
+            text = escaped(text),
+            brand = theme.brand.get_ref(),
+            on_brand = theme.on_brand.get_ref(),
+            font = theme.font.as_str(),
+        );
+        html! {
+            p.button-row {
+                (PreEscaped(vml))
+                a.button href=(url) { (text) }
+                (PreEscaped("<!--<![endif]-->"))
+            }
         }
     }
 
@@ -349,6 +383,8 @@ a{{color:{link};text-decoration:underline;}}\
 .credited{{margin-bottom:0;}}\
 .credit{{margin:8px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
 .more{{font-weight:bold;}}\
+.button-row{{margin:0 0 16px;}}\
+.button{{display:inline-block;max-width:100%;padding:12px 24px;border-radius:4px;background-color:{brand};color:{on_brand};font-family:{font};font-size:16px;line-height:20px;font-weight:bold;text-decoration:none;}}\
 .section-intro{{padding-top:12px;}}\
 .sign-off{{padding-top:24px;}}\
 .quote{{margin:0 0 16px;padding:0 0 0 16px;border-left:4px solid {brand};}}\
@@ -388,6 +424,7 @@ h2,h3,p,li{{color:{d_text}!important;}}\
 a{{color:{d_link}!important;}}\
 .kicker,.credit,.footer-cell p{{color:{d_muted}!important;}}\
 .section-title,.quote{{border-color:{d_link}!important;}}\
+.button{{background-color:{d_brand}!important;color:{d_on_brand}!important;}}\
 .quote .attribution{{color:{d_muted}!important;}}\
 }}",
         d_canvas = c(&d.canvas),

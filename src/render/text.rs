@@ -74,9 +74,10 @@ impl Writer {
             self.wrap(&format!("({})", credit.get_ref()), "", "");
         }
         self.blocks(&markdown::parse(item.body.get_ref()).blocks);
-        if let Some(link) = &item.link {
+        for link in item.all_links() {
+            let mark = if link.button { "» " } else { "" };
             let text = format!(
-                "{} {}",
+                "{mark}{} {}",
                 link.text.get_ref(),
                 self.reference(link.url.get_ref().as_str())
             );

@@ -173,11 +173,12 @@ fn the_preview_answers_only_its_own_host_names() {
     assert!(named.starts_with("HTTP/1.1 200"), "{named}");
 }
 
-/// Issue 18, item 5: a block quote came out as one paragraph with its attribution run in, and
-/// a table as a line of pipes. Quoted with its attribution, and the table's rows readable,
-/// they fit a phone and pass axe; the plaintext quotes with `> `.
+/// Issue 18, items 5 and 6: a block quote came out as one paragraph with its attribution run
+/// in, a table as a line of pipes, and an item had one link and no button. Quoted with its
+/// attribution, the table's rows readable, a button and a phone link beside it, they fit a
+/// phone and pass axe and vnu; the plaintext quotes with `> ` and lists both links.
 #[test]
-fn a_block_quote_and_a_table_fit_a_phone_and_pass_axe() {
+fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
     let quote = "> Oefenen met een echte storing leert je meer dan welk plan ook.\\n>\\n\
                  > — Anne de Vries, gemeente Voorbeeld\\n\\n\
                  | Wat | Wanneer |\\n|---|---|\\n| Receptie | 19 januari, 16.00 uur |\\n\\n";
@@ -185,13 +186,29 @@ fn a_block_quote_and_a_table_fit_a_phone_and_pass_axe() {
     let edition = dir.join("issues/2022-12.toml");
     let text = std::fs::read_to_string(&edition).unwrap();
     let body_at = text.find("body = \"\"\"\n").unwrap() + "body = \"\"\"\n".len();
-    let text = format!("{}{quote}{}", &text[..body_at], &text[body_at..]);
+    let body_end = body_at + text[body_at..].find("\"\"\"\n").unwrap() + 4;
+    let links = "links = [{ text = \"Meld u aan voor de receptie\", \
+                 url = \"https://www.weerbaarnl.example/receptie\", button = true }, \
+                 { text = \"Bel het Klantcontactcentrum\", url = \"tel:+3114020\" }]\n";
+    let text = format!(
+        "{}{quote}{}{links}{}",
+        &text[..body_at],
+        &text[body_at..body_end],
+        &text[body_end..]
+    );
     std::fs::write(&edition, text).unwrap();
     let run = dir.run(&["build", "issues/2022-12.toml", "--out", "b"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let html = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
     assert!(contains(&html, "<blockquote class=\"quote\">"));
     assert!(contains(&html, "<p class=\"attribution\">— Anne de Vries"));
+    let button = "<a class=\"button\" href=\"https://www.weerbaarnl.example/receptie\">";
+    assert!(contains(&html, button));
+    assert!(contains(&html, "<!--[if mso]><v:roundrect"));
+    assert!(contains(
+        &html,
+        "<a href=\"tel:+3114020\">Bel het Klantcontactcentrum</a>"
+    ));
     let vnu = Command::new("java")
         .arg("-jar")
         .arg(root().join("node_modules/vnu-jar/build/dist/vnu.jar"))
@@ -222,4 +239,6 @@ fn a_block_quote_and_a_table_fit_a_phone_and_pass_axe() {
     let plain = message.body_text(0).unwrap();
     assert!(contains(&plain, "> Oefenen met een echte storing"));
     assert!(contains(&plain, "  — Anne de Vries"));
+    assert!(contains(&plain, "» Meld u aan voor de receptie ["));
+    assert!(contains(&plain, "Bel het Klantcontactcentrum ["));
 }

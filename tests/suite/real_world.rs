@@ -450,6 +450,9 @@ fn a_section_has_an_introduction_and_the_edition_a_sign_off() {
     let sign_off = page.find("Met vriendelijke groet,<br>de redactie").unwrap();
     assert!(page.rfind("Lees het eerste bericht").unwrap() < sign_off);
     let text = std::fs::read_to_string(dir.join("b/email.txt")).unwrap();
-    assert!(contains(&text, "NIEUWS\n======\n\nWat er deze maand speelde."));
+    assert!(contains(
+        &text,
+        "NIEUWS\n======\n\nWat er deze maand speelde."
+    ));
     assert!(contains(&text, "Met vriendelijke groet,\nde redactie"));
 }
