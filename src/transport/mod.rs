@@ -6,7 +6,7 @@
 //! connections are open; and its timeout covers only the connect, so a stalled server would hang
 //! a run. Here every step — connect, greeting, each command, the data — has a deadline, and
 //! each connection's socket is opened with `TCP_NODELAY` and bounded in what the server may
-//! send unasked ([`stream`]).
+//! send unasked (`stream.rs`).
 //!
 //! [`Connector`] opens connections, [`Connection`] runs transactions on one, [`Transport`] and
 //! [`Session`] are what the send loop asks of them, and [`reply`] reads what servers say.
