@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
+use crate::common::Test;
 use crate::common::succeeded;
-use crate::common::{Test, root};
 
 #[test]
 fn the_archive_lists_editions_newest_first_with_a_feed_and_no_personal_data() {
@@ -59,14 +59,7 @@ fn the_archive_lists_editions_newest_first_with_a_feed_and_no_personal_data() {
          https://www.weerbaarnl.example/nieuwsbrief/2022-12/ 2022-12-15T00:00:00Z Nieuwsbrief WeerbaarNL – December 2022\n"
     );
 
-    let vnu = Command::new("java")
-        .arg("-jar")
-        .arg(root().join("node_modules/vnu-jar/build/dist/vnu.jar"))
-        .args(["--errors-only", "--format", "json"])
-        .args([site.join("index.html"), site.join("2022-12/index.html")])
-        .output()
-        .expect("java runs vnu");
-    let report: serde_json::Value = serde_json::from_slice(&vnu.stderr).unwrap();
+    let report = crate::common::vnu(&[site.join("index.html"), site.join("2022-12/index.html")]);
     assert_eq!(report["messages"], serde_json::json!([]), "{report:#}");
 }
 

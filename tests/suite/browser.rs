@@ -6,6 +6,13 @@ use std::process::Command;
 use crate::common::{Test, root};
 use crate::common::{contains, succeeded};
 
+/// axe's serious and critical findings in what `measure` measured.
+fn serious_axe_findings(m: &serde_json::Value) -> Vec<serde_json::Value> {
+    let found = m["axe"].as_array().unwrap().iter();
+    let serious = |v: &&serde_json::Value| v["impact"] == "serious" || v["impact"] == "critical";
+    found.filter(serious).cloned().collect()
+}
+
 /// What `tests/browser/measure.mjs` measured of the built site in `site`.
 fn measure(site: &std::path::Path) -> serde_json::Value {
     let out = Command::new("node")
@@ -52,12 +59,7 @@ fn the_seed_reads_well_on_a_phone_on_a_desktop_in_dark_mode_and_passes_axe() {
         m["dark"]["background"], "rgb(24, 33, 44)",
         "the edition's dark background applies"
     );
-    let serious: Vec<_> = m["axe"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-        .collect();
+    let serious = serious_axe_findings(&m);
     assert!(serious.is_empty(), "axe: {serious:#?}");
 }
 
@@ -209,14 +211,7 @@ fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
         &html,
         "<a href=\"tel:+3114020\">Bel het Klantcontactcentrum</a>"
     ));
-    let vnu = Command::new("java")
-        .arg("-jar")
-        .arg(root().join("node_modules/vnu-jar/build/dist/vnu.jar"))
-        .args(["--errors-only", "--format", "json"])
-        .args([dir.join("b/index.html"), dir.join("b/email.html")])
-        .output()
-        .expect("java runs vnu");
-    let report: serde_json::Value = serde_json::from_slice(&vnu.stderr).unwrap();
+    let report = crate::common::vnu(&[dir.join("b/index.html"), dir.join("b/email.html")]);
     assert_eq!(report["messages"], serde_json::json!([]), "{report:#}");
     let m = measure(&dir.join("b"));
     assert!(
@@ -224,12 +219,7 @@ fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
         "horizontal overflow at 375 px: {}",
         m["phone"]
     );
-    let serious: Vec<_> = m["axe"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-        .collect();
+    let serious = serious_axe_findings(&m);
     assert!(serious.is_empty(), "axe: {serious:#?}");
 
     let preview = dir.preview("subscribers.example.toml");

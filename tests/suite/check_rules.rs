@@ -205,11 +205,7 @@ fn allow_silences_exactly_the_rule_it_names_for_the_newsletter_or_one_edition() 
 /// takes more.
 #[test]
 fn a_message_over_the_size_limit_is_an_error_and_the_limit_can_be_raised() {
-    let dir = Test::seed();
-    let image = dir.join("issues/2022-12/magazine.png");
-    let mut png = std::fs::read(&image).unwrap();
-    png.extend((0..20_000_000).map(|_| fastrand::u8(..)));
-    std::fs::write(&image, png).unwrap();
+    let dir = Test::seed().grown_image(20_000_000);
     let run = dir.words("check issues/2022-12.toml");
     assert_eq!(run.code, 1, "{}", run.stderr);
     let says = "error[message-too-large]: each message will be about 27.";

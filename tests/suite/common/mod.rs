@@ -90,6 +90,18 @@ pub(crate) fn words(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()
 }
 
+/// The Nu HTML Checker's (vnu) report on `files`, errors only, as JSON.
+pub(crate) fn vnu(files: &[PathBuf]) -> serde_json::Value {
+    let vnu = Command::new("java")
+        .arg("-jar")
+        .arg(root().join("node_modules/vnu-jar/build/dist/vnu.jar"))
+        .args(["--errors-only", "--format", "json"])
+        .args(files)
+        .output()
+        .expect("java runs vnu");
+    serde_json::from_slice(&vnu.stderr).expect("vnu's JSON report")
+}
+
 /// The repository's root (where `issues/` is).
 pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -103,6 +103,16 @@ impl Test {
         self.edit(edition, from, to)
     }
 
+    /// The seed's first picture made `bytes` larger (random bytes after its end, which image
+    /// readers ignore): a message that large, for size limits.
+    pub(crate) fn grown_image(self, bytes: usize) -> Self {
+        let image = self.join("issues/2022-12/magazine.png");
+        let mut png = std::fs::read(&image).unwrap();
+        png.extend((0..bytes).map(|_| fastrand::u8(..)));
+        std::fs::write(&image, png).unwrap();
+        self
+    }
+
     /// Runs every command with `key=value` in its environment.
     pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
