@@ -68,6 +68,9 @@ fn write_site(checked: &[Checked], out: &Path) -> Result<(), Error> {
         for asset in c.rendered.assets.all() {
             write(&folder.join(&asset.name), &asset.bytes)?;
         }
+        for file in &c.rendered.calendars {
+            write(&folder.join(&file.name), &file.text)?;
+        }
     }
     let newsletter = &editions[0].newsletter;
     write(

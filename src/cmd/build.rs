@@ -52,5 +52,8 @@ fn write_all(checked: &Checked, out: &Path) -> Result<(), Error> {
     for asset in rendered.assets.all() {
         write(&out.join(&asset.name), &asset.bytes)?;
     }
+    for file in &rendered.calendars {
+        write(&out.join(&file.name), &file.text)?;
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! and `issues/<slug>.toml` (this month's texts). Both are read with spans, so every later
 //! finding can point at the line that caused it.
 
+pub mod event;
 mod load;
 pub mod value;
 
@@ -90,6 +91,9 @@ pub struct Newsletter {
     /// One line under the masthead saying what the newsletter is.
     pub description: Text,
     pub language: Language,
+    /// The time zone of event times, `Europe/Amsterdam` when not given.
+    #[serde(default)]
+    pub time_zone: event::Zone,
     pub from: Sender,
     #[serde(default)]
     pub reply_to: Option<Sender>,
@@ -420,6 +424,9 @@ pub struct Item {
     /// More links, after `link`: `links = [{ text, url }, { text, url, button = true }]`.
     #[serde(default)]
     pub links: Vec<Link>,
+    /// What the item invites to: when and where, with a calendar file.
+    #[serde(default)]
+    pub event: Option<event::Event>,
 }
 
 impl Item {

@@ -9,6 +9,7 @@ use super::spam;
 use super::texts::inner_location;
 use super::words::GENERIC_LINK_TEXTS;
 use crate::diagnostic::{Finding, Location};
+use crate::edition::event::{Event, EventTime};
 use crate::edition::value::{Color, LinkUrl};
 use crate::edition::{Edition, Item, Text};
 use crate::render::markdown::{self, ProblemKind};
@@ -70,6 +71,52 @@ pub(super) fn items(edition: &Edition, out: &mut Vec<Finding>) {
         }
         if let Some(image) = &item.image {
             alt(edition, image, out);
+        }
+        if let Some(event) = &item.event {
+            self::event(edition, event, out);
+        }
+    }
+}
+
+/// An event's time must exist and its end follow its start; an event before the edition's
+/// date is most likely a date copied from last month.
+fn event(edition: &Edition, event: &Event, out: &mut Vec<Finding>) {
+    let zone = &edition.newsletter.time_zone;
+    match event.when(zone) {
+        Err(e) => {
+            // Point at the value at fault: the start when it is itself impossible.
+            let start_wrong = match event.start.get_ref() {
+                EventTime::At(at) => zone.instant(*at).is_err(),
+                EventTime::Day(_) => false,
+            };
+            let at = match (&event.end, start_wrong) {
+                (Some(end), false) => edition.at(end),
+                _ => edition.at(&event.start),
+            };
+            out.push(
+                Finding::error(
+                    "event-invalid",
+                    format!("this event cannot be put in a calendar: {e}"),
+                )
+                .at(at),
+            );
+        }
+        Ok(_) => {
+            let published = edition.content.date.get_ref().date;
+            let start = event.start.get_ref().date();
+            if published.is_some_and(|d| {
+                (d.year, d.month, d.day)
+                    > (
+                        start.year().unsigned_abs(),
+                        start.month().unsigned_abs(),
+                        start.day().unsigned_abs(),
+                    )
+            }) {
+                let message = format!(
+                    "the event starts on {start}, before the edition's date: is the date right?"
+                );
+                out.push(Finding::warning("event-past", message).at(edition.at(&event.start)));
+            }
         }
     }
 }

@@ -27,6 +27,8 @@ pub const RULES: &[(&str, bool)] = &[
     ("contrast", false),
     ("dkim-missing", true),
     ("dkim-not-aligned", false),
+    ("event-invalid", false),
+    ("event-past", true),
     ("generic-alt", true),
     ("gmail-clipping", true),
     ("greeting-no-name", true),

@@ -9,9 +9,11 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::assets::{Asset, Assets, CONTENT_WIDTH};
+use super::calendar;
 use super::markdown::{self, Block, Inline};
 use super::slots::Slot;
 use super::strings::{Strings, strings};
+use crate::edition::event::Event;
 use crate::edition::{Edition, ImageMode, Item, Theme};
 
 /// Which document is rendered.
@@ -192,6 +194,9 @@ impl Ctx<'_> {
                     }
                 }
                 (blocks(&markdown::parse(item.body.get_ref()).blocks))
+                @if let Some(event) = &item.event {
+                    (self.event(event, n))
+                }
                 @for link in item.all_links() {
                     @if link.button {
                         (self.button(link))
@@ -200,6 +205,33 @@ impl Ctx<'_> {
                     }
                 }
             } }
+        }
+    }
+
+    /// When and where, and a link to the calendar file: beside the page in the web version,
+    /// on the web in the email.
+    fn event(&self, event: &Event, n: usize) -> Markup {
+        let words = self.words;
+        let when = calendar::when_text(event, self.edition, words);
+        let place = event.place_line();
+        let file = calendar::file_name(n);
+        let href = match self.target {
+            Target::Email => format!("{}{file}", self.edition.web_url()),
+            Target::Web => file,
+        };
+        html! {
+            p.event {
+                @if let Some(when) = &when {
+                    strong { (words.when) ": " } (when)
+                    @if place.is_some() { br; }
+                }
+                @if let Some(place) = &place {
+                    strong { (words.place) ": " } (place)
+                }
+            }
+            @if when.is_some() {
+                p.more { a href=(href) { (words.add_to_calendar) } }
+            }
         }
     }
 
@@ -383,6 +415,7 @@ a{{color:{link};text-decoration:underline;}}\
 .credited{{margin-bottom:0;}}\
 .credit{{margin:8px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
 .more{{font-weight:bold;}}\
+.event{{padding:4px 0 4px 12px;border-left:4px solid {brand};}}\
 .button-row{{margin:0 0 16px;}}\
 .button{{display:inline-block;max-width:100%;padding:12px 24px;border-radius:4px;background-color:{brand};color:{on_brand};font-family:{font};font-size:16px;line-height:20px;font-weight:bold;text-decoration:none;}}\
 .section-intro{{padding-top:12px;}}\
@@ -423,7 +456,7 @@ h1,.description{{color:{d_on_brand}!important;}}\
 h2,h3,p,li{{color:{d_text}!important;}}\
 a{{color:{d_link}!important;}}\
 .kicker,.credit,.footer-cell p{{color:{d_muted}!important;}}\
-.section-title,.quote{{border-color:{d_link}!important;}}\
+.section-title,.quote,.event{{border-color:{d_link}!important;}}\
 .button{{background-color:{d_brand}!important;color:{d_on_brand}!important;}}\
 .quote .attribution{{color:{d_muted}!important;}}\
 }}",

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod assets;
+pub mod calendar;
 pub mod html;
 pub mod markdown;
 pub mod slots;
@@ -29,6 +30,8 @@ pub struct Rendered {
     /// The public web version: complete, no slots, no personal data.
     pub web: String,
     pub assets: Assets,
+    /// The events' calendar files, published beside the web version.
+    pub calendars: Vec<calendar::CalendarFile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,5 +56,6 @@ pub fn render(edition: &Edition) -> Result<Rendered, RenderError> {
         text: Template::parse(&text::render(edition), Escape::None),
         web,
         assets,
+        calendars: calendar::files(edition),
     })
 }

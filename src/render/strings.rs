@@ -10,25 +10,96 @@ pub struct Strings {
     pub unsubscribe_by_mail: &'static str,
     pub web_version: &'static str,
     pub unsubscribe_subject: &'static str,
+    /// An event's labels and the link to its calendar file.
+    pub when: &'static str,
+    pub place: &'static str,
+    pub add_to_calendar: &'static str,
+    /// Monday first.
+    pub weekdays: [&'static str; 7],
+    pub months: [&'static str; 12],
+    /// A time on the clock: `19.30 uur`, `19:30`.
+    pub clock: fn(i8, i8) -> String,
+    /// After a time or a range of times: ` uur` in Dutch.
+    pub clock_suffix: &'static str,
 }
+
+static NL: Strings = Strings {
+    view_online: "Bekijk deze nieuwsbrief in uw browser",
+    unsubscribe: "Afmelden voor deze nieuwsbrief",
+    unsubscribe_by_mail: "Afmelden per e-mail",
+    web_version: "Webversie",
+    unsubscribe_subject: "afmelden",
+    when: "Wanneer",
+    place: "Waar",
+    add_to_calendar: "Zet in uw agenda",
+    weekdays: [
+        "maandag",
+        "dinsdag",
+        "woensdag",
+        "donderdag",
+        "vrijdag",
+        "zaterdag",
+        "zondag",
+    ],
+    months: [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    clock: |h, m| format!("{h}.{m:02}"),
+    clock_suffix: " uur",
+};
+
+static EN: Strings = Strings {
+    view_online: "View this newsletter in your browser",
+    unsubscribe: "Unsubscribe from this newsletter",
+    unsubscribe_by_mail: "Unsubscribe by email",
+    web_version: "Web version",
+    unsubscribe_subject: "unsubscribe",
+    when: "When",
+    place: "Where",
+    add_to_calendar: "Add to your calendar",
+    weekdays: [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
+    months: [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    clock: |h, m| format!("{h:02}:{m:02}"),
+    clock_suffix: "",
+};
 
 /// The edition's words in `language`.
 pub fn strings(language: Language) -> &'static Strings {
     match language {
-        Language::Nl => &Strings {
-            view_online: "Bekijk deze nieuwsbrief in uw browser",
-            unsubscribe: "Afmelden voor deze nieuwsbrief",
-            unsubscribe_by_mail: "Afmelden per e-mail",
-            web_version: "Webversie",
-            unsubscribe_subject: "afmelden",
-        },
-        Language::En => &Strings {
-            view_online: "View this newsletter in your browser",
-            unsubscribe: "Unsubscribe from this newsletter",
-            unsubscribe_by_mail: "Unsubscribe by email",
-            web_version: "Web version",
-            unsubscribe_subject: "unsubscribe",
-        },
+        Language::Nl => &NL,
+        Language::En => &EN,
     }
 }
 

@@ -5,9 +5,11 @@
 
 use textwrap::{Options, WordSeparator, WordSplitter};
 
+use super::calendar;
 use super::markdown::{self, Block, Inline};
 use super::slots::Slot;
 use super::strings::strings;
+use crate::edition::event::Event;
 use crate::edition::{Edition, Item};
 
 /// Line width of the plaintext body.
@@ -19,6 +21,8 @@ struct Writer {
     /// Links referenced since the last flush, numbered from `next`.
     pending: Vec<(usize, String)>,
     next: usize,
+    /// Items written so far: the next item's number in reading order.
+    items: usize,
 }
 
 /// Renders the plaintext body, with slots for personal values.
@@ -36,7 +40,7 @@ pub fn render(edition: &Edition) -> String {
         w.blank();
     }
     if let Some(intro) = &content.intro {
-        w.item(intro, 2);
+        w.item(edition, intro, 2);
     }
     for section in &content.sections {
         if let Some(title) = &section.title {
@@ -47,7 +51,7 @@ pub fn render(edition: &Edition) -> String {
         }
         let level = if section.title.is_some() { 3 } else { 2 };
         for item in &section.items {
-            w.item(item, level);
+            w.item(edition, item, level);
         }
     }
     if let Some(sign_off) = &content.sign_off {
@@ -60,7 +64,9 @@ pub fn render(edition: &Edition) -> String {
 }
 
 impl Writer {
-    fn item(&mut self, item: &Item, level: u8) {
+    fn item(&mut self, edition: &Edition, item: &Item, level: u8) {
+        let n = self.items;
+        self.items += 1;
         if let Some(kicker) = &item.kicker {
             self.line(kicker.get_ref());
         }
@@ -74,6 +80,9 @@ impl Writer {
             self.wrap(&format!("({})", credit.get_ref()), "", "");
         }
         self.blocks(&markdown::parse(item.body.get_ref()).blocks);
+        if let Some(event) = &item.event {
+            self.event(edition, event, n);
+        }
         for link in item.all_links() {
             let mark = if link.button { "» " } else { "" };
             let text = format!(
@@ -84,6 +93,25 @@ impl Writer {
             self.wrap(&text, "", "");
         }
         self.flush_references();
+    }
+
+    /// When and where, and the calendar file's address.
+    fn event(&mut self, edition: &Edition, event: &Event, n: usize) {
+        let words = strings(edition.newsletter.language);
+        let when = calendar::when_text(event, edition, words);
+        let lines = [
+            when.as_ref().map(|w| format!("{}: {w}", words.when)),
+            event.place_line().map(|p| format!("{}: {p}", words.place)),
+        ];
+        for line in lines.iter().flatten() {
+            self.out.push_str(&fill(line, "", "  "));
+        }
+        if when.is_some() {
+            let url = format!("{}{}", edition.web_url(), calendar::file_name(n));
+            let reference = self.reference(&url);
+            self.line(&format!("{} {reference}", words.add_to_calendar));
+        }
+        self.blank();
     }
 
     /// A Markdown text of its own (a section's intro, the sign-off), with its links' list.

@@ -27,6 +27,7 @@ use crate::diagnostic::display_path;
 use crate::edition::Language;
 use crate::error::Error;
 use crate::message::{Clock, Composer};
+use crate::render::calendar;
 use crate::render::strings::preview_words;
 use crate::subscribers::{Subscriber, SubscriberList};
 use crate::term::Term;
@@ -351,7 +352,10 @@ async fn web(State(shared): State<Shared>, Query(q): Query<ViewQuery>) -> Respon
     let Some(checked) = q.edition(&preview) else {
         return not_loaded();
     };
-    Html(checked.rendered.web.replace("src=\"", "src=\"/img/")).into_response()
+    let page = (checked.rendered.web)
+        .replace("src=\"", "src=\"/img/")
+        .replace("href=\"event-", "href=\"/img/event-");
+    Html(page).into_response()
 }
 
 async fn image(State(shared): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
@@ -366,7 +370,14 @@ async fn image(State(shared): State<Shared>, UrlPath(name): UrlPath<String>) -> 
             asset.bytes.clone(),
         )
             .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        None => match checked.rendered.calendars.iter().find(|c| c.name == name) {
+            Some(file) => (
+                [(header::CONTENT_TYPE, calendar::CONTENT_TYPE)],
+                file.text.clone(),
+            )
+                .into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
     }
 }
 

@@ -103,6 +103,11 @@ cases! {
     empty_subscriber_list: 2 => preview_with(LIST, "# nobody yet\n");
     bad_csv_row: 2 => preview_with("list.csv", "email;name\nanne@example.org;Anne\nbert@example.org;Bert;extra\n");
     unknown_csv_column: 2 => preview_with("list.csv", "email,naam\nanne@example.org,Anne\n");
+    event_at_an_hour_that_does_not_exist: 1 => edited(EDITION, "image = {", "event = { start = \"2023-03-26 02:30\", place = \"Stadhuis\" }\nimage = {");
+    event_ending_before_it_starts: 1 => edited(EDITION, "image = {", "event = { start = \"2023-02-01 20:00\", end = \"2023-02-01 19:00\" }\nimage = {");
+    event_time_not_a_time: 2 => edited(EDITION, "image = {", "event = { start = \"1 februari, 20 uur\" }\nimage = {");
+    event_before_the_edition: 0 => edited(EDITION, "image = {", "event = { start = \"2022-01-19\" }\nimage = {");
+    unknown_time_zone: 2 => edited(SETTINGS, "language = ", "time-zone = \"Europe/Utrecht\"\nlanguage = ");
     invalid_csv_address: 2 => preview_with("list.csv", "email,name\nanne@example.org,Anne\n\"bert@\",Bert\n");
 }
 

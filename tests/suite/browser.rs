@@ -25,6 +25,35 @@ fn measure(site: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The whole response to `GET path` with `Host: host` from the server on `port`.
+fn http_get(port: u16, host: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// The site built in `site` is valid HTML (vnu), fits a 375 px phone and has no serious axe
+/// finding, in its web version and its email alike.
+fn valid_on_a_phone_and_accessible(site: &std::path::Path) {
+    let report = crate::common::vnu(&[site.join("index.html"), site.join("email.html")]);
+    assert_eq!(report["messages"], serde_json::json!([]), "{report:#}");
+    let m = measure(site);
+    assert!(
+        m["phone"]["scrollWidth"].as_f64().unwrap() <= 375.0,
+        "horizontal overflow at 375 px: {}",
+        m["phone"]
+    );
+    let serious = serious_axe_findings(&m);
+    assert!(serious.is_empty(), "axe: {serious:#?}");
+}
+
 #[test]
 fn the_seed_reads_well_on_a_phone_on_a_desktop_in_dark_mode_and_passes_axe() {
     let dir = Test::seed();
@@ -145,21 +174,10 @@ fn long_words_and_pasted_urls_fit_a_phone() {
 /// naming another host are refused.
 #[test]
 fn the_preview_answers_only_its_own_host_names() {
-    use std::io::{Read, Write};
     let dir = Test::seed();
     let serve = dir.listen(&["serve", "issues/2022-12.toml"]);
     let port = serve.port;
-    let get_path = |host: &str, path: &str| {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        s.read_to_string(&mut response).unwrap();
-        response
-    };
+    let get_path = |host: &str, path: &str| http_get(port, host, path);
     let get = |host: &str| get_path(host, "/headers");
     let page = get_path(&format!("localhost:{port}"), "/");
     // The page is in the newsletter's language (the seed's is Dutch).
@@ -211,16 +229,7 @@ fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
         &html,
         "<a href=\"tel:+3114020\">Bel het Klantcontactcentrum</a>"
     ));
-    let report = crate::common::vnu(&[dir.join("b/index.html"), dir.join("b/email.html")]);
-    assert_eq!(report["messages"], serde_json::json!([]), "{report:#}");
-    let m = measure(&dir.join("b"));
-    assert!(
-        m["phone"]["scrollWidth"].as_f64().unwrap() <= 375.0,
-        "horizontal overflow at 375 px: {}",
-        m["phone"]
-    );
-    let serious = serious_axe_findings(&m);
-    assert!(serious.is_empty(), "axe: {serious:#?}");
+    valid_on_a_phone_and_accessible(&dir.join("b"));
 
     let preview = dir.preview("subscribers.example.toml");
     assert_eq!(preview.code, 0, "{}", preview.stderr);
@@ -231,4 +240,91 @@ fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
     assert!(contains(&plain, "  — Anne de Vries"));
     assert!(contains(&plain, "» Meld u aan voor de receptie ["));
     assert!(contains(&plain, "Bel het Klantcontactcentrum ["));
+}
+
+/// What Python's `icalendar` reads in a calendar file: the start and end on Amsterdam's clock,
+/// the place, the title and the UID, `|`-separated.
+fn read_calendar(file: &std::path::Path) -> String {
+    let script = "import sys, icalendar, zoneinfo\n\
+        cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())\n\
+        ev = next(iter(cal.walk('VEVENT')))\n\
+        tz = zoneinfo.ZoneInfo('Europe/Amsterdam')\n\
+        at = lambda k: ev.decoded(k).astimezone(tz).strftime('%Y-%m-%d %H:%M')\n\
+        print(at('DTSTART'), at('DTEND'), ev['LOCATION'], ev['SUMMARY'], ev['UID'], sep='|')\n";
+    let out = Command::new(crate::common::servers::python())
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .expect("python runs");
+    assert!(succeeded(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Issue 18, item 6: an item could not say when and where something happens, nor be put in a
+/// calendar. With `event`, the email and the web version say when and where in the edition's
+/// language, link a calendar file that a real iCalendar reader puts at the right time on
+/// Amsterdam's clock, and still fit a phone and pass axe and vnu.
+#[test]
+fn an_event_says_when_and_where_and_its_calendar_file_opens_at_the_right_time() {
+    let event = "event = { start = \"2023-01-19 19:30\", end = \"2023-01-19 21:00\", \
+                 place = \"Stadhuis, Raadzaal\", address = \"Stadsplateau 1, Utrecht\" }\n";
+    let dir = Test::seed().revise(
+        "\nimage = { src = \"2022-12/leernetwerk.png\"",
+        &format!("\n{event}image = {{ src = \"2022-12/leernetwerk.png\""),
+    );
+    let run = dir.words("build issues/2022-12.toml --out b");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let web = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
+    assert!(contains(
+        &web,
+        "<strong>Wanneer: </strong>donderdag 19 januari 2023, 19.30–21.00 uur<br><strong>Waar: </strong>Stadhuis, Raadzaal, Stadsplateau 1, Utrecht"
+    ));
+    assert!(contains(
+        &web,
+        "<a href=\"event-2.ics\">Zet in uw agenda</a>"
+    ));
+    let email = std::fs::read_to_string(dir.join("b/email.html")).unwrap();
+    assert!(contains(
+        &email,
+        "href=\"https://www.weerbaarnl.example/nieuwsbrief/2022-12/event-2.ics\""
+    ));
+    let calendar = read_calendar(&dir.join("b/event-2.ics"));
+    assert_eq!(
+        calendar,
+        "2023-01-19 19:30|2023-01-19 21:00|Stadhuis, Raadzaal, Stadsplateau 1, Utrecht|\
+         Leernetwerk polarisatie: gemeenten aan de slag met gedeelde dilemma’s|\
+         2022-12-2@nieuwsbrief.weerbaarnl.example"
+    );
+    valid_on_a_phone_and_accessible(&dir.join("b"));
+
+    // `serve` links the calendar file from its web view and serves it.
+    let serve = dir.listen(&["serve", "issues/2022-12.toml"]);
+    let get = |path: &str| http_get(serve.port, &format!("127.0.0.1:{}", serve.port), path);
+    assert!(contains(
+        &get("/web"),
+        "<a href=\"/img/event-2.ics\">Zet in uw agenda</a>"
+    ));
+    let file = get("/img/event-2.ics");
+    assert!(contains(
+        &file,
+        "content-type: text/calendar; charset=utf-8\r\n"
+    ));
+    assert!(contains(&file, "\r\n\r\nBEGIN:VCALENDAR\r\n"));
+    drop(serve);
+
+    // The plaintext says the same, and an English edition says it in English.
+    let dir = dir.revise(
+        "title = \"Nieuwsbrief",
+        "language = \"en\"\ntitle = \"Nieuwsbrief",
+    );
+    let preview = dir.preview("subscribers.example.toml");
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    let (_, raw) = &crate::common::emls(&dir.join("out"))[0];
+    let message = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let plain = message.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(contains(
+        &plain,
+        "When: Thursday 19 January 2023, 19:30–21:00\nWhere: Stadhuis, Raadzaal, Stadsplateau 1, Utrecht\nAdd to your calendar ["
+    ));
+    assert!(contains(&plain, "/nieuwsbrief/2022-12/event-2.ics\n"));
 }

@@ -118,7 +118,7 @@ pub(crate) fn smtp_sink(parent: &Path, name: &str, options: &[&str]) -> Server {
 }
 
 /// The Python interpreter with aiosmtpd: `COURANT_TEST_PYTHON`, else `.venv/bin/python`.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     if let Ok(python) = std::env::var("COURANT_TEST_PYTHON") {
         return PathBuf::from(python);
     }
