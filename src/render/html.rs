@@ -310,7 +310,9 @@ fn md_inline(source: &str) -> Markup {
             @if i > 0 { br; }
             @match block {
                 Block::Paragraph(inlines) => (inlines_html(inlines)),
-                Block::List { items: parts, .. } | Block::Quote(parts) => { @for part in parts { (inlines_html(part)) br; } },
+                Block::List { .. } | Block::Quote(_) | Block::Table { .. } => {
+                    @for part in block.parts() { (inlines_html(part)) br; }
+                },
             }
         }
     }
@@ -323,6 +325,13 @@ pub fn blocks(blocks: &[Block]) -> Markup {
                 Block::Paragraph(inlines) => p { (inlines_html(inlines)) },
                 Block::List { ordered: true, items } => ol { @for i in items { li { (inlines_html(i)) } } },
                 Block::List { ordered: false, items } => ul { @for i in items { li { (inlines_html(i)) } } },
+                // A data table: the layout's tables are `role="presentation"`, this one is not.
+                Block::Table { head, rows } => table.data {
+                    thead { tr { @for cell in head { th scope="col" { (inlines_html(cell)) } } } }
+                    tbody {
+                        @for row in rows { tr { @for cell in row { td { (inlines_html(cell)) } } } }
+                    }
+                },
                 Block::Quote(paragraphs) => blockquote class="quote" {
                     @for p in paragraphs {
                         @if markdown::is_attribution(p) {
@@ -415,14 +424,8 @@ a{{color:{link};text-decoration:underline;}}\
 .credited{{margin-bottom:0;}}\
 .credit{{margin:8px 0 16px;font-size:14px;line-height:20px;color:{muted};}}\
 .more{{font-weight:bold;}}\
-.event{{padding:4px 0 4px 12px;border-left:4px solid {brand};}}\
-.button-row{{margin:0 0 16px;}}\
-.button{{display:inline-block;max-width:100%;padding:12px 24px;border-radius:4px;background-color:{brand};color:{on_brand};font-family:{font};font-size:16px;line-height:20px;font-weight:bold;text-decoration:none;}}\
 .section-intro{{padding-top:12px;}}\
 .sign-off{{padding-top:24px;}}\
-.quote{{margin:0 0 16px;padding:0 0 0 16px;border-left:4px solid {brand};}}\
-.quote p{{font-style:italic;}}\
-.quote .attribution{{font-style:normal;font-size:14px;line-height:20px;color:{muted};}}\
 .spacer{{font-size:8px;line-height:8px;}}\
 .footer-cell{{padding-top:24px;padding-bottom:24px;}}\
 .footer-cell p{{font-size:14px;line-height:21px;color:{muted};}}\
@@ -441,7 +444,30 @@ h1{{font-size:24px!important;line-height:30px!important;}}\
         muted = c(&theme.muted),
         link = c(&theme.link),
     );
-    light + &dark_rules(&theme.dark)
+    light + &block_rules(theme) + &dark_rules(&theme.dark)
+}
+
+/// The rules of what an item may hold besides paragraphs and lists: quotes, tables, events
+/// and buttons.
+fn block_rules(theme: &Theme) -> String {
+    let c = |color: &toml::Spanned<crate::edition::value::Color>| color.get_ref().to_string();
+    format!(
+        ".data{{width:100%;margin:0 0 16px;}}\
+.data th,.data td{{padding:6px 12px 6px 0;border-bottom:1px solid {muted};text-align:left;vertical-align:top;word-break:normal;overflow-wrap:break-word;font-family:{font};font-size:16px;line-height:22px;color:{text};}}\
+.data th{{font-weight:bold;border-bottom:2px solid {brand};}}\
+.event{{padding:4px 0 4px 12px;border-left:4px solid {brand};}}\
+.button-row{{margin:0 0 16px;}}\
+.button{{display:inline-block;max-width:100%;padding:12px 24px;border-radius:4px;background-color:{brand};color:{on_brand};font-family:{font};font-size:16px;line-height:20px;font-weight:bold;text-decoration:none;}}\
+.quote{{margin:0 0 16px;padding:0 0 0 16px;border-left:4px solid {brand};}}\
+.quote p{{font-style:italic;}}\
+.quote .attribution{{font-style:normal;font-size:14px;line-height:20px;color:{muted};}}\
+",
+        brand = c(&theme.brand),
+        on_brand = c(&theme.on_brand),
+        text = c(&theme.text),
+        muted = c(&theme.muted),
+        font = theme.font.as_str(),
+    )
 }
 
 /// The rules of dark mode, for clients that follow `prefers-color-scheme`.
@@ -453,10 +479,10 @@ body,.canvas{{background-color:{d_canvas}!important;}}\
 .masthead{{background-color:{d_brand}!important;}}\
 h1,.description{{color:{d_on_brand}!important;}}\
 .content{{background-color:{d_bg}!important;}}\
-h2,h3,p,li{{color:{d_text}!important;}}\
+h2,h3,p,li,.data th,.data td{{color:{d_text}!important;}}\
 a{{color:{d_link}!important;}}\
 .kicker,.credit,.footer-cell p{{color:{d_muted}!important;}}\
-.section-title,.quote,.event{{border-color:{d_link}!important;}}\
+.section-title,.quote,.event,.data th{{border-color:{d_link}!important;}}\
 .button{{background-color:{d_brand}!important;color:{d_on_brand}!important;}}\
 .quote .attribution{{color:{d_muted}!important;}}\
 }}",

@@ -18,15 +18,30 @@ pub enum Block {
     },
     /// `> …`: its paragraphs; a last one that starts with a dash is the attribution.
     Quote(Vec<Vec<Inline>>),
+    /// A GFM table: the header row's cells, then each row's.
+    Table {
+        head: Vec<Vec<Inline>>,
+        rows: Vec<Vec<Vec<Inline>>>,
+    },
 }
 
 impl Block {
-    /// Its runs of inlines: the paragraph, each item, each quoted paragraph.
-    pub fn parts(&self) -> &[Vec<Inline>] {
+    /// Its runs of inlines: the paragraph, each item, each quoted paragraph, each cell.
+    pub fn parts(&self) -> Vec<&Vec<Inline>> {
         match self {
-            Block::Paragraph(inlines) => std::slice::from_ref(inlines),
-            Block::List { items, .. } => items,
-            Block::Quote(paragraphs) => paragraphs,
+            Block::Paragraph(inlines) => vec![inlines],
+            Block::List { items: parts, .. } | Block::Quote(parts) => parts.iter().collect(),
+            Block::Table { head, rows } => head.iter().chain(rows.iter().flatten()).collect(),
+        }
+    }
+
+    fn parts_mut(&mut self) -> Vec<&mut Vec<Inline>> {
+        match self {
+            Block::Paragraph(inlines) => vec![inlines],
+            Block::List { items: parts, .. } | Block::Quote(parts) => parts.iter_mut().collect(),
+            Block::Table { head, rows } => {
+                head.iter_mut().chain(rows.iter_mut().flatten()).collect()
+            }
         }
     }
 }
@@ -88,25 +103,29 @@ struct Builder {
     list: Option<(bool, Vec<Vec<Inline>>)>,
     /// The paragraphs of the block quote being read.
     quote: Option<Vec<Vec<Inline>>>,
+    /// The table being read, at the top level (one inside a list or quote is reported and
+    /// shown row by row).
+    table: Option<TableBuild>,
+}
+
+#[derive(Default)]
+struct TableBuild {
+    head: Vec<Vec<Inline>>,
+    rows: Vec<Vec<Vec<Inline>>>,
+    row: Vec<Vec<Inline>>,
 }
 
 /// Parses one Markdown body.
 pub fn parse(source: &str) -> Body {
     let mut b = Builder::default();
-    // Tables are parsed (GFM) so that `check` can name one, and its rows kept readable, rather
-    // than shown as a line of pipes.
+    // Simple tables (GFM): a timetable, a list of contacts.
     let options = Options::ENABLE_TABLES;
     for (event, range) in Parser::new_ext(source, options).into_offset_iter() {
         b.event(event, range);
     }
     let mut body = b.body;
     for block in &mut body.blocks {
-        let parts = match block {
-            Block::Paragraph(inlines) => std::slice::from_mut(inlines),
-            Block::List { items, .. } => items.as_mut_slice(),
-            Block::Quote(paragraphs) => paragraphs.as_mut_slice(),
-        };
-        for part in parts {
+        for part in block.parts_mut() {
             *part = autolink(std::mem::take(part), source);
         }
     }
@@ -211,16 +230,8 @@ impl Builder {
                 self.problem(ProblemKind::Image, range);
                 Frame::Emphasis
             }
-            Tag::Table(_) => return self.problem(ProblemKind::Other("a table"), range),
-            // Each row a paragraph of its cells, kept apart by a middle dot.
-            Tag::TableHead | Tag::TableRow => Frame::Block,
-            Tag::TableCell => {
-                if let Some((_, cells)) = self.stack.last_mut()
-                    && !cells.is_empty()
-                {
-                    cells.push(Inline::Text(" · ".into()));
-                }
-                return;
+            Tag::Table(_) | Tag::TableHead | Tag::TableRow | Tag::TableCell => {
+                return self.start_table_part(tag, range);
             }
             Tag::BlockQuote(_) if !self.in_item() && self.quote.is_none() => {
                 self.quote = Some(Vec::new());
@@ -257,6 +268,11 @@ impl Builder {
 
     fn end(&mut self, tag: TagEnd) {
         match tag {
+            TagEnd::TableCell | TagEnd::TableHead | TagEnd::TableRow | TagEnd::Table
+                if self.table.is_some() =>
+            {
+                self.end_table_part(tag);
+            }
             TagEnd::Table | TagEnd::TableCell => {}
             TagEnd::BlockQuote(_) if !self.in_item() && self.stack.is_empty() => {
                 if let Some(paragraphs) = self.quote.take() {
@@ -278,6 +294,50 @@ impl Builder {
                 self.extend(inlines);
             }
             _ => self.close(),
+        }
+    }
+
+    fn start_table_part(&mut self, tag: Tag<'_>, range: Range<usize>) {
+        let frame = match tag {
+            Tag::Table(_) if !self.in_item() && self.quote.is_none() => {
+                self.table = Some(TableBuild::default());
+                return;
+            }
+            Tag::Table(_) => {
+                let what = "a table inside a list or a quote";
+                return self.problem(ProblemKind::Other(what), range);
+            }
+            Tag::TableHead | Tag::TableRow if self.table.is_some() => return,
+            // A table inside a list or quote: each row a paragraph of its cells, kept apart by
+            // a middle dot.
+            Tag::TableCell if self.table.is_none() => {
+                if let Some((_, cells)) = self.stack.last_mut()
+                    && !cells.is_empty()
+                {
+                    cells.push(Inline::Text(" · ".into()));
+                }
+                return;
+            }
+            _ => Frame::Block,
+        };
+        self.stack.push((frame, Vec::new()));
+    }
+
+    fn end_table_part(&mut self, tag: TagEnd) {
+        let Some(table) = &mut self.table else {
+            return;
+        };
+        match tag {
+            TagEnd::TableCell => {
+                let (_, cell) = self.stack.pop().unwrap_or((Frame::Block, Vec::new()));
+                table.row.push(cell);
+            }
+            TagEnd::TableHead => table.head = std::mem::take(&mut table.row),
+            TagEnd::TableRow => table.rows.push(std::mem::take(&mut table.row)),
+            _ => {
+                let TableBuild { head, rows, .. } = self.table.take().expect("checked above");
+                self.body.blocks.push(Block::Table { head, rows });
+            }
         }
     }
 
@@ -435,15 +495,34 @@ mod tests {
     }
 
     #[test]
-    fn a_table_is_named_and_its_rows_kept_readable() {
-        let body = parse("| Wat | Wanneer |\n|---|---|\n| Receptie | 19 januari |\n");
-        assert_eq!(body.problems.len(), 1);
-        assert_eq!(body.problems[0].kind, ProblemKind::Other("a table"));
-        let row = |a: &str, b: &str| Block::Paragraph(vec![Text(format!("{a} · {b}"))]);
-        assert_eq!(
-            body.blocks,
-            vec![row("Wat", "Wanneer"), row("Receptie", "19 januari")]
+    fn a_table_keeps_its_header_and_rows() {
+        let body = parse(
+            "Rooster:\n\n| Wat | Wanneer |\n|---|---|\n| *Receptie* | 19 januari |\n| Lezing | |\n\nEinde.",
         );
+        assert!(body.problems.is_empty(), "{:?}", body.problems);
+        let cell = |t: &str| vec![Text(t.into())];
+        assert_eq!(
+            body.blocks[1],
+            Block::Table {
+                head: vec![cell("Wat"), cell("Wanneer")],
+                rows: vec![
+                    vec![vec![Emphasis(cell("Receptie"))], cell("19 januari")],
+                    vec![cell("Lezing"), vec![]],
+                ],
+            }
+        );
+        assert_eq!(body.blocks[2], Block::Paragraph(cell("Einde.")));
+    }
+
+    #[test]
+    fn a_table_in_a_quote_is_named_and_its_rows_kept_readable() {
+        let body = parse("> | Wat | Wanneer |\n> |---|---|\n> | Receptie | 19 januari |\n");
+        assert_eq!(body.problems.len(), 1);
+        let what = ProblemKind::Other("a table inside a list or a quote");
+        assert_eq!(body.problems[0].kind, what);
+        let row = |a: &str, b: &str| vec![Text(format!("{a} · {b}"))];
+        let expected = Block::Quote(vec![row("Wat", "Wanneer"), row("Receptie", "19 januari")]);
+        assert_eq!(body.blocks, vec![expected]);
     }
 
     #[test]

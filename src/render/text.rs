@@ -128,6 +128,7 @@ impl Writer {
                     self.wrap(&text, "", "");
                 }
                 Block::List { ordered, items } => self.list(*ordered, items),
+                Block::Table { head, rows } => self.table(head, rows),
                 Block::Quote(paragraphs) => {
                     for p in paragraphs {
                         let text = self.inlines(p);
@@ -153,6 +154,50 @@ impl Writer {
             self.out.push_str(&fill(&text, &marker, &indent));
         }
         self.blank();
+    }
+
+    /// A table as columns when it fits the width, else each row as `Header: cell` lines, rows
+    /// apart by a blank line: readable in any mail client and by a screen reader.
+    fn table(&mut self, head: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>]) {
+        let head: Vec<String> = head.iter().map(|c| self.inlines(c)).collect();
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| self.inlines(c)).collect())
+            .collect();
+        let width = |s: &str| textwrap::core::display_width(s);
+        let mut widths: Vec<usize> = head.iter().map(|h| width(h)).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(width(cell));
+            }
+        }
+        let total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+        let one_line = |cells: &[String]| !cells.iter().any(|c| c.contains('\n'));
+        if total <= WIDTH && one_line(&head) && rows.iter().all(|r| one_line(r)) {
+            let line = |cells: &[String]| {
+                let padded: Vec<String> = cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(width(c)))))
+                    .collect();
+                padded.join("  ").trim_end().to_owned()
+            };
+            self.line(&line(&head));
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            self.line(&rule.join("  "));
+            for row in &rows {
+                self.line(&line(row));
+            }
+            self.blank();
+            return;
+        }
+        for row in &rows {
+            for (label, cell) in head.iter().zip(row).filter(|(_, c)| !c.is_empty()) {
+                self.out
+                    .push_str(&fill(&format!("{label}: {cell}"), "", "  "));
+            }
+            self.blank();
+        }
     }
 
     fn inlines(&mut self, inlines: &[Inline]) -> String {
@@ -299,5 +344,17 @@ mod tests {
         let out = fill(&"lang ".repeat(20), "- ", "  ");
         let lines: Vec<_> = out.lines().collect();
         assert!(lines[0].starts_with("- lang") && lines[1].starts_with("  lang"));
+    }
+
+    #[test]
+    fn a_table_too_wide_for_columns_becomes_labelled_lines_per_row() {
+        let mut w = Writer::default();
+        let body = markdown::parse(&format!(
+            "| Wat | Toelichting |\n|---|---|\n| Receptie | {} |\n| Lezing | |\n",
+            "een lange uitleg ".repeat(5)
+        ));
+        w.blocks(&body.blocks);
+        let expected = "Wat: Receptie\nToelichting: een lange uitleg een lange uitleg een lange uitleg een\n  lange uitleg een lange uitleg\n\nWat: Lezing\n\n";
+        assert_eq!(w.out, expected);
     }
 }

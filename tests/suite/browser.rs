@@ -195,8 +195,9 @@ fn the_preview_answers_only_its_own_host_names() {
 
 /// Issue 18, items 5 and 6: a block quote came out as one paragraph with its attribution run
 /// in, a table as a line of pipes, and an item had one link and no button. Quoted with its
-/// attribution, the table's rows readable, a button and a phone link beside it, they fit a
-/// phone and pass axe and vnu; the plaintext quotes with `> ` and lists both links.
+/// attribution, the table as a table with a header row, a button and a phone link beside it,
+/// they fit a phone and pass axe and vnu; the plaintext quotes with `> `, sets the table in
+/// columns and lists both links.
 #[test]
 fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
     let quote = "> Oefenen met een echte storing leert je meer dan welk plan ook.\\n>\\n\
@@ -222,6 +223,11 @@ fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
     let html = std::fs::read_to_string(dir.join("b/index.html")).unwrap();
     assert!(contains(&html, "<blockquote class=\"quote\">"));
     assert!(contains(&html, "<p class=\"attribution\">— Anne de Vries"));
+    assert!(contains(
+        &html,
+        "<table class=\"data\"><thead><tr><th scope=\"col\">Wat</th><th scope=\"col\">Wanneer</th>\
+         </tr></thead><tbody><tr><td>Receptie</td><td>19 januari, 16.00 uur</td></tr></tbody></table>"
+    ));
     let button = "<a class=\"button\" href=\"https://www.weerbaarnl.example/receptie\">";
     assert!(contains(&html, button));
     assert!(contains(&html, "<!--[if mso]><v:roundrect"));
@@ -238,6 +244,9 @@ fn a_block_quote_a_table_and_a_button_fit_a_phone_and_pass_axe() {
     let plain = message.body_text(0).unwrap();
     assert!(contains(&plain, "> Oefenen met een echte storing"));
     assert!(contains(&plain, "  — Anne de Vries"));
+    let columns =
+        "Wat       Wanneer\n--------  ---------------------\nReceptie  19 januari, 16.00 uur\n";
+    assert!(contains(&plain.replace("\r\n", "\n"), columns));
     assert!(contains(&plain, "» Meld u aan voor de receptie ["));
     assert!(contains(&plain, "Bel het Klantcontactcentrum ["));
 }
