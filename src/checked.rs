@@ -35,7 +35,7 @@ impl Checked {
     /// goes to readers.
     pub fn load_clean(path: &Path, term: &crate::term::Term) -> Result<Checked, Error> {
         let checked = Checked::load(path)?;
-        checked.report(term);
+        checked.report_brief(term);
         if checked.has_errors() {
             return Err(Error::Refused(
                 "refusing to send an edition with errors; fix what `courant check` reports".into(),
@@ -51,6 +51,12 @@ impl Checked {
     /// Prints the findings and a count.
     pub fn report(&self, term: &crate::term::Term) {
         term.findings(&self.findings, &self.edition.file.path);
+    }
+
+    /// Prints the errors in full and the warnings as one line that names them: the commands
+    /// after `check` (preview, test-send, send) should not repeat its advice every time.
+    pub fn report_brief(&self, term: &crate::term::Term) {
+        term.findings_brief(&self.findings, &self.edition.file.path);
     }
 
     /// The DKIM signing key of the edition's newsletter, if `[dkim]` is set.

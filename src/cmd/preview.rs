@@ -32,7 +32,7 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let checked = Checked::load(&args.edition)?;
     let list = SubscriberList::load(&args.subscribers)?;
     term.warn_all(&list.warnings);
-    checked.report(term);
+    checked.report_brief(term);
     let ledger = args.ledger.location(&checked.edition)?;
     let written = preview::write_all(&checked, &list, ledger, &args.out, args.limit)?;
     term.say(format!(

@@ -35,7 +35,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let checked = Checked::load(&args.edition)?;
-    checked.report(term);
+    checked.report_brief(term);
     let to: EmailAddr = args.to.parse().map_err(|source| Error::Argument {
         flag: "--to",
         source,

@@ -128,6 +128,31 @@ impl Term {
         }
     }
 
+    /// Errors in full; warnings as one line naming their rules and the command that shows
+    /// them.
+    pub fn findings_brief(&self, findings: &[Finding], path: &Path) {
+        if findings.iter().any(Finding::is_error) {
+            return self.findings(findings, path);
+        }
+        let mut rules: Vec<&str> = Vec::new();
+        for finding in findings {
+            if !rules.contains(&finding.code) {
+                rules.push(finding.code);
+            }
+        }
+        if rules.is_empty() || self.is_quiet() {
+            return;
+        }
+        let n = findings.len();
+        eprintln!(
+            "{}: {n} {} ({}); `courant check {}` shows where and what to do",
+            display_path(path),
+            plural(n, "warning", "warnings"),
+            rules.join(", "),
+            display_path(path),
+        );
+    }
+
     /// Asks `question` on the terminal and returns the answer; an error when there is no
     /// terminal to ask on.
     pub fn ask(&self, question: &str) -> Result<String, std::io::Error> {

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use crate::common::{SECRET, Test, emls};
+use crate::common::{contains, lacks, starts_with};
 use courant::unsubscribe::TokenKey;
 use mail_parser::{Message, MessageParser, MimeHeaders};
 
@@ -225,4 +226,33 @@ fn linked_images_point_at_the_web_version() {
     assert!(
         html.contains("src=\"https://www.weerbaarnl.example/nieuwsbrief/2022-12/magazine.png\"")
     );
+}
+
+/// Issue 18, item 6: `check`'s five-line DKIM advice was printed again by every `preview`,
+/// `test-send` and `send`. After `check`, they name the warnings in one line and say where the
+/// advice is; an error is still shown whole, since it stops them.
+#[test]
+fn preview_names_check_warnings_in_one_line_and_shows_errors_whole() {
+    let dir = Test::seed();
+    let run = dir.preview("subscribers.example.toml");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = "issues/2022-12.toml: 1 warning (dkim-missing); `courant check issues/2022-12.toml` \
+                shows where and what to do\n";
+    assert!(starts_with(&run.stderr, line));
+    assert!(lacks(&run.stderr, "Gmail, Yahoo and Microsoft"));
+    assert!(contains(
+        &dir.words("check issues/2022-12.toml").stderr,
+        "Gmail, Yahoo and Microsoft"
+    ));
+
+    let dir = dir.revise("subject = \"", "subject = \"\"\n# \"");
+    let run = dir.preview("subscribers.example.toml");
+    assert!(contains(
+        &run.stderr,
+        "error[subject-empty]: the subject is empty\n --> "
+    ));
+    assert!(contains(
+        &run.stderr,
+        "warning[dkim-missing]: DKIM is not configured"
+    ));
 }
