@@ -74,10 +74,10 @@ impl Send {
             let sent_as = ledger.sent_fingerprint(&slug)?;
             if sent_as.is_some_and(|f| f != earlier.fingerprint) && plan.already_sent > 0 {
                 term.warn(format_args!(
-                    "`{slug}` changed since it was sent: its {} readers keep the text they \
-                     were sent. A correction is an edition of its own, with a subject that \
-                     says so (HOWTO.md)",
-                    plan.already_sent
+                    "`{slug}` changed since it was sent: its {} keep the text they were sent. A \
+                     correction is an edition of its own, with a subject that says so \
+                     (HOWTO.md)",
+                    readers(plan.already_sent as u64)
                 ));
             }
         } else {
@@ -207,12 +207,12 @@ impl Earlier {
         {
             return Err(Error::Refused(format!(
                 "`{slug}` has the subject and content of `{}`, which this ledger ({}) records \
-                 as sent to {} readers on {}: they would get it a second time. A correction is \
+                 as sent to {} on {}: they would get it a second time. A correction is \
                  an edition of its own, with a subject that says so; to send this one anyway, \
                  pass --again",
                 same.edition,
                 ledger.location(),
-                same.readers,
+                readers(same.readers),
                 ledger::time(same.at)
             )));
         }
@@ -240,11 +240,11 @@ impl Earlier {
         }
         if let Some(same) = &self.same_subject {
             term.warn(format_args!(
-                "`{}` went out with the same subject on {} to {} readers: if this is a \
+                "`{}` went out with the same subject on {} to {}: if this is a \
                  correction, give it a subject that says so",
                 same.edition,
                 ledger::time(same.at),
-                same.readers
+                readers(same.readers)
             ));
         }
     }
@@ -275,10 +275,10 @@ fn describe(
         || "records no send yet".to_owned(),
         |l| {
             format!(
-                "last sent {} on {} to {} readers",
+                "last sent {} on {} to {}",
                 l.edition,
                 ledger::time(l.at),
-                l.readers
+                readers(l.readers)
             )
         },
     );
@@ -424,4 +424,21 @@ fn conclude(
         "stopped: {stop}; run `courant send` again to continue"
     ));
     Ok(matches!(stop, Stop::Fatal(_)).then_some(ExitStatus::BadInput))
+}
+
+/// `1 reader`, `294 readers`.
+fn readers(n: u64) -> String {
+    match n {
+        1 => "1 reader".to_owned(),
+        n => format!("{n} readers"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_reader_is_one_reader() {
+        assert_eq!(super::readers(1), "1 reader");
+        assert_eq!(super::readers(294), "294 readers");
+    }
 }
