@@ -7,8 +7,9 @@
 //!    [`diagnostic`] can point at `file:line:column`; [`address`] says when two spellings of
 //!    an address are one reader.
 //! 2. [`edition`] turns `issues/newsletter.toml` and `issues/<slug>.toml` into the model, every
-//!    value validated as it is read; [`subscribers`] reads the list; [`personal`] declares,
-//!    checks and fills every placeholder.
+//!    value validated as it is read; [`subscribers`] reads a list file, and [`list`] keeps the
+//!    list in the ledger (imports, staff edits, consent, the stored list a send reads);
+//!    [`personal`] declares, checks and fills every placeholder.
 //! 3. [`render`] turns the model into email HTML (maud, CSS inlined), plaintext and a web version,
 //!    once per edition, with slots for the few personal values; [`lint`] then reports what
 //!    `check` finds, reading the model and the render; [`checked`] is the three together.
@@ -43,6 +44,7 @@ pub mod error;
 pub mod files;
 pub mod ledger;
 pub mod lint;
+pub mod list;
 pub mod message;
 pub mod personal;
 pub mod plan;

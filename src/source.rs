@@ -123,6 +123,45 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 /// end.
 pub const MAX_TEXT_BYTES: u64 = 100_000_000;
 
+/// Reads the first sheet of a workbook (`.xlsx`, `.xls`, `.ods`) as CSV text, one line per
+/// row, so that a list kept in Excel or LibreOffice reads as its CSV export would, and a
+/// problem in row 7 is reported at line 7 of the workbook.
+pub fn read_workbook(path: &Path) -> Result<Arc<SourceFile>, LoadError> {
+    use calamine::{Data, Reader};
+    let unreadable = |e: &dyn std::fmt::Display| {
+        let message = format!(
+            "cannot read the workbook `{}`: {e}; save it again from Excel or LibreOffice, or \
+             export it as \"CSV UTF-8\"",
+            display_path(path)
+        );
+        LoadError::invalid(Finding::error("workbook-unreadable", message))
+    };
+    let mut book = calamine::open_workbook_auto(path).map_err(|e| match e {
+        calamine::Error::Io(source) => LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        e => unreadable(&e),
+    })?;
+    let range = match book.worksheet_range_at(0) {
+        Some(range) => range.map_err(|e| unreadable(&e))?,
+        None => return Err(unreadable(&"it has no sheet")),
+    };
+    let mut csv = csv::WriterBuilder::new().from_writer(Vec::new());
+    for row in range.rows() {
+        let cells = row.iter().map(|cell| match cell {
+            Data::Empty => String::new(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            other => other.to_string(),
+        });
+        csv.write_record(cells).map_err(|e| unreadable(&e))?;
+    }
+    let bytes = csv.into_inner().map_err(|e| unreadable(&e))?;
+    let text = String::from_utf8(bytes).expect("cells are text");
+    checked(SourceFile::new(path, normalize(&text)))
+}
+
 fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let read_error = |source| LoadError::Read {
@@ -148,10 +187,10 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
         bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1");
     if workbook {
         let message = format!(
-            "`{}` is a spreadsheet workbook (Excel or LibreOffice), not a text file: courant \
-             reads lists as CSV or TOML. Save the sheet as CSV (Excel: File, Save As, \
-             \"CSV UTF-8 (Comma delimited) (*.csv)\"; LibreOffice: File, Save As, \"Text CSV\") \
-             and give that file",
+            "`{}` is a spreadsheet workbook (Excel or LibreOffice), not a text file: give it \
+             its own name (`.xlsx`, `.ods`, `.xls`), which courant reads as a workbook, or save \
+             the sheet as CSV (Excel: File, Save As, \"CSV UTF-8 (Comma delimited) (*.csv)\"; \
+             LibreOffice: File, Save As, \"Text CSV\") and give that file",
             display_path(path)
         );
         return Err(LoadError::invalid(Finding::error("not-text", message)));

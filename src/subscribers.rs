@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use crate::diagnostic::{Finding, Location, SourceFile};
 use crate::edition::value::{EmailAddr, HeaderText, ValueError, check_header_text};
-use crate::source::{LoadError, csv_layout, parse, read_source, read_spreadsheet};
+use crate::source::{LoadError, csv_layout, parse, read_source, read_spreadsheet, read_workbook};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,15 +52,19 @@ pub struct SubscriberList {
 }
 
 impl SubscriberList {
-    /// Loads a `.csv` file as CSV and anything else as TOML.
+    /// Loads a `.csv` file as CSV, a workbook's first sheet (`.xlsx`, `.xls`, `.ods`) as its
+    /// CSV would read, and anything else as TOML.
     pub fn load(path: &Path) -> Result<SubscriberList, LoadError> {
+        let has = |kinds: &[&str]| {
+            path.extension()
+                .is_some_and(|e| kinds.iter().any(|known| e.eq_ignore_ascii_case(known)))
+        };
         // Excel saves "CSV" as `.csv` and "Unicode Text" (tab-separated) as `.txt`.
-        let is_csv = path.extension().is_some_and(|e| {
-            ["csv", "tsv", "txt"]
-                .iter()
-                .any(|known| e.eq_ignore_ascii_case(known))
-        });
-        let (file, warning) = if is_csv {
+        let workbook = has(&["xlsx", "xlsm", "xls", "ods"]);
+        let is_csv = workbook || has(&["csv", "tsv", "txt"]);
+        let (file, warning) = if workbook {
+            (read_workbook(path)?, None)
+        } else if is_csv {
             read_spreadsheet(path)?
         } else {
             (read_source(path)?, None)

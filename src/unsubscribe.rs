@@ -113,6 +113,19 @@ impl TokenKey {
         tag[..10].iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// What an erased address leaves among the suppressions: `erased:` and 128 bits of an
+    /// HMAC of its key. Without the secret it names no one; with it, an import of the same
+    /// address is recognised and refused.
+    pub fn erased(&self, address: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"erased\n");
+        mac.update(crate::address::key(address).as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let hex: String = tag[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("erased:{hex}")
+    }
+
     fn mac(&self, address: &str) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length");

@@ -35,7 +35,7 @@ pub fn write_all(
     let plan = Plan::new(
         &list.subscribers,
         &HashMap::new(),
-        &suppressed(ledger)?,
+        &suppressed(ledger, list, checked)?,
         Again::default(),
     );
     let recipients: Vec<&Subscriber> = plan
@@ -51,11 +51,16 @@ pub fn write_all(
 }
 
 /// The suppression list of the ledger, if there is a ledger: preview never creates one.
-fn suppressed(location: Location) -> Result<KeySet, Error> {
+fn suppressed(
+    location: Location,
+    list: &SubscriberList,
+    checked: &Checked,
+) -> Result<KeySet, Error> {
     if location.file().is_some_and(|path| !path.exists()) {
         return Ok(KeySet::new());
     }
-    Ok(Ledger::open(location)?.suppressed()?)
+    let ledger = Ledger::open(location)?;
+    crate::list::suppressed(&ledger, &list.subscribers, &checked.edition)
 }
 
 fn write_messages(

@@ -55,7 +55,7 @@ impl Send {
         let mut plan = Plan::new(
             &self.list.subscribers,
             &ledger.states(&slug)?,
-            &ledger.suppressed()?,
+            &crate::list::suppressed(&ledger, &self.list.subscribers, &self.checked.edition)?,
             self.again,
         );
         if self.join {

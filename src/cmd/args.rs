@@ -67,6 +67,21 @@ impl LedgerArgs {
         self.location_of_settings(&edition.newsletter_file.path, &edition.newsletter)
     }
 
+    /// The list to send `edition` to: the file `path`, else the one kept in the ledger.
+    pub(crate) fn list(
+        &self,
+        edition: &Edition,
+        path: Option<&Path>,
+    ) -> Result<crate::subscribers::SubscriberList, Error> {
+        match path {
+            Some(path) => Ok(crate::subscribers::SubscriberList::load(path)?),
+            None => {
+                let ledger = ledger::Ledger::open(self.location(edition)?)?;
+                crate::list::stored(&ledger, edition.newsletter.list_id.as_str())
+            }
+        }
+    }
+
     /// The ledger of the settings `newsletter`, read from the file at `path`.
     pub(crate) fn location_of_settings(
         &self,
@@ -113,6 +128,58 @@ impl LedgerArgs {
             Error::Refused(format!("`ledger` in {shown}: {e}"))
         })?;
         Ok(location.relative_to(dir))
+    }
+}
+
+/// Which newsletter's list: its settings (for `list-id`, the ledger and the secret).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListArgs {
+    /// The newsletter's settings [default: `newsletter.toml` here, else
+    /// `issues/newsletter.toml`].
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    #[command(flatten)]
+    ledger: LedgerArgs,
+}
+
+/// A newsletter's list, open: its ledger, its `list-id`, and the secret of its folder.
+pub(crate) struct OpenList {
+    pub(crate) ledger: ledger::Ledger,
+    pub(crate) list_id: String,
+    pub(crate) key: crate::unsubscribe::TokenKey,
+}
+
+impl ListArgs {
+    pub(crate) fn open(&self) -> Result<OpenList, Error> {
+        let settings = self
+            .settings
+            .clone()
+            .unwrap_or_else(|| newsletter_dir().join(crate::edition::NEWSLETTER_FILE));
+        let shown = crate::diagnostic::display_path(&settings);
+        let list_id = crate::edition::list_id_setting(&settings).ok_or_else(|| {
+            Error::Refused(format!(
+                "no `list-id` in {shown}: run this in the newsletter's folder, or name its \
+                 settings with --settings"
+            ))
+        })?;
+        let dir = crate::edition::dir_of(&settings);
+        let key = crate::unsubscribe::TokenKey::find(&list_id, Some(dir))?;
+        let ledger = ledger::Ledger::open(self.ledger.location_in(dir)?)?;
+        Ok(OpenList {
+            ledger,
+            list_id,
+            key,
+        })
+    }
+}
+
+impl OpenList {
+    pub(crate) fn list(&self) -> crate::list::List<'_> {
+        crate::list::List {
+            ledger: &self.ledger,
+            list_id: &self.list_id,
+            key: &self.key,
+        }
     }
 }
 

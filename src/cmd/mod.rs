@@ -11,11 +11,13 @@ mod dkim;
 mod init;
 mod ledger;
 mod manual;
+mod person;
 mod preview;
 mod send;
 mod serve;
 mod serve_unsubscribe;
 mod status;
+mod subscribers;
 mod suppressions;
 mod test_send;
 
@@ -70,6 +72,21 @@ enum Command {
         after_help = "Examples:\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://nieuwsbrief@smtp.example.nl:587 \\\n    --rate 5/s --daily-limit 10000 --yes\n  courant send issues/2022-12.toml -s abonnees.csv --smtp smtp://relay2.example.nl:587 \\\n    --join --ledger postgres://courant@db.example.nl/nieuwsbrief"
     )]
     Send(send::Args),
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  courant subscribers import leden.xlsx --source ledenregister-2026\n  courant subscribers add anne@example.nl --name Anne --source congres-maart\n  courant subscribers list --status active\n  courant subscribers export > lijst.csv"
+    )]
+    Subscribers(subscribers::Command),
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  courant person show anne@example.nl\n  courant person export anne@example.nl > anne.json\n  courant person erase anne@example.nl"
+    )]
+    Person(person::Command),
+    #[command(
+        subcommand,
+        after_help = "Example:\n  courant consent show anne@example.nl"
+    )]
+    Consent(person::ConsentCommand),
     #[command(after_help = "Example:\n  courant unsubscribe anne@example.nl jan@example.nl")]
     Unsubscribe(suppressions::UnsubscribeArgs),
     #[command(
@@ -127,6 +144,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Preview(args) => preview::run(&args, &term),
         Command::TestSend(args) => test_send::run(&args, &term),
         Command::Send(args) => send::run(&args, &term),
+        Command::Subscribers(command) => subscribers::run(&command, &term),
+        Command::Person(command) => person::run(&command, &term),
+        Command::Consent(command) => person::consent(&command, &term),
         Command::Unsubscribe(args) => suppressions::unsubscribe(&args, &term),
         Command::Suppressions(command) => suppressions::run(&command, &term),
         Command::ServeUnsubscribe(args) => serve_unsubscribe::run(&args, &term),

@@ -7,7 +7,6 @@ use crate::campaign::preview;
 use crate::checked::Checked;
 use crate::diagnostic::display_path;
 use crate::error::{Error, ExitStatus};
-use crate::subscribers::SubscriberList;
 use crate::term::{Term, plural};
 
 /// Write one .eml per active subscriber: exactly the bytes a send would transmit.
@@ -15,9 +14,10 @@ use crate::term::{Term, plural};
 pub(crate) struct Args {
     /// The edition file, e.g. `issues/2022-12.toml`.
     edition: PathBuf,
-    /// The subscriber list: TOML (`[[subscriber]]`) or CSV with a header row.
+    /// The subscriber list: TOML (`[[subscriber]]`), CSV with a header row, or a workbook
+    /// (`.xlsx`, `.ods`) [default: the list kept in the ledger, `courant subscribers`].
     #[arg(long, short)]
-    subscribers: PathBuf,
+    subscribers: Option<PathBuf>,
     /// The folder to write the .eml files to (created if needed).
     #[arg(long, short)]
     out: PathBuf,
@@ -30,7 +30,9 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let checked = Checked::load(&args.edition)?;
-    let list = SubscriberList::load(&args.subscribers)?;
+    let list = args
+        .ledger
+        .list(&checked.edition, args.subscribers.as_deref())?;
     term.warn_all(&list.warnings);
     checked.report_brief(term);
     let ledger = args.ledger.location(&checked.edition)?;

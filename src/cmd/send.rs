@@ -7,7 +7,6 @@ use crate::campaign::send::Send;
 use crate::checked::Checked;
 use crate::error::{Error, ExitStatus};
 use crate::plan::Again;
-use crate::subscribers::SubscriberList;
 use crate::term::Term;
 
 /// Send an edition to every active subscriber who has not received it yet.
@@ -21,9 +20,10 @@ use crate::term::Term;
 pub(crate) struct Args {
     /// The edition file, e.g. `issues/2022-12.toml`.
     edition: PathBuf,
-    /// The subscriber list: TOML (`[[subscriber]]`) or CSV with a header row.
+    /// The subscriber list: TOML (`[[subscriber]]`), CSV with a header row, or a workbook
+    /// (`.xlsx`, `.ods`) [default: the list kept in the ledger, `courant subscribers`].
     #[arg(long, short)]
-    subscribers: PathBuf,
+    subscribers: Option<PathBuf>,
     #[command(flatten)]
     smtp: SmtpArgs,
     #[command(flatten)]
@@ -53,7 +53,9 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let checked = Checked::load_clean(&args.edition, term)?;
-    let list = SubscriberList::load(&args.subscribers)?;
+    let list = args
+        .ledger
+        .list(&checked.edition, args.subscribers.as_deref())?;
     term.warn_all(&list.warnings);
     let mut sending = checked.edition.newsletter.sending.clone();
     args.pacing.apply(&mut sending);

@@ -47,7 +47,18 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
             term.warn_all(&list.warnings);
             Some(list)
         }
-        None => None,
+        // The list kept in the ledger, when there is one.
+        None => {
+            let dir = crate::edition::dir_of(&args.edition);
+            let settings = dir.join(crate::edition::NEWSLETTER_FILE);
+            match crate::edition::list_id_setting(&settings) {
+                Some(list_id) => {
+                    let ledger = crate::ledger::Ledger::open(location.clone())?;
+                    crate::list::stored(&ledger, &list_id).ok()
+                }
+                None => None,
+            }
+        }
     };
     let status = Status::read(location, &slug, list.as_ref())?;
     let mut out = String::new();

@@ -43,6 +43,18 @@ pub fn ledger_setting(path: &Path) -> Option<String> {
     toml::from_str::<Key>(&text).ok()?.ledger
 }
 
+/// `list-id` of the settings file at `path`, reading that key alone, for the commands that
+/// keep the list; `None` when the file or the key is missing or unreadable.
+pub fn list_id_setting(path: &Path) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Key {
+        #[serde(rename = "list-id")]
+        list_id: Option<String>,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    toml::from_str::<Key>(&text).ok()?.list_id
+}
+
 /// One edition, loaded and ready to render.
 #[derive(Debug)]
 pub struct Edition {

@@ -12,7 +12,9 @@
 //! - `schema`: the tables and their migrations; `db` (over `value` and `pg`): the one place
 //!   where SQLite and PostgreSQL differ; `store`: an open ledger;
 //! - one module per concern: `deliveries` (and the claims of several senders), `runs`,
-//!   `suppressions`, `returns` (bounces and complaints), `copy` (between ledgers);
+//!   `suppressions`, `returns` (bounces and complaints), `list` (each newsletter's subscribers
+//!   and the consent on record), `person` (everything about one address: export, erase),
+//!   `copy` (between ledgers);
 //! - [`lock`]: one `send` per edition at a time, or several that agreed to share it;
 //! - `writer`: the send loop's group-commit writer, which `integrity` keeps from writing on
 //!   into a ledger file that was emptied, replaced or damaged.
@@ -23,8 +25,10 @@ mod copy;
 mod db;
 mod deliveries;
 mod integrity;
+mod list;
 mod location;
 pub mod lock;
+mod person;
 mod pg;
 pub mod record;
 mod returns;
@@ -37,8 +41,10 @@ mod writer;
 
 pub use copy::{CopyError, Counts};
 pub use deliveries::Others;
+pub use list::{Change, Consent, ListStatus, Member, text_hash};
 pub use location::{Location, PgTarget, PgTls};
 pub use lock::{EditionLock, Holder, LockError};
+pub use person::{Erased, IMPERSONAL, PERSONAL};
 pub use record::{
     Again, Evidence, KeySet, Op, Outcome, Row, RunRecord, State, Suppression, default_location,
     key, now, time,

@@ -51,6 +51,12 @@ impl Term {
             .map_err(output_error)
     }
 
+    /// A value as indented JSON on standard output.
+    pub fn json(&self, value: &impl serde::Serialize) -> Result<(), Error> {
+        let text = serde_json::to_string_pretty(value).expect("the ledger's values serialise");
+        self.out(&format!("{text}\n"))
+    }
+
     /// One line of the result on standard output.
     pub fn say(&self, line: impl Display) -> Result<(), Error> {
         self.out(&format!("{line}\n"))

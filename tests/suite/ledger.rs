@@ -551,3 +551,22 @@ fn a_run_never_ends_before_it_started() {
         assert_eq!(runs[0].finished, Some(later), "{location}");
     }
 }
+
+/// Issue 19: a new table must be named as personal (exported and erased by `person`) or not:
+/// a fresh ledger's tables on both databases are each in one of the two lists.
+#[test]
+fn every_table_of_the_ledger_is_exported_and_erased_or_named_impersonal() {
+    use courant::ledger::{IMPERSONAL, PERSONAL};
+    for (_dir, location) in backends() {
+        let tables = Ledger::open(location.clone()).unwrap().tables().unwrap();
+        assert!(tables.len() >= 8, "{tables:?}");
+        for table in &tables {
+            let personal = PERSONAL.iter().any(|(t, _, _)| t == table);
+            let known = personal || IMPERSONAL.contains(&table.as_str());
+            assert!(
+                known,
+                "`{table}` is in neither PERSONAL nor IMPERSONAL ({location})"
+            );
+        }
+    }
+}

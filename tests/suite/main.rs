@@ -17,6 +17,7 @@ mod imap;
 mod inbox;
 mod init;
 mod ledger;
+mod list;
 mod preview;
 mod properties;
 mod real_world;

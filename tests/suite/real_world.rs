@@ -75,8 +75,10 @@ fn preview_list(name: &str, bytes: &[u8]) -> crate::common::Run {
     dir.preview(name)
 }
 
+/// A workbook is read as one by its name; a damaged one, or one saved under a text file's
+/// name, is named as what it is, with how to save it so that courant can read it.
 #[test]
-fn a_workbook_given_as_the_list_is_named_as_one_with_how_to_save_it_as_csv() {
+fn a_damaged_or_misnamed_workbook_is_named_as_one_with_how_to_save_it() {
     // The first bytes of each: a ZIP (.xlsx, .ods) and an OLE2 compound file (.xls).
     let workbooks: [(&str, &[u8]); 3] = [
         (
@@ -95,14 +97,22 @@ fn a_workbook_given_as_the_list_is_named_as_one_with_how_to_save_it_as_csv() {
     for (name, bytes) in workbooks {
         let run = preview_list(name, bytes);
         assert_eq!(run.code, 2, "{name}: {}", run.stderr);
-        assert!(
-            run.stderr
-                .contains(&format!("`{name}` is a spreadsheet workbook")),
-            "{name}: {}",
-            run.stderr
-        );
-        assert!(contains(&run.stderr, "CSV UTF-8"));
-        assert!(lacks(&run.stderr, "not UTF-8"));
+        let says = format!("cannot read the workbook `{name}`: ");
+        assert!(contains(&run.stderr, &says));
+        assert!(contains(
+            &run.stderr,
+            "save it again from Excel or LibreOffice, or export it as \"CSV UTF-8\""
+        ));
+        let misnamed = preview_list("leden.csv", bytes);
+        assert_eq!(misnamed.code, 2, "{name}: {}", misnamed.stderr);
+        assert!(contains(
+            &misnamed.stderr,
+            "`leden.csv` is a spreadsheet workbook"
+        ));
+        assert!(contains(
+            &misnamed.stderr,
+            "give it its own name (`.xlsx`, `.ods`, `.xls`)"
+        ));
     }
 }
 

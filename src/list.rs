@@ -1,0 +1,285 @@
+//! The list kept in the ledger, as staff and sends use it: importing a file into it (all or
+//! nothing, row by row reported), adding and removing one person, exporting it for Excel, and
+//! reading it as the [`SubscriberList`] a send plans from.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostic::{Location, SourceFile, display_path};
+use crate::error::Error;
+use crate::ledger::{self, Change, Consent, Ledger, ListStatus, Member};
+use crate::source::spreadsheet_cell;
+use crate::subscribers::{Status, Subscriber, SubscriberList};
+use crate::unsubscribe::TokenKey;
+
+/// One newsletter's list: its `list-id` in a ledger, and how erased addresses are hashed.
+pub struct List<'a> {
+    pub ledger: &'a Ledger,
+    pub list_id: &'a str,
+    /// Makes the keyed hash an erased address leaves (see [`TokenKey::erased`]).
+    pub key: &'a TokenKey,
+}
+
+/// What an import or an add did, row by row.
+pub struct Report {
+    /// The row's line in the file (0 for the command line), its address and what was done.
+    pub rows: Vec<(usize, String, Change)>,
+}
+
+impl Report {
+    pub fn count(&self, what: fn(&Change) -> bool) -> usize {
+        self.rows.iter().filter(|(_, _, c)| what(c)).count()
+    }
+}
+
+/// Who runs the command, for the consent row: the account name.
+pub fn actor() -> Option<String> {
+    ["USER", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+}
+
+impl List<'_> {
+    /// Imports the list file at `path` (TOML, CSV, or a workbook's first sheet): every row
+    /// valid or nothing written; each address added, updated (name), left unchanged, or
+    /// refused when it unsubscribed, was suppressed or erased. An entry marked `unsubscribed`
+    /// in the file unsubscribes that address.
+    pub fn import(&self, path: &Path, source: &str) -> Result<Report, Error> {
+        let file = SubscriberList::load(path)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::Failed(format!("{e}")))?;
+        let name = path
+            .file_name()
+            .map_or_else(|| display_path(path), |n| n.to_string_lossy().into_owned());
+        let consent = Consent {
+            at: ledger::now(),
+            method: "import".into(),
+            detail: format!("file {name} (SHA-256 {}): {source}", sha256_hex(&bytes)),
+            actor: actor(),
+            text_hash: None,
+            text: None,
+            ip: None,
+        };
+        let source = format!("import {name}");
+        let (active, gone): (Vec<&Subscriber>, Vec<&Subscriber>) = file
+            .subscribers
+            .iter()
+            .partition(|s| s.status == Status::Active);
+        let members: Vec<Member> = active
+            .iter()
+            .map(|s| member(s, &source, &consent))
+            .collect();
+        let erased = |a: &str| self.key.erased(a);
+        let changes = (self.ledger).write_members(self.list_id, &members, &consent, &erased)?;
+        let mut rows: Vec<(usize, String, Change)> = active
+            .iter()
+            .zip(changes)
+            .map(|(s, c)| (line_of(&s.location), s.email.as_str().to_owned(), c))
+            .collect();
+        for s in gone {
+            let removed = self.ledger.unsubscribe_member(
+                self.list_id,
+                s.email.as_str(),
+                &format!("marked unsubscribed in {name}"),
+                consent.at,
+            )?;
+            let change = match removed {
+                true => Change::Updated,
+                false => Change::Unchanged,
+            };
+            rows.push((line_of(&s.location), s.email.as_str().to_owned(), change));
+        }
+        rows.sort_by_key(|(line, _, _)| *line);
+        Ok(Report { rows })
+    }
+
+    /// Adds one person by staff, with their consent on record: how they asked (`source`).
+    pub fn add(
+        &self,
+        address: &str,
+        name: Option<String>,
+        fields: BTreeMap<String, String>,
+        source: &str,
+    ) -> Result<Change, Error> {
+        let email: crate::edition::value::EmailAddr = address
+            .parse()
+            .map_err(|e| Error::Refused(format!("{e}")))?;
+        let consent = Consent {
+            at: ledger::now(),
+            method: "staff".into(),
+            detail: format!("courant subscribers add: {source}"),
+            actor: actor(),
+            text_hash: None,
+            text: None,
+            ip: None,
+        };
+        let member = Member {
+            address: email.as_str().to_owned(),
+            name,
+            fields,
+            status: ListStatus::Active,
+            created: consent.at,
+            updated: consent.at,
+            source: format!("staff: {source}"),
+        };
+        let erased = |a: &str| self.key.erased(a);
+        let mut changes =
+            (self.ledger).write_members(self.list_id, &[member], &consent, &erased)?;
+        Ok(changes.pop().unwrap_or(Change::Unchanged))
+    }
+
+    /// Writes a changed name or fields of someone on the list.
+    pub fn edit(&self, member: &Member) -> Result<Change, Error> {
+        let consent = Consent {
+            at: ledger::now(),
+            method: "staff".into(),
+            detail: "courant subscribers edit".into(),
+            actor: actor(),
+            text_hash: None,
+            text: None,
+            ip: None,
+        };
+        let erased = |a: &str| self.key.erased(a);
+        let mut changes = (self.ledger).write_members(
+            self.list_id,
+            std::slice::from_ref(member),
+            &consent,
+            &erased,
+        )?;
+        Ok(changes.pop().unwrap_or(Change::Unchanged))
+    }
+}
+
+/// The stored list as a send reads it: the active readers (and, for the counts, who
+/// unsubscribed); an error when it is empty, naming the way to fill it.
+pub fn stored(ledger: &Ledger, list_id: &str) -> Result<SubscriberList, Error> {
+    let members = ledger.members(list_id, None)?;
+    let file = SourceFile::new(format!("the list in {}", ledger.location()), "");
+    let subscribers: Vec<Subscriber> = members
+        .iter()
+        .filter(|m| m.status != ListStatus::Pending)
+        .filter_map(|m| {
+            Some(Subscriber {
+                email: m.address.parse().ok()?,
+                name: m.name.clone(),
+                status: match m.status {
+                    ListStatus::Active => Status::Active,
+                    _ => Status::Unsubscribed,
+                },
+                location: Location::new(&file, 0..0),
+            })
+        })
+        .collect();
+    if subscribers.is_empty() {
+        return Err(Error::Refused(format!(
+            "the list of `{}` in {} is empty: add readers with `courant subscribers import \
+             FILE` (or `subscribers add`), or name a list file with --subscribers",
+            list_id,
+            ledger.location()
+        )));
+    }
+    Ok(SubscriberList {
+        file: Arc::clone(&file),
+        subscribers,
+        warnings: Vec::new(),
+    })
+}
+
+/// The suppressed addresses (keys), with every reader of `list` whose address was erased:
+/// an erased person who is still in a list file is not mailed. Their addresses are found by
+/// the keyed hash they left, made with the secret of `edition`'s folder.
+pub fn suppressed(
+    ledger: &Ledger,
+    list: &[Subscriber],
+    edition: &crate::edition::Edition,
+) -> Result<ledger::KeySet, Error> {
+    let mut suppressed = ledger.suppressed()?;
+    if !suppressed.iter().any(|k| k.starts_with("erased:")) {
+        return Ok(suppressed);
+    }
+    let dir = crate::edition::dir_of(&edition.newsletter_file.path);
+    let key = TokenKey::find(edition.newsletter.list_id.as_str(), Some(dir))?;
+    for s in list {
+        if suppressed.contains(&key.erased(s.email.as_str())) {
+            suppressed.insert(ledger::key(s.email.as_str()));
+        }
+    }
+    Ok(suppressed)
+}
+
+fn member(s: &Subscriber, source: &str, consent: &Consent) -> Member {
+    Member {
+        address: s.email.as_str().to_owned(),
+        name: s.name.clone(),
+        fields: BTreeMap::new(),
+        status: ListStatus::Active,
+        created: consent.at,
+        updated: consent.at,
+        source: source.to_owned(),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn line_of(location: &Location) -> usize {
+    location.file.line_col(location.span.start).0
+}
+
+/// The list as CSV for Excel (`email,name,status,created,source`), every cell formula-safe.
+pub fn to_csv(members: &[Member]) -> Result<String, Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| Error::Failed(format!("cannot write the CSV: {e}"));
+    let mut fields: Vec<&String> = members.iter().flat_map(|m| m.fields.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    let mut header = vec!["email", "name", "status", "created", "source"];
+    header.extend(fields.iter().map(|f| f.as_str()));
+    writer.write_record(&header).map_err(failed)?;
+    for m in members {
+        let created = ledger::time(m.created);
+        let mut cells = vec![
+            m.address.as_str(),
+            m.name.as_deref().unwrap_or(""),
+            m.status.as_str(),
+            created.as_str(),
+            m.source.as_str(),
+        ];
+        cells.extend(
+            fields
+                .iter()
+                .map(|f| m.fields.get(*f).map_or("", String::as_str)),
+        );
+        writer
+            .write_record(cells.iter().map(|c| spreadsheet_cell(c).into_owned()))
+            .map_err(failed)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Error::Failed(e.to_string()))?;
+    Ok(String::from_utf8(bytes).expect("written from strings"))
+}
+
+/// The list as `[[subscriber]]` tables, the form `--subscribers` and `import` read back.
+pub fn to_toml(members: &[Member]) -> String {
+    let mut out = String::new();
+    for m in members {
+        let mut table = toml::Table::new();
+        table.insert("email".into(), m.address.clone().into());
+        if let Some(name) = &m.name {
+            table.insert("name".into(), name.clone().into());
+        }
+        if m.status == ListStatus::Unsubscribed {
+            table.insert("status".into(), "unsubscribed".into());
+        }
+        out.push_str("[[subscriber]]\n");
+        out.push_str(&toml::to_string(&table).expect("strings serialise"));
+        out.push('\n');
+    }
+    out
+}
