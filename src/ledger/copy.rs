@@ -6,8 +6,11 @@ use super::store::{Ledger, LedgerError};
 use super::value::{DbError, Row, Value};
 
 /// The tables and columns of a ledger, parents before children.
-const TABLES: [(&str, &str); 5] = [
-    ("runs", "id, edition, started, finished, pid, summary"),
+pub const TABLES: [(&str, &str); 8] = [
+    (
+        "runs",
+        "id, edition, started, finished, pid, summary, subject, fingerprint",
+    ),
     (
         "deliveries",
         "edition, email, state, attempts, code, reply, message_id, next_attempt, updated, \
@@ -25,6 +28,15 @@ const TABLES: [(&str, &str); 5] = [
         "return_verdicts",
         "return_id, kind, recipient, email, edition, tied_by, status, reply, reason, \
          diagnostic, action",
+    ),
+    (
+        "subscribers",
+        "list_id, email, address, name, fields, status, created, updated, source",
+    ),
+    ("consent_texts", "hash, text"),
+    (
+        "consents",
+        "id, list_id, email, at, method, detail, actor, text_hash, ip",
     ),
 ];
 
@@ -111,7 +123,7 @@ impl Ledger {
                 }
                 if let Conn::Postgres(_) = tx {
                     // Ids were copied as they were: new ones continue after them.
-                    for table in ["runs", "returns"] {
+                    for table in ["runs", "returns", "consents"] {
                         tx.batch(&format!(
                             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                              COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"

@@ -39,7 +39,7 @@ mod suppressions;
 mod value;
 mod writer;
 
-pub use copy::{CopyError, Counts};
+pub use copy::{CopyError, Counts, TABLES as COPIED};
 pub use deliveries::Others;
 pub use list::{Change, Consent, ListStatus, Member, text_hash};
 pub use location::{Location, PgTarget, PgTls};

@@ -418,6 +418,9 @@ fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
     let send = send_args(&sink_url, &["--rate", "unlimited"]);
     assert_eq!(dir.run(&send).code, 0);
     assert_eq!(dir.words("unsubscribe r3@example.org").code, 0);
+    dir.write("leden.csv", "email,name\nanne@example.org,Anne\n");
+    let import = dir.words("subscribers import leden.csv --source ledenregister");
+    assert_eq!(import.code, 0, "{}", import.stderr);
     let url = postgres().database();
     let env = [("PGPASSWORD", PASSWORD)];
     let file = "issues/courant.sqlite";
@@ -435,6 +438,35 @@ fn a_sqlite_ledger_with_history_copied_to_postgres_reads_the_same() {
     assert_eq!(on(file, &status), on(&url, &status));
     assert_eq!(on(file, &export), on(&url, &export));
     assert!(on(&url, &export).contains("r3@example.org,"));
+    // The list and its consent, and what the runs sent (which stops a second send).
+    for args in [
+        &["subscribers", "export"][..],
+        &["consent", "show", "anne@example.org"],
+        &["person", "export", "r5@example.org"],
+    ] {
+        assert_eq!(on(file, args), on(&url, args), "{args:?}");
+    }
+    let copy = std::fs::read(dir.join("issues/2022-12.toml")).unwrap();
+    dir.write("issues/2022-12-kopie.toml", &copy);
+    let twice = [
+        "send",
+        "issues/2022-12-kopie.toml",
+        "-s",
+        "list.toml",
+        "--smtp",
+        &sink_url,
+        "--yes",
+    ];
+    let twice = courant_env(
+        dir.path(),
+        &[&twice[..], &["--ledger", &url]].concat(),
+        &env,
+    );
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+    assert!(contains(
+        &twice.stderr,
+        "has the subject and content of `2022-12`"
+    ));
     let check = on(&url, &["ledger", "check"]);
     assert!(check.contains("tables of version 2"), "{check}");
     assert!(
@@ -553,10 +585,11 @@ fn a_run_never_ends_before_it_started() {
 }
 
 /// Issue 19: a new table must be named as personal (exported and erased by `person`) or not:
-/// a fresh ledger's tables on both databases are each in one of the two lists.
+/// a fresh ledger's tables on both databases are each in one of the two lists. And `ledger
+/// copy` copies each one but the lock and version tables.
 #[test]
 fn every_table_of_the_ledger_is_exported_and_erased_or_named_impersonal() {
-    use courant::ledger::{IMPERSONAL, PERSONAL};
+    use courant::ledger::{COPIED, IMPERSONAL, PERSONAL};
     for (_dir, location) in backends() {
         let tables = Ledger::open(location.clone()).unwrap().tables().unwrap();
         assert!(tables.len() >= 8, "{tables:?}");
