@@ -166,6 +166,7 @@ pub fn stored(ledger: &Ledger, list_id: &str) -> Result<SubscriberList, Error> {
                     ListStatus::Active => Status::Active,
                     _ => Status::Unsubscribed,
                 },
+                fields: m.fields.clone(),
                 location: Location::new(&file, 0..0),
             })
         })
@@ -182,6 +183,7 @@ pub fn stored(ledger: &Ledger, list_id: &str) -> Result<SubscriberList, Error> {
         file: Arc::clone(&file),
         subscribers,
         warnings: Vec::new(),
+        audience: None,
     })
 }
 
@@ -211,7 +213,7 @@ fn member(s: &Subscriber, source: &str, consent: &Consent) -> Member {
     Member {
         address: s.email.as_str().to_owned(),
         name: s.name.clone(),
-        fields: BTreeMap::new(),
+        fields: s.fields.clone(),
         status: ListStatus::Active,
         created: consent.at,
         updated: consent.at,

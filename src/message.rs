@@ -198,6 +198,7 @@ impl<'a> Composer<'a> {
                 g.text.get_ref(),
                 g.fallback.get_ref(),
                 subscriber.name.as_deref(),
+                &subscriber.fields,
             )
         });
         let unsubscribe = self

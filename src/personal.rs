@@ -4,8 +4,10 @@
 //! The rendered edition holds a [`Slot`] where a personal value goes (see
 //! [`crate::render::Template`]); [`Personal`] holds one subscriber's values. The greeting is
 //! written `greeting = { text = "Beste {name},", fallback = "Beste lezer," }`; the unsubscribe
-//! URL `https://…/afmelden/{token}` (or `?email={email}`). To personalise with a new subscriber
-//! field: declare its placeholder below, fill it in [`greeting`], and test it.
+//! URL `https://…/afmelden/{token}` (or `?email={email}`). The greeting may also name any field
+//! of the list (`{regio}`); a reader without a value it names gets the fallback.
+
+use std::collections::BTreeMap;
 
 /// A placeholder a template may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,13 +43,46 @@ impl Placeholder {
     }
 }
 
-/// The greeting for a subscriber named `name`: `text` with `{name}` filled in, or `fallback`
-/// for a subscriber without a name.
-pub fn greeting(text: &str, fallback: &str, name: Option<&str>) -> String {
-    match name {
-        Some(name) => text.replace(NAME.written, name),
-        None => fallback.to_owned(),
+/// The greeting of one subscriber: `text` with `{name}` and each `{field}` filled in, or
+/// `fallback` when the subscriber lacks any value `text` asks for (a name, a field).
+pub fn greeting(
+    text: &str,
+    fallback: &str,
+    name: Option<&str>,
+    fields: &BTreeMap<String, String>,
+) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let key = &rest[open + 1..open + close];
+        let value = match key {
+            "name" => name,
+            key => fields.get(&key.to_lowercase()).map(String::as_str),
+        };
+        match value.filter(|v| !v.trim().is_empty()) {
+            Some(value) => {
+                out.push_str(&rest[..open]);
+                out.push_str(value);
+            }
+            None => return fallback.to_owned(),
+        }
+        rest = &rest[open + close + 1..];
     }
+    out.push_str(rest);
+    out
+}
+
+/// The placeholders `{…}` of a greeting template other than `{name}`: the fields it uses.
+pub fn fields_in(text: &str) -> Vec<String> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}'))
+        .map(|(key, _)| key.to_lowercase())
+        .filter(|key| key != "name" && !key.is_empty())
+        .collect()
 }
 
 /// The unsubscribe URL of one subscriber: `{token}` their token, `{email}` their address
@@ -130,14 +165,26 @@ mod tests {
 
     #[test]
     fn the_greeting_takes_the_name_or_falls_back() {
+        let none = BTreeMap::new();
         assert_eq!(
-            greeting("Beste {name},", "Beste lezer,", Some("Anne")),
+            greeting("Beste {name},", "Beste lezer,", Some("Anne"), &none),
             "Beste Anne,"
         );
         assert_eq!(
-            greeting("Beste {name},", "Beste lezer,", None),
+            greeting("Beste {name},", "Beste lezer,", None, &none),
             "Beste lezer,"
         );
+        let oost = BTreeMap::from([("regio".to_owned(), "Oost".to_owned())]);
+        let text = "Beste {name} uit regio {Regio},";
+        assert_eq!(
+            greeting(text, "Beste lezer,", Some("Anne"), &oost),
+            "Beste Anne uit regio Oost,"
+        );
+        assert_eq!(
+            greeting(text, "Beste lezer,", Some("Anne"), &none),
+            "Beste lezer,"
+        );
+        assert_eq!(fields_in(text), ["regio"]);
         assert_eq!(
             greeting_problem("Beste lezer,"),
             Some("the greeting has no `{name}` placeholder")

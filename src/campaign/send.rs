@@ -305,6 +305,7 @@ fn describe(
         sending.concurrency,
         plural(sending.concurrency, "connection", "connections"),
     );
+    text.push_str(&audience_line(&send.list));
     if let Some(left) = daily_remaining {
         let _ = write!(text, "\ndaily limit: {left} more today");
     }
@@ -424,6 +425,17 @@ fn conclude(
         "stopped: {stop}; run `courant send` again to continue"
     ));
     Ok(matches!(stop, Stop::Fatal(_)).then_some(ExitStatus::BadInput))
+}
+
+/// The plan's line on the edition's audience, if it has one.
+fn audience_line(list: &crate::subscribers::SubscriberList) -> String {
+    match &list.audience {
+        Some((audience, outside)) => format!(
+            "\naudience: {audience} ({outside} active {} outside it)",
+            plural(*outside, "reader", "readers")
+        ),
+        None => String::new(),
+    }
 }
 
 /// `1 reader`, `294 readers`.

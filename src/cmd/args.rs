@@ -73,13 +73,21 @@ impl LedgerArgs {
         edition: &Edition,
         path: Option<&Path>,
     ) -> Result<crate::subscribers::SubscriberList, Error> {
-        match path {
-            Some(path) => Ok(crate::subscribers::SubscriberList::load(path)?),
+        let mut list = match path {
+            Some(path) => crate::subscribers::SubscriberList::load(path)?,
             None => {
                 let ledger = ledger::Ledger::open(self.location(edition)?)?;
-                crate::list::stored(&ledger, edition.newsletter.list_id.as_str())
+                crate::list::stored(&ledger, edition.newsletter.list_id.as_str())?
             }
+        };
+        if let Some(audience) = &edition.content.audience {
+            list.narrow(audience.get_ref());
         }
+        if let Some(greeting) = &edition.newsletter.greeting {
+            let gaps = list.greeting_gaps(greeting.text.get_ref());
+            list.warnings.extend(gaps);
+        }
+        Ok(list)
     }
 
     /// The ledger of the settings `newsletter`, read from the file at `path`.

@@ -45,5 +45,11 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
         written.unsubscribed,
         written.suppressed,
     ))?;
+    if let Some((audience, outside)) = &list.audience {
+        term.say(format!(
+            "audience: {audience} ({outside} active {} outside it)",
+            plural(*outside, "reader", "readers")
+        ))?;
+    }
     Ok(checked.status())
 }

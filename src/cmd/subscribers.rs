@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::args::ListArgs;
+use crate::edition::audience::Audience;
 use crate::error::{Error, ExitStatus};
 use crate::ledger::{Change, ListStatus};
 use crate::list;
@@ -47,6 +48,10 @@ pub(crate) enum Command {
         /// `pending`, `active` or `unsubscribed`.
         #[arg(long)]
         status: Option<String>,
+        /// Only who this audience selects, as an edition's `audience` would:
+        /// `--audience 'regio = "Oost" and not tag:pers'`.
+        #[arg(long)]
+        audience: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -93,7 +98,12 @@ pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
             fields,
             list,
         } => edit(address, name.as_deref(), fields, list, term),
-        Command::List { status, json, list } => show(status.as_deref(), *json, list, term),
+        Command::List {
+            status,
+            audience,
+            json,
+            list,
+        } => show(status.as_deref(), audience.as_deref(), *json, list, term),
         Command::Import { file, source, list } => {
             let rows = list.open()?.list().import(file, source)?.rows;
             report(&rows, term)
@@ -148,10 +158,15 @@ fn edit(
 
 fn show(
     status: Option<&str>,
+    audience: Option<&str>,
     json: bool,
     list: &ListArgs,
     term: &Term,
 ) -> Result<ExitStatus, Error> {
+    let audience = audience
+        .map(|a| Audience::try_from(a.to_owned()))
+        .transpose()
+        .map_err(|e| Error::Refused(format!("--audience: {e}")))?;
     let status = match status {
         Some(s) => Some(ListStatus::parse(s).ok_or_else(|| {
             Error::Refused(format!(
@@ -161,7 +176,10 @@ fn show(
         None => None,
     };
     let opened = list.open()?;
-    let members = opened.ledger.members(&opened.list_id, status)?;
+    let mut members = opened.ledger.members(&opened.list_id, status)?;
+    if let Some(audience) = &audience {
+        members.retain(|m| audience.includes(&m.fields));
+    }
     if json {
         return term.json(&members).map(|()| ExitStatus::Success);
     }

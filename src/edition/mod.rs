@@ -4,6 +4,7 @@
 //! and `issues/<slug>.toml` (this month's texts). Both are read with spans, so every later
 //! finding can point at the line that caused it.
 
+pub mod audience;
 pub mod event;
 mod load;
 pub mod value;
@@ -394,6 +395,9 @@ pub struct Content {
     /// The edition's language, when it is not the newsletter's (`nl` or `en`).
     #[serde(default)]
     pub language: Option<Language>,
+    /// Who of the list it is for: `'regio = "Oost" and not tag:pers'`; everyone when not set.
+    #[serde(default)]
+    pub audience: Option<Spanned<audience::Audience>>,
     /// `[check]`: rules allowed for this edition only.
     #[serde(default)]
     pub check: CheckSettings,

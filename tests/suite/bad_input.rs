@@ -102,7 +102,9 @@ cases! {
     unknown_subscriber_key: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\nnaam = \"Anne\"\n");
     empty_subscriber_list: 2 => preview_with(LIST, "# nobody yet\n");
     bad_csv_row: 2 => preview_with("list.csv", "email;name\nanne@example.org;Anne\nbert@example.org;Bert;extra\n");
-    unknown_csv_column: 2 => preview_with("list.csv", "email,naam\nanne@example.org,Anne\n");
+    misspelt_csv_column: 2 => preview_with("list.csv", "email,naam,stauts\nanne@example.org,Anne,afgemeld\n");
+    misspelt_subscriber_key: 2 => preview_with(LIST, "[[subscriber]]\nemail = \"anne@example.org\"\n\n[[subscriber]]\nemail = \"bert@example.org\"\nstatsu = \"unsubscribed\"\n");
+    audience_value_not_quoted: 2 => edited(EDITION, "preheader =", "audience = 'regio = Oost'\npreheader =");
     event_at_an_hour_that_does_not_exist: 1 => edited(EDITION, "image = {", "event = { start = \"2023-03-26 02:30\", place = \"Stadhuis\" }\nimage = {");
     event_ending_before_it_starts: 1 => edited(EDITION, "image = {", "event = { start = \"2023-02-01 20:00\", end = \"2023-02-01 19:00\" }\nimage = {");
     event_time_not_a_time: 2 => edited(EDITION, "image = {", "event = { start = \"1 februari, 20 uur\" }\nimage = {");

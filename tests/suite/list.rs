@@ -286,3 +286,78 @@ fn erasing_a_person_removes_the_bounces_and_messages_that_name_them() {
     assert!(contains(&preview.stdout, "wrote 2 messages"));
     assert!(contains(&preview.stdout, "1 suppressed"));
 }
+
+/// Issue 19, item 3: any extra column is a field; the greeting may name one (a reader without
+/// it gets the fallback, and preview says how many); an edition's `audience` selects readers
+/// by fields and tags, for preview and send alike, and `subscribers list --audience` shows who.
+fn fields_and_audience(url: Option<&str>) {
+    let mut dir = Test::seed().edit(
+        "issues/newsletter.toml",
+        "text = \"Beste {name},\"",
+        "text = \"Beste {name} uit {regio},\"",
+    );
+    if let Some(url) = url {
+        dir = dir.ledger(url);
+    }
+    dir.write(
+        "regio.csv",
+        "email;naam;Regio;tags\r\nr1@example.org;Een;Oost;pers\r\nr2@example.org;Twee;Oost;\r\n\
+         r3@example.org;Drie;West;bestuur\r\nr4@example.org;Vier;;\r\n",
+    );
+    let import = dir.words("subscribers import regio.csv --source test");
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let preview = dir.run(&["preview", "issues/2022-12.toml", "--out", "all"]);
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    assert!(contains(
+        &preview.stderr,
+        "the greeting uses `{regio}`, which 1 of the 4 active readers lack"
+    ));
+    let greetings: Vec<String> = crate::common::emls(&dir.join("all"))
+        .iter()
+        .map(|(_, raw)| {
+            let message = mail_parser::MessageParser::default().parse(raw).unwrap();
+            let text = message.body_text(0).unwrap().into_owned();
+            text.lines()
+                .find(|l| l.starts_with("Beste "))
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for expected in [
+        "Beste Een uit Oost,",
+        "Beste Drie uit West,",
+        "Beste lezer,",
+    ] {
+        assert!(
+            greetings.iter().any(|g| g == expected),
+            "{expected}: {greetings:?}"
+        );
+    }
+
+    let audience = "regio = \"Oost\" and not tag:pers";
+    let shown = dir.run(&["subscribers", "list", "--audience", audience]);
+    assert_eq!(shown.stdout, "r2@example.org\tactive\tTwee\n");
+    let dir = dir.revise(
+        "subject = ",
+        &format!("audience = '{audience}'\nsubject = "),
+    );
+    let server = aiosmtpd(dir.path(), "mx", &[]);
+    let smtp = server.url();
+    let send = dir.run(&["send", "issues/2022-12.toml", "--smtp", &smtp, "--yes"]);
+    assert_eq!(send.code, 0, "{}", send.stderr);
+    assert!(contains(
+        &send.stdout,
+        "audience: regio = \"Oost\" and not tag:pers (3 active readers outside it)"
+    ));
+    assert_eq!(server.sorted_recipients(), ["r2@example.org"]);
+}
+
+#[test]
+fn fields_and_an_audience_on_a_sqlite_ledger() {
+    fields_and_audience(None);
+}
+
+#[test]
+fn fields_and_an_audience_on_a_postgresql_ledger() {
+    fields_and_audience(Some(&postgres().database()));
+}
