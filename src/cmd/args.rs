@@ -158,11 +158,15 @@ pub(crate) struct OpenList {
 }
 
 impl ListArgs {
-    pub(crate) fn open(&self) -> Result<OpenList, Error> {
-        let settings = self
-            .settings
+    /// The settings file: `--settings`, else the newsletter's folder's.
+    pub(crate) fn settings_path(&self) -> PathBuf {
+        self.settings
             .clone()
-            .unwrap_or_else(|| newsletter_dir().join(crate::edition::NEWSLETTER_FILE));
+            .unwrap_or_else(|| newsletter_dir().join(crate::edition::NEWSLETTER_FILE))
+    }
+
+    pub(crate) fn open(&self) -> Result<OpenList, Error> {
+        let settings = self.settings_path();
         let shown = crate::diagnostic::display_path(&settings);
         let list_id = crate::edition::list_id_setting(&settings).ok_or_else(|| {
             Error::Refused(format!(

@@ -13,6 +13,7 @@ mod ledger;
 mod manual;
 mod person;
 mod preview;
+mod retention;
 mod send;
 mod serve;
 mod serve_unsubscribe;
@@ -87,6 +88,11 @@ enum Command {
         after_help = "Example:\n  courant consent show anne@example.nl"
     )]
     Consent(person::ConsentCommand),
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  courant retention apply --dry-run\n  courant retention apply"
+    )]
+    Retention(retention::Command),
     #[command(after_help = "Example:\n  courant unsubscribe anne@example.nl jan@example.nl")]
     Unsubscribe(suppressions::UnsubscribeArgs),
     #[command(
@@ -147,6 +153,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Subscribers(command) => subscribers::run(&command, &term),
         Command::Person(command) => person::run(&command, &term),
         Command::Consent(command) => person::consent(&command, &term),
+        Command::Retention(command) => retention::run(&command, &term),
         Command::Unsubscribe(args) => suppressions::unsubscribe(&args, &term),
         Command::Suppressions(command) => suppressions::run(&command, &term),
         Command::ServeUnsubscribe(args) => serve_unsubscribe::run(&args, &term),

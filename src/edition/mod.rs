@@ -143,6 +143,53 @@ pub struct Newsletter {
     /// `[check]`: rules allowed for every edition.
     #[serde(default)]
     pub check: CheckSettings,
+    /// `[retention]`: how long personal data no longer needed is kept.
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// `[retention]`: what `courant retention apply` removes, and after how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Retention {
+    /// Signups never confirmed: removed after this long (default 30 days).
+    #[serde(default = "Retention::pending_default")]
+    pub pending: Interval,
+    /// The text of bounces and other messages that came back: emptied after this long
+    /// (default 90 days); the verdicts and the suppressions they led to stay.
+    #[serde(default = "Retention::messages_default")]
+    pub bounce_messages: Interval,
+}
+
+impl Retention {
+    fn pending_default() -> Interval {
+        Interval(std::time::Duration::from_secs(30 * 86_400))
+    }
+
+    fn messages_default() -> Interval {
+        Interval(std::time::Duration::from_secs(90 * 86_400))
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            pending: Retention::pending_default(),
+            bounce_messages: Retention::messages_default(),
+        }
+    }
+}
+
+/// `[retention]` of the settings file at `path`, reading that table alone (the defaults when
+/// it is not there); an error with its position when it is wrong.
+pub fn retention_setting(path: &Path) -> Result<Retention, crate::source::LoadError> {
+    #[derive(Deserialize)]
+    struct Table {
+        #[serde(default)]
+        retention: Retention,
+    }
+    let file = crate::source::read_source(path)?;
+    crate::source::parse::<Table>(&file).map(|t| t.retention)
 }
 
 /// `[bounces]`: the envelope sender of every message, and the mailbox bounces arrive in.

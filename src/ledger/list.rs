@@ -350,3 +350,56 @@ fn insert_member(
     )?;
     Ok(())
 }
+
+/// What retention removed, or would remove.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Signups of the list never confirmed, created before the limit.
+    pub pending: u64,
+    /// Messages that came back before the limit whose text was emptied.
+    pub messages: u64,
+}
+
+impl Ledger {
+    /// Removes the list's pending signups created before `pending_before` and empties the
+    /// text of messages that came back before `messages_before` (their verdicts, and the
+    /// suppressions they led to, stay); with `dry_run`, only counts. One transaction.
+    pub fn expire(
+        &self,
+        list: &str,
+        pending_before: i64,
+        messages_before: i64,
+        dry_run: bool,
+    ) -> Result<Expired, LedgerError> {
+        self.with(|c| {
+            c.transaction(true, |tx| {
+                let pending: i64 = tx.query_value(
+                    "SELECT count(*) FROM subscribers
+                     WHERE list_id = ?1 AND status = 'pending' AND created < ?2",
+                    params![list, pending_before],
+                )?;
+                let messages: i64 = tx.query_value(
+                    "SELECT count(*) FROM returns
+                     WHERE received < ?1 AND (raw IS NOT NULL OR subject IS NOT NULL)",
+                    params![messages_before],
+                )?;
+                if !dry_run {
+                    tx.execute(
+                        "DELETE FROM subscribers
+                         WHERE list_id = ?1 AND status = 'pending' AND created < ?2",
+                        params![list, pending_before],
+                    )?;
+                    tx.execute(
+                        "UPDATE returns SET raw = NULL, subject = NULL
+                         WHERE received < ?1 AND (raw IS NOT NULL OR subject IS NOT NULL)",
+                        params![messages_before],
+                    )?;
+                }
+                Ok(Expired {
+                    pending: pending.max(0) as u64,
+                    messages: messages.max(0) as u64,
+                })
+            })
+        })
+    }
+}

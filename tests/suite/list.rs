@@ -361,3 +361,90 @@ fn fields_and_an_audience_on_a_sqlite_ledger() {
 fn fields_and_an_audience_on_a_postgresql_ledger() {
     fields_and_audience(Some(&postgres().database()));
 }
+
+/// Issue 19, item 5: `[retention]` removes signups never confirmed and empties old bounce
+/// messages, on a day chosen with faketime; `--dry-run` only says what it would do.
+#[test]
+fn retention_removes_old_pending_signups_and_empties_old_messages() {
+    use crate::bounces::{BOUNCES, postfix_dsn, seed_with_bounces, send_with_bounces};
+    use courant::ledger::{Consent, Ledger, ListStatus, Location, Member};
+    let dir = seed_with_bounces().edit(
+        "issues/newsletter.toml",
+        "[bounces]",
+        "[retention]\npending = \"30 days\"\nbounce-messages = \"90 days\"\n\n[bounces]",
+    );
+    send_with_bounces(dir.path(), 2);
+    let forged = postfix_dsn(
+        BOUNCES,
+        "r1@example.org",
+        "<x@elsewhere.example>",
+        "550 5.1.1 unknown",
+        "5.1.1",
+    );
+    dir.write("forged.eml", forged);
+    // Read 100 days ago: kept whole, as an untied message is.
+    let dir = dir.through(&["faketime", "-f", "-100d"]);
+    let read = dir.words("bounces read forged.eml");
+    assert_eq!(read.code, 0, "{}", read.stderr);
+    let dir = dir.through(&[]);
+    // Two signups never confirmed, of 40 and of 10 days ago.
+    let ledger = Ledger::open(Location::File(dir.join("issues/courant.sqlite"))).unwrap();
+    let now = courant::ledger::now();
+    for (address, days) in [("oud@example.org", 40), ("nieuw@example.org", 10)] {
+        let at = now - days * 86_400;
+        let member = Member {
+            address: address.into(),
+            name: None,
+            fields: Default::default(),
+            status: ListStatus::Pending,
+            created: at,
+            updated: at,
+            source: "signup form".into(),
+        };
+        let consent = Consent {
+            at,
+            method: "signup".into(),
+            detail: "the form".into(),
+            actor: None,
+            text_hash: None,
+            text: None,
+            ip: None,
+        };
+        ledger
+            .write_members(
+                "nieuwsbrief.weerbaarnl.example",
+                &[member],
+                &consent,
+                &|a| a.into(),
+            )
+            .unwrap();
+    }
+
+    let dry = dir.words("retention apply --dry-run");
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(
+        dry.stdout,
+        "would remove 1 signup never confirmed (older than 30 days)\n\
+         would empty the text of 1 message that came back (older than 90 days); their verdicts \
+         and suppressions stay\n"
+    );
+    let applied = dir.words("retention apply");
+    assert!(contains(
+        &applied.stdout,
+        "removed 1 signup never confirmed"
+    ));
+    assert!(contains(&applied.stdout, "emptied the text of 1 message"));
+    let pending = dir.words("subscribers list --status pending");
+    assert_eq!(pending.stdout, "nieuw@example.org\tpending\t\n");
+    let person = dir.words("person export r1@example.org");
+    let person: serde_json::Value = serde_json::from_str(&person.stdout).unwrap();
+    let returns = person["returns"].as_array().unwrap();
+    assert!(returns.iter().all(|r| r["raw"].is_null()), "{person:#}");
+    assert_eq!(
+        dir.words("retention apply --dry-run")
+            .stdout
+            .matches(" 0 ")
+            .count(),
+        2
+    );
+}
