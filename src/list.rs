@@ -19,6 +19,9 @@ pub struct List<'a> {
     pub list_id: &'a str,
     /// Makes the keyed hash an erased address leaves (see [`TokenKey::erased`]).
     pub key: &'a TokenKey,
+    /// The text the people agreed to (a form's consent line, a membership form's box), kept
+    /// once per version with their consent rows.
+    pub agreed: Option<String>,
 }
 
 /// What an import or an add did, row by row.
@@ -57,7 +60,7 @@ impl List<'_> {
             detail: format!("file {name} (SHA-256 {}): {source}", sha256_hex(&bytes)),
             actor: actor(),
             text_hash: None,
-            text: None,
+            text: self.agreed.clone(),
             ip: None,
         };
         let source = format!("import {name}");
@@ -110,7 +113,7 @@ impl List<'_> {
             detail: format!("courant subscribers add: {source}"),
             actor: actor(),
             text_hash: None,
-            text: None,
+            text: self.agreed.clone(),
             ip: None,
         };
         let member = Member {

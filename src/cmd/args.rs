@@ -191,6 +191,7 @@ impl OpenList {
             ledger: &self.ledger,
             list_id: &self.list_id,
             key: &self.key,
+            agreed: None,
         }
     }
 }

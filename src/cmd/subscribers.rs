@@ -24,6 +24,9 @@ pub(crate) enum Command {
         /// How they asked, kept as their consent: `asked at the conference, 12 March`.
         #[arg(long)]
         source: String,
+        /// A file with the exact text they agreed to, kept with their consent.
+        #[arg(long, value_name = "FILE")]
+        consent_text: Option<PathBuf>,
         #[command(flatten)]
         list: ListArgs,
     },
@@ -65,6 +68,10 @@ pub(crate) enum Command {
         /// consent: `members' register 2026, who ticked "newsletter"`.
         #[arg(long)]
         source: String,
+        /// A file with the exact text these people agreed to (the form's consent line), kept
+        /// once and named by its SHA-256 in each consent row.
+        #[arg(long, value_name = "FILE")]
+        consent_text: Option<PathBuf>,
         #[command(flatten)]
         list: ListArgs,
     },
@@ -84,11 +91,14 @@ pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
             name,
             fields,
             source,
+            consent_text,
             list,
         } => {
             let opened = list.open()?;
             let fields = parse_fields(fields)?;
-            let change = opened.list().add(address, name.clone(), fields, source)?;
+            let mut list = opened.list();
+            list.agreed = agreed(consent_text.as_deref())?;
+            let change = list.add(address, name.clone(), fields, source)?;
             report(&[(0, address.clone(), change)], term)
         }
         Command::Remove { address, list } => remove(address, list, term),
@@ -104,9 +114,16 @@ pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
             json,
             list,
         } => show(status.as_deref(), audience.as_deref(), *json, list, term),
-        Command::Import { file, source, list } => {
-            let rows = list.open()?.list().import(file, source)?.rows;
-            report(&rows, term)
+        Command::Import {
+            file,
+            source,
+            consent_text,
+            list,
+        } => {
+            let opened = list.open()?;
+            let mut list = opened.list();
+            list.agreed = agreed(consent_text.as_deref())?;
+            report(&list.import(file, source)?.rows, term)
         }
         Command::Export { format, list } => {
             let opened = list.open()?;
@@ -190,6 +207,20 @@ fn show(
     let n = members.len();
     term.note(format!("{n} {}", plural(n, "subscriber", "subscribers")));
     Ok(ExitStatus::Success)
+}
+
+/// The consent text in `path`, as written (line ends as on Linux, no byte-order mark).
+fn agreed(path: Option<&std::path::Path>) -> Result<Option<String>, Error> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let file = crate::source::read_source(path)?;
+    let text = file.text.trim().to_owned();
+    if text.is_empty() {
+        let shown = crate::diagnostic::display_path(path);
+        return Err(Error::Refused(format!("--consent-text {shown} is empty")));
+    }
+    Ok(Some(text))
 }
 
 /// `KEY=VALUE` pairs.

@@ -65,7 +65,12 @@ fn staff_month(url: Option<&str>) -> Test {
             ["chris@example.org", "Chris"],
         ],
     );
-    let import = dir.words("subscribers import nieuw.xlsx --source beurs-2026");
+    dir.write(
+        "toestemming.txt",
+        "Ja, stuur mij de nieuwsbrief van WeerbaarNL.\r\n",
+    );
+    let import = dir
+        .words("subscribers import nieuw.xlsx --source beurs-2026 --consent-text toestemming.txt");
     assert_eq!(import.code, 0, "{}", import.stderr);
     assert!(contains(
         &import.stdout,
@@ -142,6 +147,12 @@ fn staff_month(url: Option<&str>) -> Test {
         sha256(&dir.join("nieuw.xlsx"))
     );
     assert!(contains(&consent.stdout, &proof));
+    let text = "Ja, stuur mij de nieuwsbrief van WeerbaarNL.";
+    let hash = courant::ledger::text_hash(text);
+    assert!(contains(
+        &consent.stdout,
+        &format!("  agreed to (SHA-256 {hash}): {text}\n")
+    ));
     dir
 }
 
