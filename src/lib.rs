@@ -41,6 +41,7 @@ pub mod diagnostic;
 pub mod dkim;
 pub mod edition;
 pub mod error;
+pub mod fields;
 pub mod files;
 pub mod ledger;
 pub mod lint;

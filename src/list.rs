@@ -2,13 +2,12 @@
 //! nothing, row by row reported), adding and removing one person, exporting it for Excel, and
 //! reading it as the [`SubscriberList`] a send plans from.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostic::{Location, SourceFile, display_path};
 use crate::error::Error;
-use crate::ledger::{self, Change, Consent, Ledger, ListStatus, Member};
+use crate::ledger::{self, Change, Consent, Entry, Ledger, ListStatus, Member};
 use crate::source::spreadsheet_cell;
 use crate::subscribers::{Status, Subscriber, SubscriberList};
 use crate::unsubscribe::TokenKey;
@@ -68,16 +67,15 @@ impl List<'_> {
             .subscribers
             .iter()
             .partition(|s| s.status == Status::Active);
-        let members: Vec<Member> = active
-            .iter()
-            .map(|s| member(s, &source, &consent))
-            .collect();
+        let members: Vec<Entry<'_>> = active.iter().map(|s| entry(s, &source)).collect();
         let erased = |a: &str| self.key.erased(a);
         let changes = (self.ledger).write_members(self.list_id, &members, &consent, &erased)?;
+        let lines = Lines::of(&file.file.text);
+        let line = |s: &Subscriber| lines.line(s.location.span.start);
         let mut rows: Vec<(usize, String, Change)> = active
             .iter()
             .zip(changes)
-            .map(|(s, c)| (line_of(&s.location), s.email.as_str().to_owned(), c))
+            .map(|(s, c)| (line(s), s.email.as_str().to_owned(), c))
             .collect();
         for s in gone {
             let removed = self.ledger.unsubscribe_member(
@@ -90,7 +88,7 @@ impl List<'_> {
                 true => Change::Updated,
                 false => Change::Unchanged,
             };
-            rows.push((line_of(&s.location), s.email.as_str().to_owned(), change));
+            rows.push((line(s), s.email.as_str().to_owned(), change));
         }
         rows.sort_by_key(|(line, _, _)| *line);
         Ok(Report { rows })
@@ -101,7 +99,7 @@ impl List<'_> {
         &self,
         address: &str,
         name: Option<String>,
-        fields: BTreeMap<String, String>,
+        fields: crate::fields::Fields,
         source: &str,
     ) -> Result<Change, Error> {
         let email: crate::edition::value::EmailAddr = address
@@ -127,7 +125,7 @@ impl List<'_> {
         };
         let erased = |a: &str| self.key.erased(a);
         let mut changes =
-            (self.ledger).write_members(self.list_id, &[member], &consent, &erased)?;
+            (self.ledger).write_members(self.list_id, &[member.entry()], &consent, &erased)?;
         Ok(changes.pop().unwrap_or(Change::Unchanged))
     }
 
@@ -143,12 +141,8 @@ impl List<'_> {
             ip: None,
         };
         let erased = |a: &str| self.key.erased(a);
-        let mut changes = (self.ledger).write_members(
-            self.list_id,
-            std::slice::from_ref(member),
-            &consent,
-            &erased,
-        )?;
+        let mut changes =
+            (self.ledger).write_members(self.list_id, &[member.entry()], &consent, &erased)?;
         Ok(changes.pop().unwrap_or(Change::Unchanged))
     }
 }
@@ -159,17 +153,17 @@ pub fn stored(ledger: &Ledger, list_id: &str) -> Result<SubscriberList, Error> {
     let members = ledger.members(list_id, None)?;
     let file = SourceFile::new(format!("the list in {}", ledger.location()), "");
     let subscribers: Vec<Subscriber> = members
-        .iter()
+        .into_iter()
         .filter(|m| m.status != ListStatus::Pending)
         .filter_map(|m| {
             Some(Subscriber {
                 email: m.address.parse().ok()?,
-                name: m.name.clone(),
+                name: m.name,
                 status: match m.status {
                     ListStatus::Active => Status::Active,
                     _ => Status::Unsubscribed,
                 },
-                fields: m.fields.clone(),
+                fields: m.fields,
                 location: Location::new(&file, 0..0),
             })
         })
@@ -212,15 +206,14 @@ pub fn suppressed(
     Ok(suppressed)
 }
 
-fn member(s: &Subscriber, source: &str, consent: &Consent) -> Member {
-    Member {
-        address: s.email.as_str().to_owned(),
-        name: s.name.clone(),
-        fields: s.fields.clone(),
+/// `s` as an entry to write to the list.
+fn entry<'a>(s: &'a Subscriber, source: &'a str) -> Entry<'a> {
+    Entry {
+        address: s.email.as_str(),
+        name: s.name.as_deref(),
+        fields: &s.fields,
         status: ListStatus::Active,
-        created: consent.at,
-        updated: consent.at,
-        source: source.to_owned(),
+        source,
     }
 }
 
@@ -232,19 +225,31 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn line_of(location: &Location) -> usize {
-    location.file.line_col(location.span.start).0
+/// Where each line of a text starts, to name the line of many offsets at once (naming each
+/// by counting from the start would take quadratic time over a list of 100,000).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines(starts.collect())
+    }
+
+    /// The 1-based line of the byte `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
 }
 
 /// The list as CSV for Excel (`email,name,status,created,source`), every cell formula-safe.
 pub fn to_csv(members: &[Member]) -> Result<String, Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| Error::Failed(format!("cannot write the CSV: {e}"));
-    let mut fields: Vec<&String> = members.iter().flat_map(|m| m.fields.keys()).collect();
+    let mut fields: Vec<&str> = members.iter().flat_map(|m| m.fields.names()).collect();
     fields.sort();
     fields.dedup();
     let mut header = vec!["email", "name", "status", "created", "source"];
-    header.extend(fields.iter().map(|f| f.as_str()));
+    header.extend(fields.iter().copied());
     writer.write_record(&header).map_err(failed)?;
     for m in members {
         let created = ledger::time(m.created);
@@ -255,11 +260,7 @@ pub fn to_csv(members: &[Member]) -> Result<String, Error> {
             created.as_str(),
             m.source.as_str(),
         ];
-        cells.extend(
-            fields
-                .iter()
-                .map(|f| m.fields.get(*f).map_or("", String::as_str)),
-        );
+        cells.extend(fields.iter().map(|f| m.fields.get(f).unwrap_or("")));
         writer
             .write_record(cells.iter().map(|c| spreadsheet_cell(c).into_owned()))
             .map_err(failed)?;

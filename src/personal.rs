@@ -7,8 +7,6 @@
 //! URL `https://…/afmelden/{token}` (or `?email={email}`). The greeting may also name any field
 //! of the list (`{regio}`); a reader without a value it names gets the fallback.
 
-use std::collections::BTreeMap;
-
 /// A placeholder a template may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placeholder {
@@ -49,7 +47,7 @@ pub fn greeting(
     text: &str,
     fallback: &str,
     name: Option<&str>,
-    fields: &BTreeMap<String, String>,
+    fields: &crate::fields::Fields,
 ) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
@@ -60,7 +58,7 @@ pub fn greeting(
         let key = &rest[open + 1..open + close];
         let value = match key {
             "name" => name,
-            key => fields.get(&key.to_lowercase()).map(String::as_str),
+            key => fields.get(&key.to_lowercase()),
         };
         match value.filter(|v| !v.trim().is_empty()) {
             Some(value) => {
@@ -165,7 +163,7 @@ mod tests {
 
     #[test]
     fn the_greeting_takes_the_name_or_falls_back() {
-        let none = BTreeMap::new();
+        let none = crate::fields::Fields::new();
         assert_eq!(
             greeting("Beste {name},", "Beste lezer,", Some("Anne"), &none),
             "Beste Anne,"
@@ -174,7 +172,9 @@ mod tests {
             greeting("Beste {name},", "Beste lezer,", None, &none),
             "Beste lezer,"
         );
-        let oost = BTreeMap::from([("regio".to_owned(), "Oost".to_owned())]);
+        let oost: crate::fields::Fields = [("regio".to_owned(), "Oost".to_owned())]
+            .into_iter()
+            .collect();
         let text = "Beste {name} uit regio {Regio},";
         assert_eq!(
             greeting(text, "Beste lezer,", Some("Anne"), &oost),

@@ -1,6 +1,5 @@
 //! `courant subscribers`: the staff's side of the list kept in the ledger.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::args::ListArgs;
@@ -224,7 +223,7 @@ fn agreed(path: Option<&std::path::Path>) -> Result<Option<String>, Error> {
 }
 
 /// `KEY=VALUE` pairs.
-fn parse_fields(pairs: &[String]) -> Result<BTreeMap<String, String>, Error> {
+fn parse_fields(pairs: &[String]) -> Result<crate::fields::Fields, Error> {
     pairs
         .iter()
         .map(|p| match p.split_once('=') {

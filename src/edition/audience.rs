@@ -11,7 +11,6 @@
 //! Values compare without regard to case or surrounding spaces, as spreadsheets are typed.
 //! Tags are the field `tags`, separated by commas or semicolons.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -69,7 +68,7 @@ impl fmt::Display for Audience {
 
 impl Audience {
     /// Whether a reader with these `fields` is in the audience.
-    pub fn includes(&self, fields: &BTreeMap<String, String>) -> bool {
+    pub fn includes(&self, fields: &crate::fields::Fields) -> bool {
         self.expr.eval(fields)
     }
 
@@ -82,7 +81,7 @@ impl Audience {
 }
 
 impl Expr {
-    fn eval(&self, fields: &BTreeMap<String, String>) -> bool {
+    fn eval(&self, fields: &crate::fields::Fields) -> bool {
         let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
         match self {
             Expr::Or(a, b) => a.eval(fields) || b.eval(fields),
@@ -255,7 +254,7 @@ impl Parser {
 mod tests {
     use super::*;
 
-    fn reader(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn reader(pairs: &[(&str, &str)]) -> crate::fields::Fields {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -2,8 +2,6 @@
 //! consent on record for each way onto the list, with the exact text agreed to stored once
 //! per version.
 
-use std::collections::BTreeMap;
-
 use sha2::{Digest, Sha256};
 
 use super::db::Conn;
@@ -48,12 +46,36 @@ pub struct Member {
     pub address: String,
     pub name: Option<String>,
     /// Extra columns and keys: `regio = "Oost"`.
-    pub fields: BTreeMap<String, String>,
+    pub fields: crate::fields::Fields,
     pub status: ListStatus,
     pub created: i64,
     pub updated: i64,
     /// How they came onto the list, in words: `import leden.xlsx`, `staff`, `signup form`.
     pub source: String,
+}
+
+/// A subscriber to write, borrowed from where they were read: an import of 100,000 copies
+/// nothing of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub address: &'a str,
+    pub name: Option<&'a str>,
+    pub fields: &'a crate::fields::Fields,
+    pub status: ListStatus,
+    pub source: &'a str,
+}
+
+impl Member {
+    /// This subscriber as an entry to write.
+    pub fn entry(&self) -> Entry<'_> {
+        Entry {
+            address: &self.address,
+            name: self.name.as_deref(),
+            fields: &self.fields,
+            status: self.status,
+            source: &self.source,
+        }
+    }
 }
 
 /// How someone came onto the list, for the consent row.
@@ -90,7 +112,7 @@ impl Ledger {
                 &format!("{SELECT_MEMBER} WHERE list_id = ?1 AND email = ?2"),
                 params![list, key(email)],
             )?;
-            rows.first().map(member).transpose()
+            rows.into_iter().next().map(member).transpose()
         })
     }
 
@@ -111,7 +133,7 @@ impl Ledger {
                     params![list],
                 )?,
             };
-            rows.iter().map(member).collect()
+            rows.into_iter().map(member).collect()
         })
     }
 
@@ -122,7 +144,7 @@ impl Ledger {
     pub fn write_members(
         &self,
         list: &str,
-        members: &[Member],
+        members: &[Entry<'_>],
         consent: &Consent,
         erased: &dyn Fn(&str) -> String,
     ) -> Result<Vec<Change>, LedgerError> {
@@ -202,19 +224,19 @@ impl Ledger {
 const SELECT_MEMBER: &str =
     "SELECT address, name, fields, status, created, updated, source FROM subscribers";
 
-fn member(r: &Row) -> Result<Member, DbError> {
-    let fields: String = r.get(2)?;
-    let status: String = r.get(3)?;
+fn member(mut r: Row) -> Result<Member, DbError> {
+    let fields: String = r.take(2)?;
+    let status: String = r.take(3)?;
     Ok(Member {
-        address: r.get(0)?,
-        name: r.get(1)?,
+        address: r.take(0)?,
+        name: r.take(1)?,
         fields: serde_json::from_str(&fields)
             .map_err(|e| DbError::Other(format!("a subscriber's fields are damaged: {e}")))?,
         status: ListStatus::parse(&status)
             .ok_or_else(|| DbError::Other(format!("unknown subscriber status `{status}`")))?,
-        created: r.get(4)?,
-        updated: r.get(5)?,
-        source: r.get(6)?,
+        created: r.take(4)?,
+        updated: r.take(5)?,
+        source: r.take(6)?,
     })
 }
 
@@ -242,12 +264,12 @@ fn store_text(tx: &mut Conn, consent: &Consent) -> Result<Option<String>, DbErro
 fn write_member(
     tx: &mut Conn,
     list: &str,
-    m: &Member,
+    m: &Entry<'_>,
     consent: &Consent,
     text_hash: Option<&str>,
     erased: &dyn Fn(&str) -> String,
 ) -> Result<Change, DbError> {
-    let email = key(&m.address);
+    let email = key(m.address);
     if let Some(why) = refusal(tx, &email, erased)? {
         return Ok(Change::Refused(why));
     }
@@ -264,7 +286,7 @@ fn write_member(
         return Ok(Change::Refused(format!("unsubscribed: {ONLY_THEMSELVES}")));
     }
     let same = row.get::<String>(0)? == m.address
-        && row.get::<Option<String>>(1)? == m.name
+        && row.get::<Option<String>>(1)?.as_deref() == m.name
         && row.get::<String>(2)? == fields;
     if same {
         return Ok(Change::Unchanged);
@@ -275,8 +297,8 @@ fn write_member(
         params![
             list,
             email.as_str(),
-            m.address.as_str(),
-            &m.name,
+            m.address,
+            m.name,
             fields.as_str(),
             consent.at
         ],
@@ -314,7 +336,7 @@ fn insert_member(
     tx: &mut Conn,
     list: &str,
     email: &str,
-    m: &Member,
+    m: &Entry<'_>,
     fields: &str,
     consent: &Consent,
     text_hash: Option<&str>,
@@ -326,12 +348,12 @@ fn insert_member(
         params![
             list,
             email,
-            m.address.as_str(),
-            &m.name,
+            m.address,
+            m.name,
             fields,
             m.status.as_str(),
             consent.at,
-            m.source.as_str()
+            m.source
         ],
     )?;
     tx.execute(

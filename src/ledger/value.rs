@@ -226,6 +226,19 @@ impl Row {
 
     pub(crate) fn get<T: FromValue>(&self, column: usize) -> Result<T, DbError> {
         let value = self.0.get(column).cloned().unwrap_or(Value::Null);
+        Self::convert(value, column)
+    }
+
+    /// As [`Row::get`], moving the value out (no copy of its text); the column is then NULL.
+    pub(crate) fn take<T: FromValue>(&mut self, column: usize) -> Result<T, DbError> {
+        let value = self
+            .0
+            .get_mut(column)
+            .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
+        Self::convert(value, column)
+    }
+
+    fn convert<T: FromValue>(value: Value, column: usize) -> Result<T, DbError> {
         let found = match &value {
             Value::Null => "NULL",
             Value::Int(_) => "an integer",

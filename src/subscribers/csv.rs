@@ -1,7 +1,6 @@
 //! A CSV export with a header row: Excel's and Dutch address exports' column names, the name
 //! in parts, and every other column a field.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::reader::{Status, Subscriber, near_miss};
@@ -43,7 +42,7 @@ pub(super) fn from_csv(file: &Arc<SourceFile>) -> Result<Vec<Subscriber>, LoadEr
             }
         };
         let name = (!name.is_empty()).then_some(name);
-        let mut fields = BTreeMap::new();
+        let mut fields = crate::fields::Fields::new();
         for (i, key) in &columns.fields {
             let value = field(Some(*i));
             check_header_text(value).map_err(invalid)?;

@@ -1,6 +1,5 @@
 //! One reader of a list, as every list form gives it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -22,7 +21,7 @@ pub struct Subscriber {
     pub name: Option<String>,
     pub status: Status,
     /// Any other column or key, by its name in lower case: `regio = "Oost"`, `tags = "pers"`.
-    pub fields: BTreeMap<String, String>,
+    pub fields: crate::fields::Fields,
     /// Where the entry is, for messages.
     pub location: Location,
 }
@@ -34,7 +33,7 @@ impl Subscriber {
             email: "lezer@example.org".parse().expect("a valid address"),
             name: None,
             status: Status::Active,
-            fields: BTreeMap::new(),
+            fields: crate::fields::Fields::new(),
             location: Location::new(file, 0..0),
         }
     }

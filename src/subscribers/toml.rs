@@ -81,7 +81,7 @@ impl TomlSubscriber {
     fn into_subscriber(self, file: &Arc<SourceFile>, base: usize) -> Result<Subscriber, LoadError> {
         let span = self.email.span();
         let location = Location::new(file, span.start + base..span.end + base);
-        let mut fields = BTreeMap::new();
+        let mut fields = crate::fields::Fields::new();
         for (key, value) in self.fields {
             let at = key_location(file, location.span.start, &key).unwrap_or(location.clone());
             let refuse = |message: String| {

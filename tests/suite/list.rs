@@ -424,7 +424,7 @@ fn retention_removes_old_pending_signups_and_empties_old_messages() {
         ledger
             .write_members(
                 "nieuwsbrief.weerbaarnl.example",
-                &[member],
+                &[member.entry()],
                 &consent,
                 &|a| a.into(),
             )
