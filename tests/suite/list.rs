@@ -141,6 +141,23 @@ fn staff_month(url: Option<&str>) -> Test {
         "To: \"Anne de Vries\" <anne@example.org>"
     );
 
+    // Added by staff: their consent says so, with how the person asked.
+    let add = dir.run(&[
+        "subscribers",
+        "add",
+        "dora@example.org",
+        "--name",
+        "Dora",
+        "--source",
+        "vroeg erom op het congres",
+    ]);
+    assert!(contains(&add.stdout, "dora@example.org: added\n"));
+    let staff = dir.words("consent show dora@example.org");
+    assert!(contains(&staff.stdout, " staff"));
+    assert!(contains(
+        &staff.stdout,
+        ": courant subscribers add: vroeg erom op het congres\n"
+    ));
     let consent = dir.words("consent show chris@example.org");
     let proof = format!(
         "import: file nieuw.xlsx (SHA-256 {}): beurs-2026",
