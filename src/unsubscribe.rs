@@ -20,6 +20,36 @@ const MAC_BYTES: usize = 16;
 /// How a test message's token starts.
 const TEST_PREFIX: &str = "test.";
 
+/// What a token of the public pages may do; a token made for one purpose does nothing for
+/// another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Confirm a signup (double opt-in).
+    Confirm,
+    /// Open the reader's own page: change their details, download or delete their data.
+    Manage,
+}
+
+impl Purpose {
+    fn tag(self) -> &'static str {
+        match self {
+            Purpose::Confirm => "c",
+            Purpose::Manage => "m",
+        }
+    }
+}
+
+/// Why a purpose token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenProblem {
+    #[error("the link is incomplete or was not made by us")]
+    Forged,
+    #[error("the link has expired")]
+    Expired,
+    #[error("the link is for something else")]
+    WrongPurpose,
+}
+
 /// Why there is no key for the tokens; the secret itself never appears in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
@@ -173,6 +203,59 @@ impl TokenKey {
         (tag.len() == MAC_BYTES).then_some(address)
     }
 
+    /// A token for `purpose` on `email`, valid until `expires` (unix seconds):
+    /// `<purpose>.<base64url(address)>.<expires>.<MAC>`, the MAC over all three.
+    pub fn purpose_token(&self, purpose: Purpose, email: &str, expires: i64) -> String {
+        let address = email.to_lowercase();
+        let signed = format!(
+            "{}.{}.{expires}",
+            purpose.tag(),
+            URL_SAFE_NO_PAD.encode(&address)
+        );
+        let tag = self
+            .mac(&format!("purpose\n{signed}"))
+            .finalize()
+            .into_bytes();
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&tag[..MAC_BYTES]))
+    }
+
+    /// The address a purpose token was made for, when this key made it for `purpose` and it
+    /// has not expired at `now`.
+    pub fn verify_purpose(
+        &self,
+        token: &str,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<String, TokenProblem> {
+        let token = token.trim();
+        let (signed, tag) = token.rsplit_once('.').ok_or(TokenProblem::Forged)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| TokenProblem::Forged)?;
+        if tag.len() != MAC_BYTES {
+            return Err(TokenProblem::Forged);
+        }
+        (self.mac(&format!("purpose\n{signed}")))
+            .verify_truncated_left(&tag)
+            .map_err(|_| TokenProblem::Forged)?;
+        let mut parts = signed.splitn(3, '.');
+        let (Some(kind), Some(address), Some(expires)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenProblem::Forged);
+        };
+        if kind != purpose.tag() {
+            return Err(TokenProblem::WrongPurpose);
+        }
+        let expires: i64 = expires.parse().map_err(|_| TokenProblem::Forged)?;
+        if now > expires {
+            return Err(TokenProblem::Expired);
+        }
+        let address = URL_SAFE_NO_PAD
+            .decode(address)
+            .map_err(|_| TokenProblem::Forged)?;
+        String::from_utf8(address).map_err(|_| TokenProblem::Forged)
+    }
+
     /// The address a token was made for, if this key made it.
     pub fn verify(&self, token: &str) -> Option<String> {
         let (address, tag) = token.trim().split_once('.')?;
@@ -186,6 +269,41 @@ impl TokenKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_purpose_token_does_its_one_thing_until_it_expires() {
+        let key = TokenKey::new(b"0123456789abcdef0123", "list.example");
+        let confirm = key.purpose_token(Purpose::Confirm, "Anne@Example.org", 1_000);
+        let ok = key.verify_purpose(&confirm, Purpose::Confirm, 999);
+        assert_eq!(ok.as_deref(), Ok("anne@example.org"));
+        assert_eq!(
+            key.verify_purpose(&confirm, Purpose::Confirm, 1_001),
+            Err(TokenProblem::Expired)
+        );
+        assert_eq!(
+            key.verify_purpose(&confirm, Purpose::Manage, 999),
+            Err(TokenProblem::WrongPurpose)
+        );
+        // A later expiry, another address or another key: not ours.
+        let later = confirm.replacen(".1000.", ".9999.", 1);
+        assert_eq!(
+            key.verify_purpose(&later, Purpose::Confirm, 999),
+            Err(TokenProblem::Forged)
+        );
+        let other = TokenKey::new(b"another-secret-0123456", "list.example");
+        assert_eq!(
+            other.verify_purpose(&confirm, Purpose::Confirm, 999),
+            Err(TokenProblem::Forged)
+        );
+        // Neither an unsubscribe token nor a test token is one, nor the other way round.
+        let unsubscribe = key.token("anne@example.org");
+        assert_eq!(
+            key.verify_purpose(&unsubscribe, Purpose::Confirm, 0),
+            Err(TokenProblem::Forged)
+        );
+        assert_eq!(key.verify(&confirm), None);
+        assert_eq!(key.verify_test(&confirm), None);
+    }
 
     #[test]
     fn a_test_token_is_never_taken_for_a_real_one() {
