@@ -6,7 +6,7 @@ use super::store::{Ledger, LedgerError};
 use super::value::{DbError, Row, Value};
 
 /// The tables and columns of a ledger, parents before children.
-pub const TABLES: [(&str, &str); 8] = [
+pub const TABLES: [(&str, &str); 9] = [
     (
         "runs",
         "id, edition, started, finished, pid, summary, subject, fingerprint",
@@ -38,6 +38,7 @@ pub const TABLES: [(&str, &str); 8] = [
         "consents",
         "id, list_id, email, at, method, detail, actor, text_hash, ip",
     ),
+    ("signup_requests", "list_id, email, at, name"),
 ];
 
 /// Rows per table, in the order of [`TABLES`].

@@ -249,7 +249,7 @@ pub fn text_hash(text: &str) -> String {
 }
 
 /// Stores the consent's text once per version; its hash.
-fn store_text(tx: &mut Conn, consent: &Consent) -> Result<Option<String>, DbError> {
+pub(super) fn store_text(tx: &mut Conn, consent: &Consent) -> Result<Option<String>, DbError> {
     let Some(text) = &consent.text else {
         return Ok(consent.text_hash.clone());
     };
@@ -331,6 +331,31 @@ fn refusal(
     Ok(Some(format!("{why}: {ONLY_THEMSELVES}")))
 }
 
+/// Writes `consent` for `email` (a key), naming its text by `text_hash` (see [`store_text`]).
+pub(super) fn record_consent(
+    tx: &mut Conn,
+    list: &str,
+    email: &str,
+    consent: &Consent,
+    text_hash: Option<&str>,
+) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO consents (list_id, email, at, method, detail, actor, text_hash, ip)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            list,
+            email,
+            consent.at,
+            consent.method.as_str(),
+            consent.detail.as_str(),
+            &consent.actor,
+            text_hash,
+            &consent.ip
+        ],
+    )?;
+    Ok(())
+}
+
 /// A new subscriber and the consent that put them on the list.
 fn insert_member(
     tx: &mut Conn,
@@ -356,21 +381,7 @@ fn insert_member(
             m.source
         ],
     )?;
-    tx.execute(
-        "INSERT INTO consents (list_id, email, at, method, detail, actor, text_hash, ip)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            list,
-            email,
-            consent.at,
-            consent.method.as_str(),
-            consent.detail.as_str(),
-            &consent.actor,
-            text_hash,
-            &consent.ip
-        ],
-    )?;
-    Ok(())
+    record_consent(tx, list, email, consent, text_hash)
 }
 
 /// What retention removed, or would remove.

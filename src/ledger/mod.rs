@@ -34,6 +34,7 @@ pub mod record;
 mod returns;
 mod runs;
 mod schema;
+mod signup;
 mod store;
 mod suppressions;
 mod value;
@@ -51,5 +52,6 @@ pub use record::{
 };
 pub use returns::{Listed, Return, ReturnCounts, ReturnVerdict};
 pub use runs::{EarlierSend, RunColumn};
+pub use signup::Requested;
 pub use store::{Ledger, LedgerError};
 pub use writer::{Claim, WriteError, Writer};

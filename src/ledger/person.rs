@@ -26,6 +26,7 @@ pub const PERSONAL: &[(&str, &str, &str)] = &[
         "list_id, at, method, detail, actor, text_hash, ip",
         "email = ?1",
     ),
+    ("signup_requests", "list_id, at, name", "email = ?1"),
     (
         "deliveries",
         "edition, state, attempts, code, reply, message_id, updated, sent_at, run",
@@ -114,7 +115,14 @@ impl Ledger {
                     gone += tx.execute("DELETE FROM returns WHERE id = ?1", params![*id])?;
                 }
                 count("returns", gone);
-                for table in ["subscribers", "consents", "deliveries", "suppressions"] {
+                let tables = [
+                    "subscribers",
+                    "consents",
+                    "signup_requests",
+                    "deliveries",
+                    "suppressions",
+                ];
+                for table in tables {
                     let sql = format!("DELETE FROM {table} WHERE email = ?1");
                     count(table, tx.execute(&sql, params![email.as_str()])?);
                 }
@@ -130,7 +138,8 @@ impl Ledger {
         self.with(|c| match c {
             Conn::Sqlite(_) => c.batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;"),
             Conn::Postgres(_) => c.batch(
-                "VACUUM subscribers, consents, deliveries, suppressions, return_verdicts, returns",
+                "VACUUM subscribers, consents, signup_requests, deliveries, suppressions, \
+                 return_verdicts, returns",
             ),
         })?;
         Ok(erased)

@@ -176,6 +176,13 @@ CREATE TABLE IF NOT EXISTS consents (
     ip TEXT
 );
 CREATE INDEX IF NOT EXISTS consents_email ON consents(list_id, email);
+CREATE TABLE IF NOT EXISTS signup_requests (
+    list_id TEXT NOT NULL,
+    email TEXT NOT NULL,
+    at {int} NOT NULL,
+    name TEXT
+);
+CREATE INDEX IF NOT EXISTS signup_requests_email ON signup_requests(list_id, email);
 ";
 
 fn list_schema(postgres: bool) -> String {

@@ -606,3 +606,113 @@ fn every_table_of_the_ledger_is_exported_and_erased_or_named_impersonal() {
         }
     }
 }
+
+/// Issue 20: the ledger's side of double opt-in, on both databases. A signup makes a new
+/// address pending and asks for one mail, at most three per address a day, none to an active
+/// reader; only the confirmation makes them active, with the consent on record; a reader who
+/// unsubscribed comes back only that way.
+#[test]
+fn a_signup_is_pending_until_confirmed_and_mails_are_limited() {
+    use courant::ledger::{Consent, ListStatus, Requested};
+    let list = "nieuwsbrief.example";
+    let consent = |at: i64| Consent {
+        at,
+        method: "signup".into(),
+        detail: "signup form".into(),
+        actor: None,
+        text_hash: None,
+        text: Some("Ja, stuur mij de nieuwsbrief.".into()),
+        ip: Some("192.0.2.0/24".into()),
+    };
+    for (_dir, location) in backends() {
+        let ledger = Ledger::open(location.clone()).unwrap();
+        let at = 1_800_000_000;
+        let ask = |n: i64| {
+            ledger
+                .request_signup(list, "Anne@Example.org", Some("Anne"), at + n, 3)
+                .unwrap()
+        };
+        assert_eq!(
+            [ask(0), ask(1), ask(2), ask(3)],
+            [
+                Requested::Mail,
+                Requested::Mail,
+                Requested::Mail,
+                Requested::Quiet
+            ],
+            "{location}"
+        );
+        let pending = ledger.members(list, Some(ListStatus::Pending)).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert!(
+            ledger
+                .consents(list, "anne@example.org")
+                .unwrap()
+                .is_empty(),
+            "no consent before confirming"
+        );
+        // A day later the limit starts again.
+        assert_eq!(
+            ledger
+                .request_signup(list, "anne@example.org", None, at + 86_401, 3)
+                .unwrap(),
+            Requested::Mail
+        );
+
+        assert!(
+            !ledger
+                .confirm_signup(list, "bert@example.org", &consent(at), "erased:x")
+                .unwrap(),
+            "nothing asked"
+        );
+        assert!(
+            ledger
+                .confirm_signup(list, "anne@example.org", &consent(at + 90_000), "erased:x")
+                .unwrap()
+        );
+        let anne = ledger.member(list, "anne@example.org").unwrap().unwrap();
+        assert_eq!(
+            (anne.status, anne.name.as_deref()),
+            (ListStatus::Active, Some("Anne"))
+        );
+        let rows = ledger.consents(list, "anne@example.org").unwrap();
+        assert_eq!(rows.len(), 1);
+        let hash = courant::ledger::text_hash("Ja, stuur mij de nieuwsbrief.");
+        assert_eq!(rows[0].text_hash.as_deref(), Some(hash.as_str()));
+        assert_eq!(rows[0].ip.as_deref(), Some("192.0.2.0/24"));
+        assert_eq!(
+            ledger
+                .request_signup(list, "anne@example.org", None, at + 200_000, 3)
+                .unwrap(),
+            Requested::Quiet
+        );
+
+        // Unsubscribed, she may sign up again: a mail, still unsubscribed until she confirms.
+        assert!(
+            ledger
+                .unsubscribe_member(list, "anne@example.org", "web", at + 300_000)
+                .unwrap()
+        );
+        assert_eq!(
+            ledger
+                .request_signup(list, "anne@example.org", None, at + 400_000, 3)
+                .unwrap(),
+            Requested::Mail
+        );
+        assert!(ledger.is_suppressed("anne@example.org").unwrap());
+        assert!(
+            ledger
+                .confirm_signup(list, "anne@example.org", &consent(at + 400_100), "erased:x")
+                .unwrap()
+        );
+        assert!(!ledger.is_suppressed("anne@example.org").unwrap());
+        assert_eq!(
+            ledger
+                .member(list, "anne@example.org")
+                .unwrap()
+                .unwrap()
+                .status,
+            ListStatus::Active
+        );
+    }
+}
