@@ -26,6 +26,15 @@ pub(crate) struct SmtpArgs {
 }
 
 impl SmtpArgs {
+    /// The SMTP settings of a command where they are optional.
+    pub(crate) fn new(smtp: String, smtp_ca: Option<PathBuf>) -> SmtpArgs {
+        SmtpArgs {
+            smtp,
+            smtp_ca,
+            timeout: None,
+        }
+    }
+
     /// `--timeout` over `timeout` of `[sending]`.
     pub(crate) fn apply(&self, sending: &mut Sending) {
         sending.timeout = self.timeout.unwrap_or(sending.timeout);

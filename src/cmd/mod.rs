@@ -101,9 +101,10 @@ enum Command {
     )]
     Suppressions(suppressions::Command),
     #[command(
-        after_help = "Example:\n  COURANT_UNSUBSCRIBE_SECRET=… courant serve-unsubscribe issues/newsletter.toml --listen 127.0.0.1:8080"
+        alias = "serve-unsubscribe",
+        after_help = "Examples:\n  courant serve-public issues/newsletter.toml --listen 127.0.0.1:8080\n  courant serve-public issues/newsletter.toml --smtp smtp://nieuwsbrief@smtp.example.nl:587"
     )]
-    ServeUnsubscribe(serve_unsubscribe::Args),
+    ServePublic(serve_unsubscribe::Args),
     #[command(
         subcommand,
         after_help = "Examples:\n  courant dkim generate --selector nb2022 --domain weerbaarnl.nl --out issues/dkim.pem\n  courant dkim record --selector nb2022 --domain weerbaarnl.nl --key issues/dkim.pem"
@@ -156,7 +157,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Retention(command) => retention::run(&command, &term),
         Command::Unsubscribe(args) => suppressions::unsubscribe(&args, &term),
         Command::Suppressions(command) => suppressions::run(&command, &term),
-        Command::ServeUnsubscribe(args) => serve_unsubscribe::run(&args, &term),
+        Command::ServePublic(args) => serve_unsubscribe::run(&args, &term),
         Command::Dkim(command) => dkim::run(&command, &term),
         Command::Status(args) => status::run(&args, &term),
         Command::Bounces(command) => bounces::run(&command, &term),

@@ -146,6 +146,66 @@ pub struct Newsletter {
     /// `[retention]`: how long personal data no longer needed is kept.
     #[serde(default)]
     pub retention: Retention,
+    /// `[signup]`: the public signup form with double opt-in (`courant serve-public`).
+    #[serde(default)]
+    pub signup: Option<Signup>,
+}
+
+/// `[signup]`: where the form and the confirmation links are, and what people agree to.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Signup {
+    /// The form's public address, e.g. `https://nieuwsbrief.example.nl/aanmelden`.
+    pub url: Spanned<LinkUrl>,
+    /// The confirmation link, with `{token}`: `https://nieuwsbrief.example.nl/bevestigen/{token}`.
+    pub confirm_url: Spanned<UrlTemplate>,
+    /// The exact text people agree to, shown on the form and kept with their consent.
+    pub consent: Text,
+    /// The privacy statement, linked under the consent text.
+    #[serde(default)]
+    pub privacy_url: Option<Spanned<LinkUrl>>,
+    /// How long a confirmation link works; default 7 days.
+    #[serde(default = "Signup::expires_default")]
+    pub expires: Interval,
+    /// What of the signer's IP address the consent keeps: `none`, `truncated` (default: the
+    /// /24 of IPv4, the /48 of IPv6) or `full`.
+    #[serde(default)]
+    pub ip: IpRecord,
+}
+
+impl Signup {
+    fn expires_default() -> Interval {
+        Interval(std::time::Duration::from_secs(7 * 86_400))
+    }
+}
+
+/// How much of an IP address a consent row keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IpRecord {
+    None,
+    #[default]
+    Truncated,
+    Full,
+}
+
+impl IpRecord {
+    /// `ip` as this setting keeps it.
+    pub fn keep(self, ip: std::net::IpAddr) -> Option<String> {
+        use std::net::IpAddr;
+        match (self, ip) {
+            (IpRecord::None, _) => None,
+            (IpRecord::Full, ip) => Some(ip.to_string()),
+            (IpRecord::Truncated, IpAddr::V4(v4)) => {
+                let [a, b, c, _] = v4.octets();
+                Some(format!("{a}.{b}.{c}.0/24"))
+            }
+            (IpRecord::Truncated, IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+            }
+        }
+    }
 }
 
 /// `[retention]`: what `courant retention apply` removes, and after how long.

@@ -202,3 +202,74 @@ pub fn preview_words(language: Language) -> &'static PreviewWords {
         },
     }
 }
+
+/// The words of the signup pages and the confirmation mail (`serve-public`).
+pub struct SignupWords {
+    pub title: &'static str,
+    pub email: &'static str,
+    pub name: &'static str,
+    pub optional: &'static str,
+    pub privacy: &'static str,
+    pub button: &'static str,
+    pub sent_title: &'static str,
+    pub sent: &'static str,
+    pub confirm_title: &'static str,
+    pub confirm: &'static str,
+    pub confirm_button: &'static str,
+    pub done_title: &'static str,
+    pub done: &'static str,
+    pub invalid_title: &'static str,
+    pub invalid: &'static str,
+    pub expired: &'static str,
+    pub mail_subject: &'static str,
+    pub mail_body: &'static str,
+    pub mail_ignore: &'static str,
+}
+
+/// The signup pages' words in `language`.
+pub fn signup_words(language: Language) -> &'static SignupWords {
+    match language {
+        Language::Nl => &SignupWords {
+            title: "Aanmelden voor de nieuwsbrief",
+            email: "E-mailadres",
+            name: "Naam",
+            optional: "(niet verplicht)",
+            privacy: "Privacyverklaring",
+            button: "Aanmelden",
+            sent_title: "Kijk in uw mailbox",
+            sent: "Als dit adres zich kan aanmelden, krijgt het een e-mail met een link om de aanmelding te bevestigen. Pas na die bevestiging ontvangt u de nieuwsbrief.",
+            confirm_title: "Aanmelding bevestigen",
+            confirm: "Wilt u de nieuwsbrief ontvangen op",
+            confirm_button: "Ja, bevestig mijn aanmelding",
+            done_title: "U bent aangemeld",
+            done: "Dank u wel. U ontvangt voortaan de nieuwsbrief.",
+            invalid_title: "Deze link werkt niet",
+            invalid: "De link is onvolledig of niet door ons gemaakt. Meld u opnieuw aan.",
+            expired: "De link is verlopen. Meld u opnieuw aan; u krijgt dan een nieuwe link.",
+            mail_subject: "Bevestig uw aanmelding",
+            mail_body: "Iemand, hopelijk u, heeft dit adres aangemeld voor de nieuwsbrief. Bevestig de aanmelding met deze link:",
+            mail_ignore: "Heeft u zich niet aangemeld? Dan kunt u deze e-mail negeren: zonder bevestiging gebeurt er niets.",
+        },
+        Language::En => &SignupWords {
+            title: "Subscribe to the newsletter",
+            email: "Email address",
+            name: "Name",
+            optional: "(optional)",
+            privacy: "Privacy statement",
+            button: "Subscribe",
+            sent_title: "Check your mailbox",
+            sent: "If this address can subscribe, it gets an email with a link to confirm. You receive the newsletter only after that confirmation.",
+            confirm_title: "Confirm your subscription",
+            confirm: "Receive the newsletter at",
+            confirm_button: "Yes, confirm my subscription",
+            done_title: "You are subscribed",
+            done: "Thank you. You will receive the newsletter from now on.",
+            invalid_title: "This link does not work",
+            invalid: "The link is incomplete or was not made by us. Please subscribe again.",
+            expired: "The link has expired. Please subscribe again to get a new one.",
+            mail_subject: "Confirm your subscription",
+            mail_body: "Someone, hopefully you, subscribed this address to the newsletter. Confirm with this link:",
+            mail_ignore: "Did you not subscribe? Then ignore this email: without confirmation nothing happens.",
+        },
+    }
+}

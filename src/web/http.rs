@@ -84,6 +84,10 @@ impl Server {
     }
 }
 
+/// The address a request came from (the reverse proxy's, behind one).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
 /// How many connections to serve at once: [`MAX_CONNECTIONS`], or fewer when the open-file
 /// limit, raised to the hard limit first, leaves less room; a connection past the limit would
 /// fail to be accepted while slow clients hold every descriptor.
@@ -106,12 +110,14 @@ async fn accept_loop(
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             // Out of file descriptors, say: wait a moment instead of giving up.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // The peer's address, for pages that record it as configured (a signup's consent).
+        let app = app.clone().layer(axum::Extension(Peer(peer)));
+        let service = hyper_util::service::TowerToHyperService::new(app);
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())

@@ -15,7 +15,8 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::http::{CONNECTION_LIFETIME, Hosts, Server};
+use super::http::{CONNECTION_LIFETIME, Hosts, Peer, Server};
+use super::signup::SignupService;
 use crate::edition::{Language, Newsletter};
 use crate::error::Error;
 use crate::ledger::{self, Ledger};
@@ -29,6 +30,7 @@ struct Service {
     key: TokenKey,
     ledger: Mutex<Ledger>,
     term: Term,
+    signup: Option<SignupService>,
 }
 
 /// Serves the unsubscribe links of `newsletter`, recorded in `ledger`, until asked to stop.
@@ -37,6 +39,7 @@ pub fn serve(
     key: TokenKey,
     ledger: Ledger,
     listen: SocketAddr,
+    signup: Option<SignupService>,
     term: &Term,
 ) -> Result<(), Error> {
     let service = Arc::new(Service {
@@ -45,6 +48,7 @@ pub fn serve(
         key,
         ledger: Mutex::new(ledger),
         term: *term,
+        signup,
     });
     let app = Router::new().fallback(handle).with_state(service);
     let server = Server {
@@ -66,9 +70,13 @@ async fn handle(
     State(service): State<Arc<Service>>,
     method: axum::http::Method,
     uri: Uri,
+    peer: Option<axum::Extension<Peer>>,
     Query(query): Query<TokenQuery>,
     body: Bytes,
 ) -> Response {
+    if let Some(answer) = signup_page(&service, &method, &uri, peer, &body).await {
+        return answer;
+    }
     let token = query.token.or_else(|| {
         uri.path()
             .rsplit('/')
@@ -113,6 +121,31 @@ async fn handle(
     }
 }
 
+/// The signup form and its confirmation links, when `[signup]` is set and the path is theirs.
+async fn signup_page(
+    service: &Service,
+    method: &axum::http::Method,
+    uri: &Uri,
+    peer: Option<axum::Extension<Peer>>,
+    body: &[u8],
+) -> Option<Response> {
+    let signup = service.signup.as_ref()?;
+    let post = method == axum::http::Method::POST;
+    let path = uri.path();
+    let (status, title, markup) = if path == signup.form_path {
+        match post {
+            true => (signup.submit(&service.ledger, &service.key, body, &service.term)).await,
+            false => signup.form(),
+        }
+    } else {
+        let token = path.strip_prefix(signup.confirm_prefix.as_str())?;
+        let peer = peer.map(|p| p.0.0);
+        let key = &service.key;
+        signup.confirm(&service.ledger, key, token, post, peer, &service.term)
+    };
+    Some(page(service, status, title, markup))
+}
+
 /// A POST with a valid token: the page's button, or a mail client's RFC 8058 one-click POST.
 fn unsubscribe(service: &Service, address: &str, body: &[u8]) -> Response {
     let words = page_words(service.language);
@@ -148,15 +181,38 @@ fn page(service: &Service, status: StatusCode, title: &str, body: Markup) -> Res
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
                 title { (title) " – " (service.name) }
-                style { "body{font-family:Verdana,Arial,sans-serif;max-width:36em;margin:2em auto;padding:0 1em;line-height:1.5;color:#1a1a1a}button{font:inherit;padding:.5em 1.2em}" }
+                style { (maud::PreEscaped(STYLE)) }
             }
             body { main { h1 { (title) } (body) } }
         }
     };
     (
         status,
-        [(header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, content_security_policy()),
+            (header::X_FRAME_OPTIONS, "DENY".to_owned()),
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
         Html(markup.into_string()),
     )
         .into_response()
+}
+
+/// The pages' one stylesheet, allowed by its hash and nothing else.
+const STYLE: &str = "body{font-family:Verdana,Arial,sans-serif;max-width:36em;margin:2em auto;\
+padding:0 1em;line-height:1.5;color:#1a1a1a}button,input{font:inherit;padding:.5em .8em}\
+.hp{position:absolute;left:-10000px}";
+
+/// Nothing but the page itself: no script, no other origin, no framing (a confirm button must
+/// not be clickable through another site), forms posted only here.
+fn content_security_policy() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    )
 }

@@ -180,7 +180,7 @@ fn completions_load_in_bash_and_name_every_command_and_flag() {
     for shell in ["zsh", "fish", "powershell", "elvish"] {
         let run = dir.run(&["completions", shell]);
         assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
-        assert!(run.stdout.contains("serve-unsubscribe"), "{shell}");
+        assert!(run.stdout.contains("serve-public"), "{shell}");
     }
 }
 

@@ -20,6 +20,7 @@ mod ledger;
 mod list;
 mod preview;
 mod properties;
+mod public;
 mod real_world;
 mod seed_snapshots;
 mod send;

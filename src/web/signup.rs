@@ -1,0 +1,242 @@
+//! The signup form and its confirmation (double opt-in), served beside the unsubscribe links
+//! by `courant serve-public`.
+//!
+//! The form's POST always gets the same page, whether the address is new, pending, active or
+//! suppressed, so that no one learns who is on the list; a hidden field that people leave
+//! empty catches most robots. A new or pending address gets one confirmation mail (at most 3
+//! per address a day), holding nothing the form was sent but the link. The link's GET shows a
+//! button and changes nothing (mail scanners open links); its POST confirms.
+
+use std::net::SocketAddr;
+
+use axum::http::StatusCode;
+use maud::{Markup, html};
+
+use crate::edition::value::EmailAddr;
+use crate::edition::{IpRecord, Signup};
+use crate::ledger::{self, Consent, Ledger, Requested};
+use crate::render::strings::{SignupWords, signup_words};
+use crate::term::Term;
+use crate::transport::Connector;
+use crate::unsubscribe::{Purpose, TokenKey, TokenProblem};
+
+/// Confirmation mails per address per 24 hours.
+pub const MAILS_PER_DAY: u32 = 3;
+
+/// What the signup pages need.
+pub struct SignupService {
+    pub list_id: String,
+    pub name: String,
+    pub from: lettre::message::Mailbox,
+    pub words: &'static SignupWords,
+    /// The form's path, and the confirmation links' path before the token.
+    pub form_path: String,
+    pub confirm_prefix: String,
+    pub confirm_url: crate::edition::value::UrlTemplate,
+    pub consent: String,
+    pub privacy_url: Option<String>,
+    pub expires: i64,
+    pub ip: IpRecord,
+    pub connector: Connector,
+}
+
+impl SignupService {
+    pub fn new(
+        newsletter: &crate::edition::Newsletter,
+        signup: &Signup,
+        connector: Connector,
+    ) -> SignupService {
+        let path = |url: &str| {
+            url::Url::parse(url).map_or_else(|_| "/".to_owned(), |u| u.path().to_owned())
+        };
+        let confirm = signup.confirm_url.get_ref().fill("", "");
+        SignupService {
+            list_id: newsletter.list_id.as_str().to_owned(),
+            name: newsletter.name.get_ref().to_string(),
+            from: lettre::message::Mailbox::new(
+                Some(newsletter.from.name.get_ref().to_string()),
+                newsletter.from.email.get_ref().to_address(),
+            ),
+            words: signup_words(newsletter.language),
+            form_path: path(signup.url.get_ref().as_str()),
+            confirm_prefix: path(&confirm),
+            confirm_url: signup.confirm_url.get_ref().clone(),
+            consent: signup.consent.get_ref().trim().to_owned(),
+            privacy_url: signup
+                .privacy_url
+                .as_ref()
+                .map(|u| u.get_ref().as_str().to_owned()),
+            expires: signup.expires.0.as_secs() as i64,
+            ip: signup.ip,
+            connector,
+        }
+    }
+
+    /// The form.
+    pub fn form(&self) -> (StatusCode, &'static str, Markup) {
+        let w = self.words;
+        let body = html! {
+            form method="post" {
+                p {
+                    label for="email" { (w.email) }
+                    br;
+                    input #email type="email" name="email" required autocomplete="email" size="30";
+                }
+                p {
+                    label for="name" { (w.name) " " (w.optional) }
+                    br;
+                    input #name type="text" name="name" autocomplete="name" size="30";
+                }
+                // People leave this empty; robots fill in every field.
+                p.hp aria-hidden="true" {
+                    label for="website" { "Website" }
+                    input #website type="text" name="website" tabindex="-1" autocomplete="off";
+                }
+                p.consent { (self.consent) }
+                @if let Some(privacy) = &self.privacy_url {
+                    p { a href=(privacy) { (w.privacy) } }
+                }
+                p { button type="submit" { (w.button) } }
+            }
+        };
+        (StatusCode::OK, w.title, body)
+    }
+
+    /// A POST of the form: the same answer for every address; the mail when the ledger says.
+    pub async fn submit(
+        &self,
+        ledger: &std::sync::Mutex<Ledger>,
+        key: &TokenKey,
+        form: &[u8],
+        term: &Term,
+    ) -> (StatusCode, &'static str, Markup) {
+        let w = self.words;
+        let answer = (StatusCode::OK, w.sent_title, html! { p { (w.sent) } });
+        let fields: Vec<(String, String)> =
+            url::form_urlencoded::parse(form).into_owned().collect();
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        if field("website").is_some() {
+            return answer;
+        }
+        let Some(address) = field("email").and_then(|a| a.parse::<EmailAddr>().ok()) else {
+            return answer;
+        };
+        let name = field("name").filter(|n| crate::edition::value::check_header_text(n).is_ok());
+        let requested = ledger.lock().map_err(|_| ()).and_then(|l| {
+            l.request_signup(
+                &self.list_id,
+                address.as_str(),
+                name.as_deref(),
+                ledger::now(),
+                MAILS_PER_DAY,
+            )
+            .map_err(|e| term.error(&e.into()))
+        });
+        if requested == Ok(Requested::Mail) {
+            let token = key.purpose_token(
+                Purpose::Confirm,
+                address.as_str(),
+                ledger::now() + self.expires,
+            );
+            if let Err(e) = self.mail(&address, &token).await {
+                term.alert(format_args!(
+                    "signup: the confirmation mail was not sent: {e}"
+                ));
+            }
+        }
+        answer
+    }
+
+    /// The confirmation mail: the link and what to do if it was not them; nothing the form
+    /// was sent (a name could be someone's abuse).
+    async fn mail(&self, to: &EmailAddr, token: &str) -> Result<(), String> {
+        let w = self.words;
+        let link = self.confirm_url.fill("", token);
+        let body = format!(
+            "{}\n\n{link}\n\n{}\n\n-- \n{}\n",
+            w.mail_body, w.mail_ignore, self.name
+        );
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(lettre::message::Mailbox::new(None, to.to_address()))
+            .subject(format!("{} – {}", w.mail_subject, self.name))
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| e.to_string())?;
+        let mut conn = self.connector.connect().await.map_err(|e| e.to_string())?;
+        let sent = conn
+            .send(&self.from.email, &to.to_address(), &message.formatted())
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string());
+        conn.quit().await;
+        sent
+    }
+
+    /// The confirmation link: GET shows the button, POST confirms. A forged, expired or
+    /// wrong-purpose token gets 400 and changes nothing.
+    pub fn confirm(
+        &self,
+        ledger: &std::sync::Mutex<Ledger>,
+        key: &TokenKey,
+        token: &str,
+        post: bool,
+        peer: Option<SocketAddr>,
+        term: &Term,
+    ) -> (StatusCode, &'static str, Markup) {
+        let w = self.words;
+        let address = match key.verify_purpose(token, Purpose::Confirm, ledger::now()) {
+            Ok(address) => address,
+            Err(problem) => {
+                let why = match problem {
+                    TokenProblem::Expired => w.expired,
+                    _ => w.invalid,
+                };
+                return (
+                    StatusCode::BAD_REQUEST,
+                    w.invalid_title,
+                    html! { p { (why) } },
+                );
+            }
+        };
+        if !post {
+            let body = html! {
+                p { (w.confirm) " " strong { (address) } "?" }
+                form method="post" { button type="submit" { (w.confirm_button) } }
+            };
+            return (StatusCode::OK, w.confirm_title, body);
+        }
+        let consent = Consent {
+            at: ledger::now(),
+            method: "signup".into(),
+            detail: "signup form, confirmed by the link in the mail".into(),
+            actor: None,
+            text_hash: None,
+            text: Some(self.consent.clone()),
+            ip: peer.and_then(|p| self.ip.keep(p.ip())),
+        };
+        let confirmed = ledger.lock().map_err(|_| ()).and_then(|l| {
+            l.confirm_signup(&self.list_id, &address, &consent, &key.erased(&address))
+                .map_err(|e| term.error(&e.into()))
+        });
+        match confirmed {
+            Ok(true) => (StatusCode::OK, w.done_title, html! { p { (w.done) } }),
+            Ok(false) => (
+                StatusCode::BAD_REQUEST,
+                w.invalid_title,
+                html! { p { (w.invalid) } },
+            ),
+            Err(()) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                w.invalid_title,
+                html! { p { (w.expired) } },
+            ),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Issue 20: the signup form and its confirmation on `courant serve-public`, against a real
+//! SMTP server (aiosmtpd) and the real ledger.
+
+use std::io::{Read, Write};
+
+use crate::common::servers::{Server, aiosmtpd};
+use crate::common::{Test, contains, lacks};
+
+const SIGNUP: &str = "\n[signup]\nurl = \"https://nieuwsbrief.weerbaarnl.example/aanmelden\"\n\
+    confirm-url = \"https://nieuwsbrief.weerbaarnl.example/bevestigen/{token}\"\n\
+    consent = \"Ja, stuur mij de nieuwsbrief van WeerbaarNL. Afmelden kan altijd.\"\n\
+    privacy-url = \"https://www.weerbaarnl.example/privacy\"\n";
+
+/// The whole response to one request.
+fn http(port: u16, method: &str, path: &str, body: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// The body of a response, without its `date` header's changing value.
+fn body(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+/// The confirmation links in the mails the server received, decoded.
+fn links(server: &Server) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in server.messages() {
+        let raw = std::fs::read(file).unwrap();
+        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let text = message.body_text(0).unwrap().into_owned();
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|w| w.split_once("/bevestigen/").map(|(_, t)| t.to_owned())),
+        );
+    }
+    out
+}
+
+#[test]
+fn a_signup_is_confirmed_by_the_button_behind_the_mailed_link_only() {
+    let dir = Test::seed();
+    let settings = dir.join("issues/newsletter.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str(SIGNUP);
+    std::fs::write(&settings, text).unwrap();
+    let mx = aiosmtpd(dir.path(), "mx", &[]);
+    let smtp = mx.url();
+    let serve = dir.listen(&["serve-public", "issues/newsletter.toml", "--smtp", &smtp]);
+    let port = serve.port;
+
+    let form = http(port, "GET", "/aanmelden", "");
+    assert!(contains(&form, "HTTP/1.1 200"));
+    assert!(contains(&form, "frame-ancestors 'none'"));
+    assert!(contains(
+        &form,
+        "Ja, stuur mij de nieuwsbrief van WeerbaarNL. Afmelden kan altijd."
+    ));
+
+    // Known, unknown and robot: the same page, byte for byte.
+    let new = http(
+        port,
+        "POST",
+        "/aanmelden",
+        "email=zoe%40example.org&name=Zo%C3%AB&website=",
+    );
+    let robot = http(
+        port,
+        "POST",
+        "/aanmelden",
+        "email=bot%40example.org&website=http%3A%2F%2Fspam",
+    );
+    let garbage = http(port, "POST", "/aanmelden", "email=not-an-address");
+    assert_eq!(body(&new), body(&robot));
+    assert_eq!(body(&new), body(&garbage));
+    crate::common::wait_for("the confirmation mail", || mx.messages().len() == 1);
+    let mail = std::fs::read_to_string(&mx.messages()[0]).unwrap();
+    assert!(contains(&mail, "X-Envelope-To: zoe@example.org"));
+    assert!(
+        lacks(&mail, "Zo"),
+        "nothing the form was sent is in the mail"
+    );
+
+    // Ten quick signups for one address: at most three mails a day.
+    for _ in 0..10 {
+        http(port, "POST", "/aanmelden", "email=zoe%40example.org");
+    }
+    crate::common::wait_for("three mails", || mx.messages().len() >= 3);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(mx.messages().len(), 3, "three mails, not eleven");
+
+    let token = links(&mx).pop().expect("a link in the mail");
+    let shown = http(port, "GET", &format!("/bevestigen/{token}"), "");
+    assert!(contains(&shown, "HTTP/1.1 200"));
+    assert!(contains(&shown, "<strong>zoe@example.org</strong>"));
+    let pending = dir.words("subscribers list --status pending");
+    assert!(
+        contains(&pending.stdout, "zoe@example.org\tpending"),
+        "GET changed nothing"
+    );
+
+    // Forged, wrong-purpose and unknown tokens: 400, nothing changed.
+    let forged = token.replacen("c.", "m.", 1);
+    for bad in [format!("{token}x"), forged, "c.x.1.y".to_owned()] {
+        let answer = http(port, "POST", &format!("/bevestigen/{bad}"), "");
+        assert!(contains(&answer, "HTTP/1.1 400"), "{bad}");
+    }
+    assert!(contains(
+        &dir.words("subscribers list --status pending").stdout,
+        "zoe@"
+    ));
+
+    let confirmed = http(port, "POST", &format!("/bevestigen/{token}"), "");
+    assert!(contains(&confirmed, "HTTP/1.1 200"));
+    let active = dir.words("subscribers list --status active");
+    assert_eq!(active.stdout, "zoe@example.org\tactive\tZoë\n");
+    let consent = dir.words("consent show zoe@example.org");
+    let text = "Ja, stuur mij de nieuwsbrief van WeerbaarNL. Afmelden kan altijd.";
+    let hash = courant::ledger::text_hash(text);
+    assert!(contains(
+        &consent.stdout,
+        &format!("agreed to (SHA-256 {hash}): {text}")
+    ));
+    assert!(contains(&consent.stdout, "  from 127.0.0.0/24\n"));
+    drop(serve);
+}
