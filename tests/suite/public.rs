@@ -133,3 +133,53 @@ fn a_signup_is_confirmed_by_the_button_behind_the_mailed_link_only() {
     assert!(contains(&consent.stdout, "  from 127.0.0.0/24\n"));
     drop(serve);
 }
+
+/// Runs `tests/browser/public.mjs` with `args` and returns what it measured.
+fn walk(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new("node")
+        .arg(crate::common::root().join("tests/browser/public.mjs"))
+        .args(args)
+        .current_dir(crate::common::root())
+        .output()
+        .expect("node runs");
+    assert!(crate::common::succeeded(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every page a reader meets when signing up, in Chromium at 375 px: the form filled in and
+/// sent, the link's page, its button pressed. Each answers, fits the phone and has no axe
+/// violation, with the pages' own Content-Security-Policy in force.
+#[test]
+fn the_signup_pages_work_in_a_browser_on_a_phone_and_pass_axe() {
+    let dir = Test::seed();
+    let settings = dir.join("issues/newsletter.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str(SIGNUP);
+    std::fs::write(&settings, text).unwrap();
+    let mx = aiosmtpd(dir.path(), "mx", &[]);
+    let smtp = mx.url();
+    let serve = dir.listen(&["serve-public", "issues/newsletter.toml", "--smtp", &smtp]);
+    let base = format!("http://127.0.0.1:{}", serve.port);
+
+    let signup = walk(&["signup", &format!("{base}/aanmelden"), "yara@example.org"]);
+    crate::common::wait_for("the confirmation mail", || mx.messages().len() == 1);
+    let token = links(&mx).pop().unwrap();
+    let confirm = walk(&["confirm", &format!("{base}/bevestigen/{token}")]);
+    let pages = [
+        ("form", &signup["form"]),
+        ("sent", &signup["sent"]),
+        ("confirm", &confirm["confirm"]),
+        ("done", &confirm["done"]),
+    ];
+    for (name, page) in pages {
+        assert_eq!(page["status"], 200, "{name}: {page}");
+        assert_eq!(page["violations"], serde_json::json!([]), "{name}: {page}");
+        assert!(
+            page["scrollWidth"].as_f64().unwrap() <= 375.0,
+            "{name}: {page}"
+        );
+    }
+    assert_eq!(confirm["done"]["title"], "U bent aangemeld – WeerbaarNL");
+    let active = dir.words("subscribers list --status active");
+    assert_eq!(active.stdout, "yara@example.org\tactive\t\n");
+}
