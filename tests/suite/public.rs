@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 
+use crate::common::Listening;
 use crate::common::servers::{Server, aiosmtpd};
 use crate::common::{Test, contains, lacks};
 
@@ -46,9 +47,13 @@ fn links(server: &Server) -> Vec<String> {
     out
 }
 
-#[test]
-fn a_signup_is_confirmed_by_the_button_behind_the_mailed_link_only() {
-    let dir = Test::seed();
+/// The seed with `[signup]` (its ledger at `url`, else the SQLite file), an SMTP server for
+/// its mails, and `serve-public` running.
+fn signup_server(url: Option<&str>) -> (Test, Server, Listening) {
+    let mut dir = Test::seed();
+    if let Some(url) = url {
+        dir = dir.ledger(url);
+    }
     let settings = dir.join("issues/newsletter.toml");
     let mut text = std::fs::read_to_string(&settings).unwrap();
     text.push_str(SIGNUP);
@@ -56,6 +61,21 @@ fn a_signup_is_confirmed_by_the_button_behind_the_mailed_link_only() {
     let mx = aiosmtpd(dir.path(), "mx", &[]);
     let smtp = mx.url();
     let serve = dir.listen(&["serve-public", "issues/newsletter.toml", "--smtp", &smtp]);
+    (dir, mx, serve)
+}
+
+#[test]
+fn a_signup_is_confirmed_by_the_button_behind_the_mailed_link_only() {
+    signup_flow(None);
+}
+
+#[test]
+fn a_signup_is_confirmed_the_same_way_on_a_postgresql_ledger() {
+    signup_flow(Some(&crate::common::postgres::postgres().database()));
+}
+
+fn signup_flow(url: Option<&str>) {
+    let (dir, mx, serve) = signup_server(url);
     let port = serve.port;
 
     let form = http(port, "GET", "/aanmelden", "");
@@ -151,14 +171,7 @@ fn walk(args: &[&str]) -> serde_json::Value {
 /// violation, with the pages' own Content-Security-Policy in force.
 #[test]
 fn the_signup_pages_work_in_a_browser_on_a_phone_and_pass_axe() {
-    let dir = Test::seed();
-    let settings = dir.join("issues/newsletter.toml");
-    let mut text = std::fs::read_to_string(&settings).unwrap();
-    text.push_str(SIGNUP);
-    std::fs::write(&settings, text).unwrap();
-    let mx = aiosmtpd(dir.path(), "mx", &[]);
-    let smtp = mx.url();
-    let serve = dir.listen(&["serve-public", "issues/newsletter.toml", "--smtp", &smtp]);
+    let (dir, mx, serve) = signup_server(None);
     let base = format!("http://127.0.0.1:{}", serve.port);
 
     let signup = walk(&["signup", &format!("{base}/aanmelden"), "yara@example.org"]);
