@@ -164,6 +164,10 @@ pub struct Signup {
     /// The privacy statement, linked under the consent text.
     #[serde(default)]
     pub privacy_url: Option<Spanned<LinkUrl>>,
+    /// Where a form posted from another site (the unit's own website) sends the reader after
+    /// the POST: a thank-you page there.
+    #[serde(default)]
+    pub thank_you: Option<Spanned<LinkUrl>>,
     /// How long a confirmation link works; default 7 days.
     #[serde(default = "Signup::expires_default")]
     pub expires: Interval,

@@ -35,6 +35,9 @@ pub struct SignupService {
     pub confirm_url: crate::edition::value::UrlTemplate,
     pub consent: String,
     pub privacy_url: Option<String>,
+    /// Where a POST from another origin is sent on (303), and this form's own origin.
+    pub thank_you: Option<String>,
+    pub origin: String,
     pub expires: i64,
     pub ip: IpRecord,
     pub connector: Connector,
@@ -66,6 +69,12 @@ impl SignupService {
                 .privacy_url
                 .as_ref()
                 .map(|u| u.get_ref().as_str().to_owned()),
+            thank_you: signup
+                .thank_you
+                .as_ref()
+                .map(|u| u.get_ref().as_str().to_owned()),
+            origin: url::Url::parse(signup.url.get_ref().as_str())
+                .map_or_else(|_| String::new(), |u| u.origin().ascii_serialization()),
             expires: signup.expires.0.as_secs() as i64,
             ip: signup.ip,
             connector,
@@ -151,6 +160,19 @@ impl SignupService {
             }
         }
         answer
+    }
+
+    /// Where to send a reader whose POST came from `origin` (the `Origin` header) to this
+    /// `host` (the `Host` header): the thank-you page when it came from another site (neither
+    /// the form's public origin nor this host) and one is set.
+    pub fn redirect(&self, origin: Option<&str>, host: Option<&str>) -> Option<&str> {
+        let here = |o: &str| {
+            o == self.origin
+                || o == "null"
+                || host.is_some_and(|h| o.split_once("://").is_some_and(|(_, rest)| rest == h))
+        };
+        let other = origin.is_some_and(|o| !here(o));
+        self.thank_you.as_deref().filter(|_| other)
     }
 
     /// The confirmation mail: the link and what to do if it was not them; nothing the form

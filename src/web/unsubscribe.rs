@@ -71,10 +71,17 @@ async fn handle(
     method: axum::http::Method,
     uri: Uri,
     peer: Option<axum::Extension<Peer>>,
+    headers: axum::http::HeaderMap,
     Query(query): Query<TokenQuery>,
     body: Bytes,
 ) -> Response {
-    if let Some(answer) = signup_page(&service, &method, &uri, peer, &body).await {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    let origin = [header(header::ORIGIN), header(header::HOST)];
+    if let Some(answer) = signup_page(&service, &method, &uri, peer, origin, &body).await {
         return answer;
     }
     let token = query.token.or_else(|| {
@@ -127,6 +134,7 @@ async fn signup_page(
     method: &axum::http::Method,
     uri: &Uri,
     peer: Option<axum::Extension<Peer>>,
+    [origin, host]: [Option<&str>; 2],
     body: &[u8],
 ) -> Option<Response> {
     let signup = service.signup.as_ref()?;
@@ -134,7 +142,15 @@ async fn signup_page(
     let path = uri.path();
     let (status, title, markup) = if path == signup.form_path {
         match post {
-            true => (signup.submit(&service.ledger, &service.key, body, &service.term)).await,
+            true => {
+                let answer = signup.submit(&service.ledger, &service.key, body, &service.term);
+                let answer = answer.await;
+                if let Some(to) = signup.redirect(origin, host) {
+                    let to = to.to_owned();
+                    return Some((StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response());
+                }
+                answer
+            }
             false => signup.form(),
         }
     } else {

@@ -10,14 +10,20 @@ use crate::common::{Test, contains, lacks};
 const SIGNUP: &str = "\n[signup]\nurl = \"https://nieuwsbrief.weerbaarnl.example/aanmelden\"\n\
     confirm-url = \"https://nieuwsbrief.weerbaarnl.example/bevestigen/{token}\"\n\
     consent = \"Ja, stuur mij de nieuwsbrief van WeerbaarNL. Afmelden kan altijd.\"\n\
-    privacy-url = \"https://www.weerbaarnl.example/privacy\"\n";
+    privacy-url = \"https://www.weerbaarnl.example/privacy\"\n\
+    thank-you = \"https://www.weerbaarnl.example/bedankt\"\n";
 
 /// The whole response to one request.
 fn http(port: u16, method: &str, path: &str, body: &str) -> String {
+    request(port, method, path, "", body)
+}
+
+/// The whole response to one request with the extra header lines `extra`.
+fn request(port: u16, method: &str, path: &str, extra: &str, body: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
@@ -32,11 +38,15 @@ fn body(response: &str) -> &str {
     response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
 
-/// The confirmation links in the mails the server received, decoded.
-fn links(server: &Server) -> Vec<String> {
+/// The confirmation links in the mails the server received for `to`, decoded.
+fn links(server: &Server, to: &str) -> Vec<String> {
     let mut out = Vec::new();
     for file in server.messages() {
         let raw = std::fs::read(file).unwrap();
+        let envelope = format!("X-Envelope-To: {to}");
+        if !String::from_utf8_lossy(&raw).lines().any(|l| l.trim_end() == envelope) {
+            continue;
+        }
         let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
         let text = message.body_text(0).unwrap().into_owned();
         out.extend(
@@ -110,15 +120,37 @@ fn signup_flow(url: Option<&str>) {
         "nothing the form was sent is in the mail"
     );
 
+    // The form on the unit's own website posts here from another origin: on to its thank-you
+    // page, after the same work.
+    let elsewhere = "Origin: https://www.weerbaarnl.example\r\n";
+    let posted = request(
+        port,
+        "POST",
+        "/aanmelden",
+        elsewhere,
+        "email=xena%40example.org",
+    );
+    assert!(contains(&posted, "HTTP/1.1 303"));
+    assert!(contains(
+        &posted,
+        "location: https://www.weerbaarnl.example/bedankt\r\n"
+    ));
+    crate::common::wait_for("xena's mail", || mx.messages().len() == 2);
+    let own = "Origin: https://nieuwsbrief.weerbaarnl.example\r\n";
+    assert!(contains(
+        &request(port, "POST", "/aanmelden", own, "email=x%40example.org"),
+        "HTTP/1.1 200"
+    ));
+
     // Ten quick signups for one address: at most three mails a day.
     for _ in 0..10 {
         http(port, "POST", "/aanmelden", "email=zoe%40example.org");
     }
-    crate::common::wait_for("three mails", || mx.messages().len() >= 3);
+    crate::common::wait_for("three mails", || mx.messages().len() >= 5);
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(mx.messages().len(), 3, "three mails, not eleven");
+    assert_eq!(mx.messages().len(), 5, "three mails to zoe, not eleven");
 
-    let token = links(&mx).pop().expect("a link in the mail");
+    let token = links(&mx, "zoe@example.org").pop().expect("a link in the mail");
     let shown = http(port, "GET", &format!("/bevestigen/{token}"), "");
     assert!(contains(&shown, "HTTP/1.1 200"));
     assert!(contains(&shown, "<strong>zoe@example.org</strong>"));
@@ -176,7 +208,7 @@ fn the_signup_pages_work_in_a_browser_on_a_phone_and_pass_axe() {
 
     let signup = walk(&["signup", &format!("{base}/aanmelden"), "yara@example.org"]);
     crate::common::wait_for("the confirmation mail", || mx.messages().len() == 1);
-    let token = links(&mx).pop().unwrap();
+    let token = links(&mx, "yara@example.org").pop().unwrap();
     let confirm = walk(&["confirm", &format!("{base}/bevestigen/{token}")]);
     let pages = [
         ("form", &signup["form"]),
