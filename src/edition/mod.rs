@@ -175,9 +175,21 @@ pub struct Signup {
     /// /24 of IPv4, the /48 of IPv6) or `full`.
     #[serde(default)]
     pub ip: IpRecord,
+    /// The reverse proxies in front of `serve-public`, whose `X-Forwarded-For` is believed;
+    /// from anyone else it is ignored.
+    #[serde(default)]
+    pub proxies: Vec<std::net::IpAddr>,
+    /// Signups taken from one IP address per hour; more get the same answer and nothing is
+    /// done. Default 20.
+    #[serde(default = "Signup::per_ip_default")]
+    pub per_ip: u32,
 }
 
 impl Signup {
+    fn per_ip_default() -> u32 {
+        20
+    }
+
     fn expires_default() -> Interval {
         Interval(std::time::Duration::from_secs(7 * 86_400))
     }

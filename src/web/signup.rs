@@ -7,7 +7,9 @@
 //! per address a day), holding nothing the form was sent but the link. The link's GET shows a
 //! button and changes nothing (mail scanners open links); its POST confirms.
 
-use std::net::SocketAddr;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 
 use axum::http::StatusCode;
 use maud::{Markup, html};
@@ -41,6 +43,22 @@ pub struct SignupService {
     pub expires: i64,
     pub ip: IpRecord,
     pub connector: Connector,
+    proxies: Vec<IpAddr>,
+    per_ip: u32,
+    /// When each address last signed up someone, for the per-address limit.
+    recent: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
+}
+
+/// The client's address: the connection's, or, when that is a configured proxy, the last
+/// address in `X-Forwarded-For` that is not one of the proxies.
+pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, proxies: &[IpAddr]) -> IpAddr {
+    if !proxies.contains(&peer) {
+        return peer;
+    }
+    let hops = forwarded.unwrap_or("").split(',').rev();
+    hops.filter_map(|h| h.trim().parse::<IpAddr>().ok())
+        .find(|ip| !proxies.contains(ip))
+        .unwrap_or(peer)
 }
 
 impl SignupService {
@@ -78,6 +96,9 @@ impl SignupService {
             expires: signup.expires.0.as_secs() as i64,
             ip: signup.ip,
             connector,
+            proxies: signup.proxies.clone(),
+            per_ip: signup.per_ip,
+            recent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -111,16 +132,47 @@ impl SignupService {
         (StatusCode::OK, w.title, body)
     }
 
+    /// The client of a request from `peer` with `X-Forwarded-For: forwarded`.
+    pub fn client(&self, peer: Option<SocketAddr>, forwarded: Option<&str>) -> Option<IpAddr> {
+        peer.map(|p| client_ip(p.ip(), forwarded, &self.proxies))
+    }
+
+    /// Whether `client` may sign someone up now (at most `per_ip` an hour), counting this one.
+    fn allowed(&self, client: Option<IpAddr>) -> bool {
+        let Some(client) = client else { return true };
+        let now = ledger::now();
+        let Ok(mut recent) = self.recent.lock() else {
+            return false;
+        };
+        // Forget what is older than an hour, for every address, now and then.
+        if recent.len() > 10_000 {
+            recent.retain(|_, times| times.back().is_some_and(|t| *t > now - 3600));
+        }
+        let times = recent.entry(client).or_default();
+        while times.front().is_some_and(|t| *t <= now - 3600) {
+            times.pop_front();
+        }
+        if times.len() >= self.per_ip as usize {
+            return false;
+        }
+        times.push_back(now);
+        true
+    }
+
     /// A POST of the form: the same answer for every address; the mail when the ledger says.
     pub async fn submit(
         &self,
         ledger: &std::sync::Mutex<Ledger>,
         key: &TokenKey,
         form: &[u8],
+        client: Option<IpAddr>,
         term: &Term,
     ) -> (StatusCode, &'static str, Markup) {
         let w = self.words;
         let answer = (StatusCode::OK, w.sent_title, html! { p { (w.sent) } });
+        if !self.allowed(client) {
+            return answer;
+        }
         let fields: Vec<(String, String)> =
             url::form_urlencoded::parse(form).into_owned().collect();
         let field = |name: &str| {
@@ -209,7 +261,7 @@ impl SignupService {
         key: &TokenKey,
         token: &str,
         post: bool,
-        peer: Option<SocketAddr>,
+        client: Option<IpAddr>,
         term: &Term,
     ) -> (StatusCode, &'static str, Markup) {
         let w = self.words;
@@ -241,7 +293,7 @@ impl SignupService {
             actor: None,
             text_hash: None,
             text: Some(self.consent.clone()),
-            ip: peer.and_then(|p| self.ip.keep(p.ip())),
+            ip: client.and_then(|ip| self.ip.keep(ip)),
         };
         let confirmed = ledger.lock().map_err(|_| ()).and_then(|l| {
             l.confirm_signup(&self.list_id, &address, &consent, &key.erased(&address))
@@ -260,5 +312,32 @@ impl SignupService {
                 html! { p { (w.expired) } },
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    #[test]
+    fn forwarded_for_is_believed_from_the_configured_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxies = [ip("10.0.0.1")];
+        let chain = Some("198.51.100.7, 203.0.113.9");
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), chain, &proxies),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_ip(ip("192.0.2.4"), chain, &proxies),
+            ip("192.0.2.4"),
+            "not a proxy"
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), Some("garbage, 10.0.0.1"), &proxies),
+            ip("10.0.0.1")
+        );
+        assert_eq!(client_ip(ip("10.0.0.1"), None, &proxies), ip("10.0.0.1"));
     }
 }

@@ -80,7 +80,11 @@ async fn handle(
             .get(name)
             .and_then(|v: &header::HeaderValue| v.to_str().ok())
     };
-    let origin = [header(header::ORIGIN), header(header::HOST)];
+    let origin = [
+        header(header::ORIGIN),
+        header(header::HOST),
+        header(axum::http::HeaderName::from_static("x-forwarded-for")),
+    ];
     if let Some(answer) = signup_page(&service, &method, &uri, peer, origin, &body).await {
         return answer;
     }
@@ -134,16 +138,18 @@ async fn signup_page(
     method: &axum::http::Method,
     uri: &Uri,
     peer: Option<axum::Extension<Peer>>,
-    [origin, host]: [Option<&str>; 2],
+    [origin, host, forwarded]: [Option<&str>; 3],
     body: &[u8],
 ) -> Option<Response> {
     let signup = service.signup.as_ref()?;
     let post = method == axum::http::Method::POST;
     let path = uri.path();
+    let client = signup.client(peer.map(|p| p.0.0), forwarded);
     let (status, title, markup) = if path == signup.form_path {
         match post {
             true => {
-                let answer = signup.submit(&service.ledger, &service.key, body, &service.term);
+                let (ledger, key) = (&service.ledger, &service.key);
+                let answer = signup.submit(ledger, key, body, client, &service.term);
                 let answer = answer.await;
                 if let Some(to) = signup.redirect(origin, host) {
                     let to = to.to_owned();
@@ -155,9 +161,8 @@ async fn signup_page(
         }
     } else {
         let token = path.strip_prefix(signup.confirm_prefix.as_str())?;
-        let peer = peer.map(|p| p.0.0);
         let key = &service.key;
-        signup.confirm(&service.ledger, key, token, post, peer, &service.term)
+        signup.confirm(&service.ledger, key, token, post, client, &service.term)
     };
     Some(page(service, status, title, markup))
 }

@@ -44,7 +44,10 @@ fn links(server: &Server, to: &str) -> Vec<String> {
     for file in server.messages() {
         let raw = std::fs::read(file).unwrap();
         let envelope = format!("X-Envelope-To: {to}");
-        if !String::from_utf8_lossy(&raw).lines().any(|l| l.trim_end() == envelope) {
+        if !String::from_utf8_lossy(&raw)
+            .lines()
+            .any(|l| l.trim_end() == envelope)
+        {
             continue;
         }
         let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
@@ -150,7 +153,26 @@ fn signup_flow(url: Option<&str>) {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(mx.messages().len(), 5, "three mails to zoe, not eleven");
 
-    let token = links(&mx, "zoe@example.org").pop().expect("a link in the mail");
+    // One IP address signs up at most 20 an hour (here: 15 so far, the robot's included).
+    for i in 0..10 {
+        http(
+            port,
+            "POST",
+            "/aanmelden",
+            &format!("email=p{i}%40example.org"),
+        );
+    }
+    crate::common::wait_for("five more mails", || mx.messages().len() >= 10);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        mx.messages().len(),
+        10,
+        "the 21st signup of one address does nothing"
+    );
+
+    let token = links(&mx, "zoe@example.org")
+        .pop()
+        .expect("a link in the mail");
     let shown = http(port, "GET", &format!("/bevestigen/{token}"), "");
     assert!(contains(&shown, "HTTP/1.1 200"));
     assert!(contains(&shown, "<strong>zoe@example.org</strong>"));
