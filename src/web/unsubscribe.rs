@@ -75,17 +75,7 @@ async fn handle(
     Query(query): Query<TokenQuery>,
     body: Bytes,
 ) -> Response {
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &header::HeaderValue| v.to_str().ok())
-    };
-    let origin = [
-        header(header::ORIGIN),
-        header(header::HOST),
-        header(axum::http::HeaderName::from_static("x-forwarded-for")),
-    ];
-    if let Some(answer) = signup_page(&service, &method, &uri, peer, origin, &body).await {
+    if let Some(answer) = signup_page(&service, &method, &uri, peer, &headers, &body).await {
         return answer;
     }
     let token = query.token.or_else(|| {
@@ -138,10 +128,17 @@ async fn signup_page(
     method: &axum::http::Method,
     uri: &Uri,
     peer: Option<axum::Extension<Peer>>,
-    [origin, host, forwarded]: [Option<&str>; 3],
+    headers: &axum::http::HeaderMap,
     body: &[u8],
 ) -> Option<Response> {
     let signup = service.signup.as_ref()?;
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    let (origin, host) = (header(header::ORIGIN), header(header::HOST));
+    let forwarded = header(axum::http::HeaderName::from_static("x-forwarded-for"));
     let post = method == axum::http::Method::POST;
     let path = uri.path();
     let client = signup.client(peer.map(|p| p.0.0), forwarded);
