@@ -27,6 +27,8 @@ pub struct List<'a> {
 pub struct Report {
     /// The row's line in the file (0 for the command line), its address and what was done.
     pub rows: Vec<(usize, String, Change)>,
+    /// What to warn about the file: read as Windows-1252, say.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -91,7 +93,10 @@ impl List<'_> {
             rows.push((line(s), s.email.as_str().to_owned(), change));
         }
         rows.sort_by_key(|(line, _, _)| *line);
-        Ok(Report { rows })
+        Ok(Report {
+            rows,
+            warnings: file.warnings.clone(),
+        })
     }
 
     /// Adds one person by staff, with their consent on record: how they asked (`source`).

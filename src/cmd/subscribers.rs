@@ -122,7 +122,9 @@ pub(crate) fn run(command: &Command, term: &Term) -> Result<ExitStatus, Error> {
             let opened = list.open()?;
             let mut list = opened.list();
             list.agreed = agreed(consent_text.as_deref())?;
-            report(&list.import(file, source)?.rows, term)
+            let imported = list.import(file, source)?;
+            term.warn_all(&imported.warnings);
+            report(&imported.rows, term)
         }
         Command::Export { format, list } => {
             let opened = list.open()?;
