@@ -49,6 +49,23 @@ pub struct SignupService {
     recent: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
 }
 
+/// One message over a connection of its own.
+async fn deliver(
+    connector: &Connector,
+    from: &lettre::Address,
+    to: &lettre::Address,
+    message: &[u8],
+) -> Result<(), String> {
+    let mut conn = connector.connect().await.map_err(|e| e.to_string())?;
+    let sent = conn
+        .send(from, to, message)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string());
+    conn.quit().await;
+    sent
+}
+
 /// The client's address: the connection's, or, when that is a configured proxy, the last
 /// address in `X-Forwarded-For` that is not one of the proxies.
 pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, proxies: &[IpAddr]) -> IpAddr {
@@ -205,10 +222,20 @@ impl SignupService {
                 address.as_str(),
                 ledger::now() + self.expires,
             );
-            if let Err(e) = self.mail(&address, &token).await {
-                term.alert(format_args!(
-                    "signup: the confirmation mail was not sent: {e}"
-                ));
+            // Sent after the answer: how long the answer takes must not tell a new address
+            // from an active one.
+            match self.mail(&address, &token) {
+                Ok((from, to, message)) => {
+                    let (connector, term) = (self.connector.clone(), *term);
+                    tokio::spawn(async move {
+                        if let Err(e) = deliver(&connector, &from, &to, &message).await {
+                            term.alert(format_args!(
+                                "signup: the confirmation mail was not sent: {e}"
+                            ));
+                        }
+                    });
+                }
+                Err(e) => term.alert(format_args!("signup: the confirmation mail: {e}")),
             }
         }
         answer
@@ -228,8 +255,12 @@ impl SignupService {
     }
 
     /// The confirmation mail: the link and what to do if it was not them; nothing the form
-    /// was sent (a name could be someone's abuse).
-    async fn mail(&self, to: &EmailAddr, token: &str) -> Result<(), String> {
+    /// was sent (a name could be someone's abuse). Its envelope and bytes.
+    fn mail(
+        &self,
+        to: &EmailAddr,
+        token: &str,
+    ) -> Result<(lettre::Address, lettre::Address, Vec<u8>), String> {
         let w = self.words;
         let link = self.confirm_url.fill("", token);
         let body = format!(
@@ -243,14 +274,11 @@ impl SignupService {
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| e.to_string())?;
-        let mut conn = self.connector.connect().await.map_err(|e| e.to_string())?;
-        let sent = conn
-            .send(&self.from.email, &to.to_address(), &message.formatted())
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string());
-        conn.quit().await;
-        sent
+        Ok((
+            self.from.email.clone(),
+            to.to_address(),
+            message.formatted(),
+        ))
     }
 
     /// The confirmation link: GET shows the button, POST confirms. A forged, expired or
