@@ -8,7 +8,8 @@
 //!    an address are one reader.
 //! 2. [`edition`] turns `issues/newsletter.toml` and `issues/<slug>.toml` into the model, every
 //!    value validated as it is read; [`subscribers`] reads a list file, and [`list`] keeps the
-//!    list in the ledger (imports, staff edits, consent, the stored list a send reads);
+//!    list in the ledger (imports, staff edits, consent, the stored list a send reads), each
+//!    reader's extra columns held as [`fields`];
 //!    [`personal`] declares, checks and fills every placeholder.
 //! 3. [`render`] turns the model into email HTML (maud, CSS inlined), plaintext and a web version,
 //!    once per edition, with slots for the few personal values; [`lint`] then reports what
@@ -24,8 +25,8 @@
 //!    never send a recipient twice. [`transport::reply`] reads what servers say.
 //! 6. [`bounces`] reads what comes back (bounces, complaints, mailed unsubscribes), ties each
 //!    report to a message recorded in the [`ledger`], and suppresses addresses accordingly.
-//! 7. [`web`] serves the pages people reach (the live preview, the unsubscribe links) on one
-//!    HTTP layer. [`tls`] holds the roots every TLS client of courant trusts (SMTP, IMAP,
+//! 7. [`web`] serves the pages people reach (the live preview; the unsubscribe links, the
+//!    signup form and its confirmation of `serve-public`) on one HTTP layer. [`tls`] holds the roots every TLS client of courant trusts (SMTP, IMAP,
 //!    PostgreSQL), and [`runtime`] the async runtime, the stop signals and the process limits.
 //! 8. [`cmd`] holds the subcommands: each parses its arguments, calls one operation and
 //!    renders the result through the [`term::Term`], the one place that prints; [`error`]
