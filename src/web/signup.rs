@@ -222,21 +222,7 @@ impl SignupService {
                 address.as_str(),
                 ledger::now() + self.expires,
             );
-            // Sent after the answer: how long the answer takes must not tell a new address
-            // from an active one.
-            match self.mail(&address, &token) {
-                Ok((from, to, message)) => {
-                    let (connector, term) = (self.connector.clone(), *term);
-                    tokio::spawn(async move {
-                        if let Err(e) = deliver(&connector, &from, &to, &message).await {
-                            term.alert(format_args!(
-                                "signup: the confirmation mail was not sent: {e}"
-                            ));
-                        }
-                    });
-                }
-                Err(e) => term.alert(format_args!("signup: the confirmation mail: {e}")),
-            }
+            self.send_later(&address, &token, term);
         }
         answer
     }
@@ -252,6 +238,24 @@ impl SignupService {
         };
         let other = origin.is_some_and(|o| !here(o));
         self.thank_you.as_deref().filter(|_| other)
+    }
+
+    /// Sends the confirmation mail after the answer: how long the answer takes must not tell a
+    /// new address from an active one.
+    fn send_later(&self, address: &EmailAddr, token: &str, term: &Term) {
+        match self.mail(address, token) {
+            Ok((from, to, message)) => {
+                let (connector, term) = (self.connector.clone(), *term);
+                tokio::spawn(async move {
+                    if let Err(e) = deliver(&connector, &from, &to, &message).await {
+                        term.alert(format_args!(
+                            "signup: the confirmation mail was not sent: {e}"
+                        ));
+                    }
+                });
+            }
+            Err(e) => term.alert(format_args!("signup: the confirmation mail: {e}")),
+        }
     }
 
     /// The confirmation mail: the link and what to do if it was not them; nothing the form
