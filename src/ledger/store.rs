@@ -54,18 +54,28 @@ impl Ledger {
     /// A PostgreSQL connection that was lost (the server restarted, the network dropped) is
     /// opened again once and `f` run again: every statement of the ledger is safe to repeat
     /// after a failure (a transaction either committed or left nothing), and a server such as
-    /// `serve-unsubscribe` outlives a database restart.
+    /// `serve-unsubscribe` outlives a database restart. A transaction PostgreSQL ended for a
+    /// deadlock or a serialization failure is run again too, up to 8 times.
     pub(super) fn with<T>(
         &self,
         f: impl Fn(&mut Conn) -> Result<T, DbError>,
     ) -> Result<T, LedgerError> {
         let mut conn = self.conn.borrow_mut();
-        match f(&mut conn) {
-            Err(e) if e.connection_lost() && matches!(*conn, Conn::Postgres(_)) => {
-                *conn = open_connection(&self.location).map_err(|e| self.err(e))?;
-                f(&mut conn).map_err(|e| self.err(e))
+        let mut conflicts = 0;
+        loop {
+            match f(&mut conn) {
+                Err(e) if e.connection_lost() && matches!(*conn, Conn::Postgres(_)) => {
+                    *conn = open_connection(&self.location).map_err(|e| self.err(e))?;
+                    return f(&mut conn).map_err(|e| self.err(e));
+                }
+                // Ended by PostgreSQL for a conflict with another transaction: nothing of it
+                // stayed, so it runs again.
+                Err(e) if e.conflict() && conflicts < 8 => {
+                    conflicts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10 << conflicts));
+                }
+                result => return result.map_err(|e| self.err(e)),
             }
-            result => result.map_err(|e| self.err(e)),
         }
     }
 }

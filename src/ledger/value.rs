@@ -115,6 +115,19 @@ pub(crate) enum DbError {
 }
 
 impl DbError {
+    /// Whether PostgreSQL ended the transaction to resolve a conflict with another one (a
+    /// deadlock, a serialization failure): it left nothing behind, and running it again is
+    /// the remedy PostgreSQL's manual gives.
+    pub(crate) fn conflict(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            DbError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+            }),
+            _ => false,
+        }
+    }
+
     /// Whether the connection to the server is gone (as opposed to a statement refused).
     pub(crate) fn connection_lost(&self) -> bool {
         match self {

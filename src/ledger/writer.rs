@@ -98,7 +98,7 @@ fn write_loop(
         let result = match file.as_mut().and_then(Watch::change) {
             Some(Change::Replaced) => Err(WriteError::Replaced(location.to_string())),
             Some(Change::Damaged) => Err(WriteError::Damaged(location.to_string())),
-            None => commit(&mut conn, &batch)
+            None => commit_again_on_conflict(&mut conn, &batch)
                 .map_err(|source| WriteError::Commit(Arc::new(LedgerError::new(location, source)))),
         };
         match result {
@@ -112,6 +112,25 @@ fn write_loop(
                     let _ = request.done.send(Err(e.clone()));
                 }
             }
+        }
+    }
+}
+
+/// Tries for a conflict with another sender's transaction.
+const CONFLICT_ATTEMPTS: u32 = 8;
+
+/// [`commit`], run again when PostgreSQL ended it for a conflict with another sender of the
+/// edition (`send --join`): the transaction left nothing behind, so the same batch is simply
+/// tried again, a little later each time.
+fn commit_again_on_conflict(conn: &mut Conn, batch: &[Request]) -> Result<Vec<Claim>, DbError> {
+    let mut attempt = 1;
+    loop {
+        match commit(conn, batch) {
+            Err(e) if e.conflict() && attempt < CONFLICT_ATTEMPTS => {
+                std::thread::sleep(std::time::Duration::from_millis(10 << attempt));
+                attempt += 1;
+            }
+            result => return result,
         }
     }
 }

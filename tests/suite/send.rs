@@ -599,11 +599,8 @@ fn two_joined_senders_send_each_recipient_once(one: &Test, two: &Test, n: usize)
         smtp_sink(two.path(), "two", &[]),
     );
     // Started together: one of them holds the edition alone for a moment, and the other
-    // waits for it to share rather than take it for a plain `send`. At 25/s one sender alone
-    // needs 12 s for 300, so the second, however slowly it starts on a loaded machine, still
-    // finds part of the list left (at 100/s, under the whole suite's load, the wait for the
-    // second sender's messages once timed out).
-    let join = ["--rate", "25/s", "--join"];
+    // waits for it to share rather than take it for a plain `send`.
+    let join = ["--rate", "100/s", "--join"];
     let first = one.spawn(&send_args(&sink_one.url(), &join));
     let second = two.spawn(&send_args(&sink_two.url(), &join));
     wait_for_messages(&sink_one, 10);
@@ -631,10 +628,13 @@ fn two_joined_senders_send_each_recipient_once(one: &Test, two: &Test, n: usize)
 
 #[test]
 fn two_senders_joined_on_a_postgres_ledger_split_the_list_and_send_each_once() {
+    // 1,000 at 100/s: the first sender alone would need 10 s, so the second, however slowly
+    // it starts on a loaded machine, joins while most of the list is left (with 300, the wait
+    // for the second sender's first messages once timed out under the whole suite's load).
     let url = postgres().database();
-    let one = Test::seed().ledger(&url).readers(300);
-    let two = Test::seed().ledger(&url).readers(300);
-    two_joined_senders_send_each_recipient_once(&one, &two, 300);
+    let one = Test::seed().ledger(&url).readers(1000);
+    let two = Test::seed().ledger(&url).readers(1000);
+    two_joined_senders_send_each_recipient_once(&one, &two, 1000);
 }
 
 #[test]
