@@ -31,12 +31,6 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-impl Report {
-    pub fn count(&self, what: fn(&Change) -> bool) -> usize {
-        self.rows.iter().filter(|(_, _, c)| what(c)).count()
-    }
-}
-
 /// Who runs the command, for the consent row: the account name.
 pub fn actor() -> Option<String> {
     ["USER", "USERNAME"]
@@ -55,15 +49,14 @@ impl List<'_> {
         let name = path
             .file_name()
             .map_or_else(|| display_path(path), |n| n.to_string_lossy().into_owned());
-        let consent = Consent {
-            at: ledger::now(),
-            method: "import".into(),
-            detail: format!("file {name} (SHA-256 {}): {source}", sha256_hex(&bytes)),
-            actor: actor(),
-            text_hash: None,
-            text: self.agreed.clone(),
-            ip: None,
-        };
+        let consent = self.consent(
+            "import",
+            format!(
+                "file {name} (SHA-256 {}): {source}",
+                ledger::sha256_hex(&bytes)
+            ),
+            self.agreed.clone(),
+        );
         let source = format!("import {name}");
         let (active, gone): (Vec<&Subscriber>, Vec<&Subscriber>) = file
             .subscribers
@@ -110,15 +103,11 @@ impl List<'_> {
         let email: crate::edition::value::EmailAddr = address
             .parse()
             .map_err(|e| Error::Refused(format!("{e}")))?;
-        let consent = Consent {
-            at: ledger::now(),
-            method: "staff".into(),
-            detail: format!("courant subscribers add: {source}"),
-            actor: actor(),
-            text_hash: None,
-            text: self.agreed.clone(),
-            ip: None,
-        };
+        let consent = self.consent(
+            "staff",
+            format!("courant subscribers add: {source}"),
+            self.agreed.clone(),
+        );
         let member = Member {
             address: email.as_str().to_owned(),
             name,
@@ -134,17 +123,22 @@ impl List<'_> {
         Ok(changes.pop().unwrap_or(Change::Unchanged))
     }
 
-    /// Writes a changed name or fields of someone on the list.
-    pub fn edit(&self, member: &Member) -> Result<Change, Error> {
-        let consent = Consent {
+    /// A consent row of this command, run now by the account running it.
+    fn consent(&self, method: &str, detail: impl Into<String>, text: Option<String>) -> Consent {
+        Consent {
             at: ledger::now(),
-            method: "staff".into(),
-            detail: "courant subscribers edit".into(),
+            method: method.into(),
+            detail: detail.into(),
             actor: actor(),
             text_hash: None,
-            text: None,
+            text,
             ip: None,
-        };
+        }
+    }
+
+    /// Writes a changed name or fields of someone on the list.
+    pub fn edit(&self, member: &Member) -> Result<Change, Error> {
+        let consent = self.consent("staff", "courant subscribers edit", None);
         let erased = |a: &str| self.key.erased(a);
         let mut changes =
             (self.ledger).write_members(self.list_id, &[member.entry()], &consent, &erased)?;
@@ -220,14 +214,6 @@ fn entry<'a>(s: &'a Subscriber, source: &'a str) -> Entry<'a> {
         status: ListStatus::Active,
         source,
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Where each line of a text starts, to name the line of many offsets at once (naming each

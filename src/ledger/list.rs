@@ -242,7 +242,12 @@ fn member(mut r: Row) -> Result<Member, DbError> {
 
 /// The SHA-256 of a consent text, as stored.
 pub fn text_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+    sha256_hex(text.as_bytes())
+}
+
+/// SHA-256 in lowercase hexadecimal: how the ledger names texts and files it does not keep.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -42,7 +42,7 @@ mod writer;
 
 pub use copy::{CopyError, Counts, TABLES as COPIED};
 pub use deliveries::Others;
-pub use list::{Change, Consent, Entry, Expired, ListStatus, Member, text_hash};
+pub use list::{Change, Consent, Entry, Expired, ListStatus, Member, sha256_hex, text_hash};
 pub use location::{Location, PgTarget, PgTls};
 pub use lock::{EditionLock, Holder, LockError};
 pub use person::{Erased, IMPERSONAL, PERSONAL};
