@@ -69,15 +69,20 @@ impl Checked {
     /// has and `COURANT_UNSUBSCRIBE_SECRET` is not set.
     pub fn tokens(&self) -> Result<Option<TokenKey>, Error> {
         let newsletter = &self.edition.newsletter;
-        match &newsletter.unsubscribe.url {
-            Some(url) if url.has_token() => {
+        let url_token = newsletter
+            .unsubscribe
+            .url
+            .as_ref()
+            .is_some_and(crate::edition::value::UrlTemplate::has_token);
+        match url_token || newsletter.manage.is_some() {
+            true => {
                 let dir = crate::edition::dir_of(&self.edition.newsletter_file.path);
                 Ok(Some(TokenKey::find(
                     newsletter.list_id.as_str(),
                     Some(dir),
                 )?))
             }
-            _ => Ok(None),
+            false => Ok(None),
         }
     }
 

@@ -32,6 +32,13 @@ impl Fields {
         }
     }
 
+    /// Removes `name` and its value, if it is there.
+    pub fn remove(&mut self, name: &str) {
+        if let Ok(i) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+            self.0.remove(i);
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }

@@ -25,9 +25,11 @@
 //!    never send a recipient twice. [`transport::reply`] reads what servers say.
 //! 6. [`bounces`] reads what comes back (bounces, complaints, mailed unsubscribes), ties each
 //!    report to a message recorded in the [`ledger`], and suppresses addresses accordingly.
-//! 7. [`web`] serves the pages people reach (the live preview; the unsubscribe links, the
-//!    signup form and its confirmation of `serve-public`) on one HTTP layer. [`tls`] holds the roots every TLS client of courant trusts (SMTP, IMAP,
-//!    PostgreSQL), and [`runtime`] the async runtime, the stop signals and the process limits.
+//! 7. [`web`] serves the pages people reach on one HTTP layer: the live preview, and the
+//!    public pages of `serve-public` (the unsubscribe links, the signup form and its
+//!    confirmation, each reader's own page), which send their few mails themselves. [`tls`]
+//!    holds the roots every TLS client of courant trusts (SMTP, IMAP, PostgreSQL), and
+//!    [`runtime`] the async runtime, the stop signals and the process limits.
 //! 8. [`cmd`] holds the subcommands: each parses its arguments, calls one operation and
 //!    renders the result through the [`term::Term`], the one place that prints; [`error`]
 //!    gives the exit status.

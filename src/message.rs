@@ -205,10 +205,30 @@ impl<'a> Composer<'a> {
             .unsubscribe_url(subscriber)
             .or_else(|| self.unsubscribe_mailto(subscriber))
             .unwrap_or_default();
+        let manage = self.manage_url(subscriber).unwrap_or_default();
         Personal {
             greeting,
             unsubscribe,
+            manage,
         }
+    }
+
+    /// The reader's own page: a token for that one purpose, valid `[manage] expires` from the
+    /// message's date.
+    fn manage_url(&self, subscriber: &Subscriber) -> Option<String> {
+        let manage = self.edition.newsletter.manage.as_ref()?;
+        let email = subscriber.email.as_str();
+        let token = match &self.tokens {
+            Some(key) if self.test => key.test_token(email),
+            Some(key) => {
+                let date = self.date().duration_since(SystemTime::UNIX_EPOCH);
+                let now = date.map_or(0, |d| d.as_secs() as i64);
+                let expires = now + manage.expires.0.as_secs() as i64;
+                key.purpose_token(crate::unsubscribe::Purpose::Manage, email, expires)
+            }
+            None => "TOKEN".to_owned(),
+        };
+        Some(manage.url.get_ref().fill(&token))
     }
 
     fn unsubscribe_url(&self, subscriber: &Subscriber) -> Option<String> {

@@ -116,6 +116,8 @@ pub enum Slot {
     Greeting,
     /// The subscriber's unsubscribe URL (or `mailto:`).
     Unsubscribe,
+    /// The subscriber's own page (`[manage] url`), when there is one.
+    Manage,
 }
 
 pub(crate) const OPEN: char = '\u{e000}';
@@ -128,6 +130,7 @@ impl Slot {
         let tag = match self {
             Slot::Greeting => 'G',
             Slot::Unsubscribe => 'U',
+            Slot::Manage => 'M',
         };
         format!("{OPEN}{tag}{CLOSE}")
     }
@@ -136,6 +139,7 @@ impl Slot {
         match tag {
             "G" => Some(Slot::Greeting),
             "U" => Some(Slot::Unsubscribe),
+            "M" => Some(Slot::Manage),
             _ => None,
         }
     }
@@ -146,6 +150,7 @@ impl Slot {
 pub struct Personal {
     pub greeting: String,
     pub unsubscribe: String,
+    pub manage: String,
 }
 
 impl Personal {
@@ -153,6 +158,7 @@ impl Personal {
         match slot {
             Slot::Greeting => &self.greeting,
             Slot::Unsubscribe => &self.unsubscribe,
+            Slot::Manage => &self.manage,
         }
     }
 }

@@ -28,6 +28,9 @@ pub enum Purpose {
     Confirm,
     /// Open the reader's own page: change their details, download or delete their data.
     Manage,
+    /// Move a subscription to a new address: the token names `old\nnew` and is sent to the
+    /// new one, whose owner confirms it.
+    Move,
 }
 
 impl Purpose {
@@ -35,6 +38,7 @@ impl Purpose {
         match self {
             Purpose::Confirm => "c",
             Purpose::Manage => "m",
+            Purpose::Move => "v",
         }
     }
 }

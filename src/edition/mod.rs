@@ -4,10 +4,14 @@
 //! and `issues/<slug>.toml` (this month's texts). Both are read with spans, so every later
 //! finding can point at the line that caused it.
 
+pub mod alignment;
 pub mod audience;
 pub mod event;
 mod load;
+pub mod public;
 pub mod value;
+
+pub use public::{IpRecord, Manage, Signup};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -149,79 +153,10 @@ pub struct Newsletter {
     /// `[signup]`: the public signup form with double opt-in (`courant serve-public`).
     #[serde(default)]
     pub signup: Option<Signup>,
-}
-
-/// `[signup]`: where the form and the confirmation links are, and what people agree to.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Signup {
-    /// The form's public address, e.g. `https://nieuwsbrief.example.nl/aanmelden`.
-    pub url: Spanned<LinkUrl>,
-    /// The confirmation link, with `{token}`: `https://nieuwsbrief.example.nl/bevestigen/{token}`.
-    pub confirm_url: Spanned<UrlTemplate>,
-    /// The exact text people agree to, shown on the form and kept with their consent.
-    pub consent: Text,
-    /// The privacy statement, linked under the consent text.
+    /// `[manage]`: the page where readers manage their own subscription, linked from the
+    /// footer of every message (`courant serve-public`).
     #[serde(default)]
-    pub privacy_url: Option<Spanned<LinkUrl>>,
-    /// Where a form posted from another site (the unit's own website) sends the reader after
-    /// the POST: a thank-you page there.
-    #[serde(default)]
-    pub thank_you: Option<Spanned<LinkUrl>>,
-    /// How long a confirmation link works; default 7 days.
-    #[serde(default = "Signup::expires_default")]
-    pub expires: Interval,
-    /// What of the signer's IP address the consent keeps: `none`, `truncated` (default: the
-    /// /24 of IPv4, the /48 of IPv6) or `full`.
-    #[serde(default)]
-    pub ip: IpRecord,
-    /// The reverse proxies in front of `serve-public`, whose `X-Forwarded-For` is believed;
-    /// from anyone else it is ignored.
-    #[serde(default)]
-    pub proxies: Vec<std::net::IpAddr>,
-    /// Signups taken from one IP address per hour; more get the same answer and nothing is
-    /// done. Default 20.
-    #[serde(default = "Signup::per_ip_default")]
-    pub per_ip: u32,
-}
-
-impl Signup {
-    fn per_ip_default() -> u32 {
-        20
-    }
-
-    fn expires_default() -> Interval {
-        Interval(std::time::Duration::from_secs(7 * 86_400))
-    }
-}
-
-/// How much of an IP address a consent row keeps.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IpRecord {
-    None,
-    #[default]
-    Truncated,
-    Full,
-}
-
-impl IpRecord {
-    /// `ip` as this setting keeps it.
-    pub fn keep(self, ip: std::net::IpAddr) -> Option<String> {
-        use std::net::IpAddr;
-        match (self, ip) {
-            (IpRecord::None, _) => None,
-            (IpRecord::Full, ip) => Some(ip.to_string()),
-            (IpRecord::Truncated, IpAddr::V4(v4)) => {
-                let [a, b, c, _] = v4.octets();
-                Some(format!("{a}.{b}.{c}.0/24"))
-            }
-            (IpRecord::Truncated, IpAddr::V6(v6)) => {
-                let s = v6.segments();
-                Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
-            }
-        }
-    }
+    pub manage: Option<Manage>,
 }
 
 /// `[retention]`: what `courant retention apply` removes, and after how long.
@@ -319,7 +254,7 @@ pub struct DkimSettings {
     pub domain: Spanned<DnsName>,
     /// The domain's DMARC `adkim`: `relaxed` (the default, as DMARC's) or `strict`.
     #[serde(default)]
-    pub alignment: crate::edition::value::Alignment,
+    pub alignment: crate::edition::alignment::Alignment,
     /// RSA private key, PKCS#1 PEM, relative to `newsletter.toml`; else `COURANT_DKIM_KEY`.
     #[serde(default)]
     pub key_file: Option<Spanned<String>>,

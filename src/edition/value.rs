@@ -267,6 +267,55 @@ impl UrlTemplate {
     }
 }
 
+/// A link that finds the reader by a signed token alone (the confirmation link, the manage
+/// page): `{token}` required, `{email}` refused, since an address in a URL ends up in every
+/// proxy's log.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct TokenUrl(UrlTemplate);
+
+impl TryFrom<String> for TokenUrl {
+    type Error = ValueError;
+    fn try_from(s: String) -> Result<Self, ValueError> {
+        if !crate::personal::TOKEN.is_in(&s) {
+            return Err(ValueError::new(
+                "this URL has no `{token}` placeholder: the page knows the reader by it; \
+                 write e.g. `https://nieuwsbrief.example.nl/beheer/{token}`",
+            ));
+        }
+        if crate::personal::EMAIL.is_in(&s) {
+            return Err(ValueError::new(
+                "`{email}` does not belong in this URL: the token names the reader, and an \
+                 address in a link ends up in proxies' logs; remove it",
+            ));
+        }
+        UrlTemplate::try_from(s).map(TokenUrl)
+    }
+}
+
+impl TokenUrl {
+    /// The URL with `token` filled in.
+    pub fn fill(&self, token: &str) -> String {
+        self.0.fill("", token)
+    }
+
+    /// The URLs' origin, e.g. `https://nieuwsbrief.example.nl`.
+    pub fn origin(&self) -> String {
+        let url = url::Url::parse(&self.fill("x"));
+        url.map_or_else(|_| String::new(), |u| u.origin().ascii_serialization())
+    }
+
+    /// The path the URLs share before the token, e.g. `/beheer/`.
+    pub fn path_prefix(&self) -> String {
+        let before = self.0.0.split(crate::personal::TOKEN.written).next();
+        let url = url::Url::parse(&format!("{}x", before.unwrap_or_default()));
+        url.map_or_else(
+            |_| "/".to_owned(),
+            |u| u.path().trim_end_matches('x').to_owned(),
+        )
+    }
+}
+
 /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
 pub fn encode_component(s: &str) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -533,61 +582,6 @@ impl FromStr for Size {
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.1} MB", self.0 as f64 / 1e6)
-    }
-}
-
-/// DMARC's DKIM alignment mode (`adkim` in the domain's DMARC record, RFC 7489 §3.1.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Alignment {
-    /// The signing domain and the From domain have the same organizational domain
-    /// (`adkim=r`, DMARC's default).
-    #[default]
-    Relaxed,
-    /// The signing domain is the From domain (`adkim=s`).
-    Strict,
-}
-
-/// Why a DKIM signature would not pass DMARC for a From domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Misaligned {
-    /// The signing domain is a public suffix (`nl`, `co.uk`, `gov.uk`): no one registers it.
-    PublicSuffix,
-    /// The organizational domains differ (relaxed).
-    Organization { from: String, signing: String },
-    /// Strict alignment and the domains differ.
-    NotIdentical,
-}
-
-/// A domain as the Public Suffix List compares it: lower case, A-labels.
-fn psl_form(domain: &str) -> String {
-    let domain = domain.trim_end_matches('.');
-    idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_ascii_lowercase())
-}
-
-/// The organizational domain (RFC 7489 §3.2): the public suffix of `domain` and one label
-/// more, by the Public Suffix List; `None` when `domain` is itself a public suffix.
-pub fn organizational_domain(domain: &str) -> Option<String> {
-    let domain = psl_form(domain);
-    psl::domain_str(&domain).map(str::to_owned)
-}
-
-/// Whether a DKIM signature by `signing_domain` aligns with `from_domain` for DMARC.
-pub fn aligned(from_domain: &str, signing_domain: &str, mode: Alignment) -> Result<(), Misaligned> {
-    let (from, signing) = (psl_form(from_domain), psl_form(signing_domain));
-    let Some(signing_org) = organizational_domain(&signing) else {
-        return Err(Misaligned::PublicSuffix);
-    };
-    match mode {
-        Alignment::Strict if from == signing => Ok(()),
-        Alignment::Strict => Err(Misaligned::NotIdentical),
-        Alignment::Relaxed => match organizational_domain(&from) {
-            Some(from_org) if from_org == signing_org => Ok(()),
-            from_org => Err(Misaligned::Organization {
-                from: from_org.unwrap_or(from),
-                signing: signing_org,
-            }),
-        },
     }
 }
 

@@ -134,9 +134,13 @@ impl Ledger {
                 Ok(erased)
             })
         })?;
-        // Deleted rows stay on disk until their pages are reused: overwrite them now.
+        // Deleted rows stay on disk until their pages are reused: overwrite them now. On
+        // SQLite the rebuilt pages go to the write-ahead log first; a connection that stays
+        // open (`serve-public`) copies them into the file and empties the log at once.
         self.with(|c| match c {
-            Conn::Sqlite(_) => c.batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;"),
+            Conn::Sqlite(_) => {
+                c.batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            }
             Conn::Postgres(_) => c.batch(
                 "VACUUM subscribers, consents, signup_requests, deliveries, suppressions, \
                  return_verdicts, returns",

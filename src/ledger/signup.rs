@@ -34,13 +34,7 @@ impl Ledger {
         let email = key(address);
         self.with(|c| {
             c.transaction(true, |tx| {
-                let status: Option<String> = tx
-                    .query_opt(
-                        "SELECT status FROM subscribers WHERE list_id = ?1 AND email = ?2",
-                        params![list, email.as_str()],
-                    )?
-                    .map(|r| r.get(0))
-                    .transpose()?;
+                let status = status(tx, list, &email)?;
                 if status.as_deref() == Some(ListStatus::Active.as_str()) && !suppressed(tx, &email)? {
                     return Ok(Requested::Quiet);
                 }
@@ -109,12 +103,83 @@ impl Ledger {
                     "DELETE FROM suppressions WHERE email = ?1 OR email = ?2",
                     params![email.as_str(), erased],
                 )?;
-                let text_hash = super::list::store_text(tx, consent)?;
-                super::list::record_consent(tx, list, &email, consent, text_hash.as_deref())?;
+                let requested: i64 = request.get(0)?;
+                let consent = Consent {
+                    detail: format!("{}; asked for {}", consent.detail, super::time(requested)),
+                    ..consent.clone()
+                };
+                let text_hash = super::list::store_text(tx, &consent)?;
+                super::list::record_consent(tx, list, &email, &consent, text_hash.as_deref())?;
                 Ok(true)
             })
         })
     }
+
+    /// Moves the active subscriber `old` of the list `list` to the address `new`, which
+    /// confirmed it by the link sent there: name, fields and consent rows go with them; a
+    /// suppression of `new` (an unsubscribe, the hash `erased` an erasure left) is lifted, as
+    /// this is its own confirmed opt-in; `old` is suppressed (`moved`), so that no old list
+    /// file mails it again; `consent` is written for `new`. `false`, changing nothing, when
+    /// `old` is not an active subscriber of the list.
+    pub fn move_member(
+        &self,
+        list: &str,
+        old: &str,
+        new: &str,
+        consent: &Consent,
+        erased: &str,
+    ) -> Result<bool, LedgerError> {
+        let (from, to) = (key(old), key(new));
+        self.with(|c| {
+            c.transaction(true, |tx| {
+                let status = status(tx, list, &from)?;
+                if status.as_deref() != Some(ListStatus::Active.as_str()) || from == to {
+                    return Ok(false);
+                }
+                let (list_and_to, list_and_from) =
+                    (params![list, to.as_str()], params![list, from.as_str()]);
+                tx.execute(
+                    "DELETE FROM subscribers WHERE list_id = ?1 AND email = ?2",
+                    list_and_to,
+                )?;
+                tx.execute(
+                    "UPDATE subscribers SET email = ?3, address = ?4, updated = ?5
+                     WHERE list_id = ?1 AND email = ?2",
+                    params![list, from.as_str(), to.as_str(), new, consent.at],
+                )?;
+                tx.execute(
+                    "UPDATE consents SET email = ?3 WHERE list_id = ?1 AND email = ?2",
+                    params![list, from.as_str(), to.as_str()],
+                )?;
+                tx.execute(
+                    "DELETE FROM signup_requests WHERE list_id = ?1 AND email = ?2",
+                    list_and_from,
+                )?;
+                tx.execute(
+                    "DELETE FROM suppressions WHERE email = ?1 OR email = ?2",
+                    params![to.as_str(), erased],
+                )?;
+                tx.execute(
+                    "INSERT INTO suppressions (email, at, source) VALUES (?1, ?2, 'moved')
+                     ON CONFLICT (email) DO NOTHING",
+                    params![from.as_str(), consent.at],
+                )?;
+                let text_hash = super::list::store_text(tx, consent)?;
+                super::list::record_consent(tx, list, &to, consent, text_hash.as_deref())?;
+                Ok(true)
+            })
+        })
+    }
+}
+
+/// Where `email` (a key) stands on the list `list`, if it is on it.
+fn status(tx: &mut Conn, list: &str, email: &str) -> Result<Option<String>, DbError> {
+    tx.query_opt(
+        "SELECT status FROM subscribers WHERE list_id = ?1 AND email = ?2",
+        params![list, email],
+    )?
+    .map(|r| r.get(0))
+    .transpose()
 }
 
 fn suppressed(tx: &mut Conn, email: &str) -> Result<bool, DbError> {

@@ -345,6 +345,7 @@ pub(super) fn size(rendered: &Rendered, out: &mut Vec<Finding>) {
     let sample = Personal {
         greeting: "x".repeat(40),
         unsubscribe: "x".repeat(200),
+        manage: "x".repeat(200),
     };
     let encoded = SinglePart::html(rendered.html.fill(&sample))
         .formatted()

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Finding, Location};
 use crate::edition::Edition;
-use crate::edition::value::{Misaligned, aligned};
+use crate::edition::alignment::{Misaligned, aligned};
 
 /// Every rule of this file.
 pub(super) fn check(edition: &Edition, out: &mut Vec<Finding>) {

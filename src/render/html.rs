@@ -291,6 +291,10 @@ impl Ctx<'_> {
                         p {
                             a href=(Slot::Unsubscribe.marker()) { (words.unsubscribe) }
                             " · "
+                            @if self.edition.newsletter.manage.is_some() {
+                                a href=(Slot::Manage.marker()) { (words.manage) }
+                                " · "
+                            }
                             a href=(web_url) { (words.view_online) }
                         }
                     }

@@ -150,6 +150,7 @@ mod tests {
         let p = Personal {
             greeting: "Beste Ömer & co,".into(),
             unsubscribe: "https://x.example/?a=1&b=2".into(),
+            ..Personal::default()
         };
         let encoded = t.fill_quoted_printable(&p);
         assert!(
@@ -175,6 +176,7 @@ mod tests {
         let p = Personal {
             greeting: "Beste <Ömer>,".into(),
             unsubscribe: "https://x.example/?a=1&b=2".into(),
+            ..Personal::default()
         };
         assert_eq!(
             t.fill(&p),

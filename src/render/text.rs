@@ -246,6 +246,11 @@ impl Writer {
         self.line(&format!("{}:", words.unsubscribe));
         self.line(&Slot::Unsubscribe.marker());
         self.blank();
+        if edition.newsletter.manage.is_some() {
+            self.line(&format!("{}:", words.manage));
+            self.line(&Slot::Manage.marker());
+            self.blank();
+        }
         self.line(&format!("{}:", words.web_version));
         self.line(&edition.web_url());
         self.blank();

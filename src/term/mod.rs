@@ -6,6 +6,7 @@
 //! printed: every warning goes through [`Term::warn`], so none escapes it. Colour is used on a
 //! terminal unless `NO_COLOR` is set.
 
+pub mod log;
 mod progress;
 mod shell;
 

@@ -7,19 +7,19 @@
 //! per address a day), holding nothing the form was sent but the link. The link's GET shows a
 //! button and changes nothing (mail scanners open links); its POST confirms.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
 
 use axum::http::StatusCode;
 use maud::{Markup, html};
 
+use super::limit::Limiter;
+use super::outbox::Outbox;
+use super::welcome::Welcome;
 use crate::edition::value::EmailAddr;
 use crate::edition::{IpRecord, Signup};
 use crate::ledger::{self, Consent, Ledger, Requested};
 use crate::render::strings::{SignupWords, signup_words};
 use crate::term::Term;
-use crate::transport::Connector;
 use crate::unsubscribe::{Purpose, TokenKey, TokenProblem};
 
 /// Confirmation mails per address per 24 hours.
@@ -28,13 +28,12 @@ pub const MAILS_PER_DAY: u32 = 3;
 /// What the signup pages need.
 pub struct SignupService {
     pub list_id: String,
-    pub name: String,
-    pub from: lettre::message::Mailbox,
+    pub outbox: Outbox,
     pub words: &'static SignupWords,
     /// The form's path, and the confirmation links' path before the token.
     pub form_path: String,
     pub confirm_prefix: String,
-    pub confirm_url: crate::edition::value::UrlTemplate,
+    pub confirm_url: crate::edition::value::TokenUrl,
     pub consent: String,
     pub privacy_url: Option<String>,
     /// Where a POST from another origin is sent on (303), and this form's own origin.
@@ -42,28 +41,10 @@ pub struct SignupService {
     pub origin: String,
     pub expires: i64,
     pub ip: IpRecord,
-    pub connector: Connector,
     proxies: Vec<IpAddr>,
-    per_ip: u32,
-    /// When each address last signed up someone, for the per-address limit.
-    recent: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
-}
-
-/// One message over a connection of its own.
-async fn deliver(
-    connector: &Connector,
-    from: &lettre::Address,
-    to: &lettre::Address,
-    message: &[u8],
-) -> Result<(), String> {
-    let mut conn = connector.connect().await.map_err(|e| e.to_string())?;
-    let sent = conn
-        .send(from, to, message)
-        .await
-        .map(drop)
-        .map_err(|e| e.to_string());
-    conn.quit().await;
-    sent
+    limiter: Limiter,
+    /// The edition each confirmed reader gets (`[signup] welcome`).
+    pub welcome: Option<Welcome>,
 }
 
 /// The client's address: the connection's, or, when that is a configured proxy, the last
@@ -82,22 +63,17 @@ impl SignupService {
     pub fn new(
         newsletter: &crate::edition::Newsletter,
         signup: &Signup,
-        connector: Connector,
+        outbox: Outbox,
     ) -> SignupService {
         let path = |url: &str| {
             url::Url::parse(url).map_or_else(|_| "/".to_owned(), |u| u.path().to_owned())
         };
-        let confirm = signup.confirm_url.get_ref().fill("", "");
         SignupService {
             list_id: newsletter.list_id.as_str().to_owned(),
-            name: newsletter.name.get_ref().to_string(),
-            from: lettre::message::Mailbox::new(
-                Some(newsletter.from.name.get_ref().to_string()),
-                newsletter.from.email.get_ref().to_address(),
-            ),
+            outbox,
             words: signup_words(newsletter.language),
             form_path: path(signup.url.get_ref().as_str()),
-            confirm_prefix: path(&confirm),
+            confirm_prefix: signup.confirm_url.get_ref().path_prefix(),
             confirm_url: signup.confirm_url.get_ref().clone(),
             consent: signup.consent.get_ref().trim().to_owned(),
             privacy_url: signup
@@ -112,10 +88,9 @@ impl SignupService {
                 .map_or_else(|_| String::new(), |u| u.origin().ascii_serialization()),
             expires: signup.expires.0.as_secs() as i64,
             ip: signup.ip,
-            connector,
             proxies: signup.proxies.clone(),
-            per_ip: signup.per_ip,
-            recent: Mutex::new(HashMap::new()),
+            limiter: Limiter::new(signup.per_ip),
+            welcome: None,
         }
     }
 
@@ -154,28 +129,6 @@ impl SignupService {
         peer.map(|p| client_ip(p.ip(), forwarded, &self.proxies))
     }
 
-    /// Whether `client` may sign someone up now (at most `per_ip` an hour), counting this one.
-    fn allowed(&self, client: Option<IpAddr>) -> bool {
-        let Some(client) = client else { return true };
-        let now = ledger::now();
-        let Ok(mut recent) = self.recent.lock() else {
-            return false;
-        };
-        // Forget what is older than an hour, for every address, now and then.
-        if recent.len() > 10_000 {
-            recent.retain(|_, times| times.back().is_some_and(|t| *t > now - 3600));
-        }
-        let times = recent.entry(client).or_default();
-        while times.front().is_some_and(|t| *t <= now - 3600) {
-            times.pop_front();
-        }
-        if times.len() >= self.per_ip as usize {
-            return false;
-        }
-        times.push_back(now);
-        true
-    }
-
     /// A POST of the form: the same answer for every address; the mail when the ledger says.
     pub async fn submit(
         &self,
@@ -187,7 +140,7 @@ impl SignupService {
     ) -> (StatusCode, &'static str, Markup) {
         let w = self.words;
         let answer = (StatusCode::OK, w.sent_title, html! { p { (w.sent) } });
-        if !self.allowed(client) {
+        if !self.limiter.allow(client, ledger::now()) {
             return answer;
         }
         let fields: Vec<(String, String)> =
@@ -216,6 +169,12 @@ impl SignupService {
             )
             .map_err(|e| term.error(&e.into()))
         });
+        let said = match requested {
+            Ok(Requested::Mail) => "a confirmation mail goes out",
+            Ok(Requested::Quiet) => "no mail: active, or the day's mails sent",
+            Err(()) => "the ledger failed",
+        };
+        tracing::info!("signup asked for: {said}");
         if requested == Ok(Requested::Mail) {
             let token = key.purpose_token(
                 Purpose::Confirm,
@@ -241,48 +200,30 @@ impl SignupService {
     }
 
     /// Sends the confirmation mail after the answer: how long the answer takes must not tell a
-    /// new address from an active one.
+    /// new address from an active one. It holds the link and what to do if it was not them;
+    /// nothing the form was sent (a name could be someone's abuse).
     fn send_later(&self, address: &EmailAddr, token: &str, term: &Term) {
-        match self.mail(address, token) {
-            Ok((from, to, message)) => {
-                let (connector, term) = (self.connector.clone(), *term);
-                tokio::spawn(async move {
-                    if let Err(e) = deliver(&connector, &from, &to, &message).await {
-                        term.alert(format_args!(
-                            "signup: the confirmation mail was not sent: {e}"
-                        ));
-                    }
-                });
-            }
-            Err(e) => term.alert(format_args!("signup: the confirmation mail: {e}")),
-        }
+        let w = self.words;
+        let link = self.confirm_url.fill(token);
+        let body = format!("{}\n\n{link}\n\n{}", w.mail_body, w.mail_ignore);
+        let message = self.outbox.plain(address, w.mail_subject, &body);
+        (self.outbox).send_later(address, message, "signup: the confirmation mail", term);
     }
 
-    /// The confirmation mail: the link and what to do if it was not them; nothing the form
-    /// was sent (a name could be someone's abuse). Its envelope and bytes.
-    fn mail(
-        &self,
-        to: &EmailAddr,
-        token: &str,
-    ) -> Result<(lettre::Address, lettre::Address, Vec<u8>), String> {
-        let w = self.words;
-        let link = self.confirm_url.fill("", token);
-        let body = format!(
-            "{}\n\n{link}\n\n{}\n\n-- \n{}\n",
-            w.mail_body, w.mail_ignore, self.name
-        );
-        let message = lettre::Message::builder()
-            .from(self.from.clone())
-            .to(lettre::message::Mailbox::new(None, to.to_address()))
-            .subject(format!("{} – {}", w.mail_subject, self.name))
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| e.to_string())?;
-        Ok((
-            self.from.email.clone(),
-            to.to_address(),
-            message.formatted(),
-        ))
+    /// Sends the welcome edition, if there is one, to the reader who just confirmed.
+    fn welcome(&self, ledger: &std::sync::Mutex<Ledger>, address: &str, term: &Term) {
+        let Some(welcome) = &self.welcome else { return };
+        let member = ledger.lock().map_err(|_| ()).and_then(|l| {
+            l.member(&self.list_id, address)
+                .map_err(|e| term.error(&e.into()))
+        });
+        let Ok(Some(member)) = member else { return };
+        let Ok(to) = member.address.parse::<EmailAddr>() else {
+            return;
+        };
+        tracing::info!("signup: the welcome edition goes out");
+        let message = welcome.message(&member);
+        (self.outbox).send_later_from(&to, message, "signup: the welcome mail", term);
     }
 
     /// The confirmation link: GET shows the button, POST confirms. A forged, expired or
@@ -299,15 +240,18 @@ impl SignupService {
         let w = self.words;
         let address = match key.verify_purpose(token, Purpose::Confirm, ledger::now()) {
             Ok(address) => address,
-            Err(problem) => {
-                let why = match problem {
-                    TokenProblem::Expired => w.expired,
-                    _ => w.invalid,
-                };
+            Err(TokenProblem::Expired) => {
                 return (
                     StatusCode::BAD_REQUEST,
                     w.invalid_title,
-                    html! { p { (why) } },
+                    html! { p { (w.expired) } },
+                );
+            }
+            Err(_) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    w.invalid_title,
+                    html! { p { (w.invalid) } },
                 );
             }
         };
@@ -318,6 +262,19 @@ impl SignupService {
             };
             return (StatusCode::OK, w.confirm_title, body);
         }
+        self.confirmed(ledger, key, &address, client, term)
+    }
+
+    /// The button of the link pressed: the reader becomes active, their consent recorded.
+    fn confirmed(
+        &self,
+        ledger: &std::sync::Mutex<Ledger>,
+        key: &TokenKey,
+        address: &str,
+        client: Option<IpAddr>,
+        term: &Term,
+    ) -> (StatusCode, &'static str, Markup) {
+        let w = self.words;
         let consent = Consent {
             at: ledger::now(),
             method: "signup".into(),
@@ -328,11 +285,15 @@ impl SignupService {
             ip: client.and_then(|ip| self.ip.keep(ip)),
         };
         let confirmed = ledger.lock().map_err(|_| ()).and_then(|l| {
-            l.confirm_signup(&self.list_id, &address, &consent, &key.erased(&address))
+            l.confirm_signup(&self.list_id, address, &consent, &key.erased(address))
                 .map_err(|e| term.error(&e.into()))
         });
         match confirmed {
-            Ok(true) => (StatusCode::OK, w.done_title, html! { p { (w.done) } }),
+            Ok(true) => {
+                tracing::info!("signup confirmed: a reader is active, their consent recorded");
+                self.welcome(ledger, address, term);
+                (StatusCode::OK, w.done_title, html! { p { (w.done) } })
+            }
             Ok(false) => (
                 StatusCode::BAD_REQUEST,
                 w.invalid_title,

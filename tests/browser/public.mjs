@@ -4,6 +4,10 @@
 //
 //   node tests/browser/public.mjs signup FORM_URL EMAIL    the form, filled in and sent
 //   node tests/browser/public.mjs confirm CONFIRM_URL      the link's page, its button pressed
+//   node tests/browser/public.mjs walk URL STEPS           the page, then each step of the JSON
+//        list STEPS: {"fill": {"#name": "Anne"}} fills in fields, {"click": "SELECTOR"} presses
+//        a button and measures the page it leads to, {"download": "SELECTOR"} presses one that
+//        downloads and gives the file's text
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,7 +31,8 @@ async function measure(response) {
     awaitPromise: true, returnByValue: true,
   });
   const width = await page.evaluate('document.documentElement.scrollWidth');
-  return { status: response ? response.status() : 0, title: await page.title(),
+  const consent = await page.evaluate("document.querySelector('.consent')?.textContent ?? null");
+  return { status: response ? response.status() : 0, title: await page.title(), consent,
            violations: JSON.parse(run.result.value), scrollWidth: width };
 }
 
@@ -37,6 +42,22 @@ if (mode === 'signup') {
   await page.fill('#email', email);
   const [response] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
   result.sent = await measure(response);
+} else if (mode === 'walk') {
+  const steps = JSON.parse(process.argv[4]);
+  result.pages = [await measure(await page.goto(url))];
+  for (const step of steps) {
+    if (step.fill) {
+      for (const [selector, value] of Object.entries(step.fill)) await page.fill(selector, value);
+    } else if (step.click) {
+      const [response] = await Promise.all([page.waitForNavigation(), page.click(step.click)]);
+      result.pages.push(await measure(response));
+    } else if (step.download) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(step.download)]);
+      const chunks = [];
+      for await (const chunk of await download.createReadStream()) chunks.push(chunk);
+      result.download = { name: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+    }
+  }
 } else {
   result.confirm = await measure(await page.goto(url));
   const [response] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);

@@ -247,7 +247,7 @@ fn the_list_lives_in_a_postgresql_ledger_and_newsletters_do_not_see_each_other()
     assert!(lacks(&dump, "anne de vries"));
 }
 
-fn pg_dump() -> std::path::PathBuf {
+pub(crate) fn pg_dump() -> std::path::PathBuf {
     let mut found: Vec<_> = glob_bins("pg_dump");
     found.sort();
     found.pop().expect("PostgreSQL's pg_dump is installed")

@@ -18,6 +18,7 @@ mod inbox;
 mod init;
 mod ledger;
 mod list;
+mod manage;
 mod preview;
 mod properties;
 mod public;

@@ -30,7 +30,7 @@ fn token(address: &str) -> String {
 /// `serve-unsubscribe` of the newsletter in `t`, listening.
 fn serve(t: &Test) -> Listening {
     let service = t.listen(&["serve-unsubscribe", "issues/newsletter.toml"]);
-    let says = format!("serving unsubscribe links on {}\n", service.origin());
+    let says = format!("serving the public pages on {}\n", service.origin());
     assert_eq!(service.said, says);
     service
 }

@@ -191,11 +191,21 @@ impl Test {
 
     /// Starts `courant ARGS --listen 127.0.0.1:PORT` and waits for the line saying it listens.
     pub(crate) fn listen(&self, args: &[&str]) -> Listening {
+        self.listening(args, Stdio::inherit())
+    }
+
+    /// [`Test::listen`], its standard error (the log) written to the file `log`.
+    pub(crate) fn listen_logged(&self, args: &[&str], log: &std::path::Path) -> Listening {
+        self.listening(args, std::fs::File::create(log).unwrap().into())
+    }
+
+    fn listening(&self, args: &[&str], stderr: Stdio) -> Listening {
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let mut child = self
             .command(&[args, &["--listen", &listen]].concat())
             .stdout(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut said = String::new();
