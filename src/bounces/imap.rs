@@ -48,12 +48,26 @@ pub enum ImapError {
     },
     #[error("TLS with {host} failed: {why}")]
     Tls { host: String, why: String },
-    #[error("login as `{user}` refused: {why}")]
+    #[error(
+        "login as `{user}` refused: the server said “{why}”; check the user in the IMAP URL and \
+         COURANT_IMAP_PASSWORD"
+    )]
     Login { user: String, why: String },
+    #[error(
+        "the folder `{folder}` is not on the server (it said “{why}”): check the folder at the \
+         end of the IMAP URL, e.g. `…/INBOX`; names use the server's separator (`INBOX.bounces` \
+         or `INBOX/bounces`)"
+    )]
+    NoFolder { folder: String, why: String },
     #[error("the IMAP server: {0}")]
     Protocol(#[from] async_imap::error::Error),
     #[error("no reply from the IMAP server within {0:?}")]
     Timeout(Duration),
+    #[error(
+        "no greeting from the IMAP server within {timeout:?}: if this port speaks TLS from the \
+         first byte (993), use `imaps://`; `imap://` is for port 143 and STARTTLS"
+    )]
+    NoGreeting { timeout: Duration },
 }
 
 impl ImapError {
@@ -143,7 +157,18 @@ pub async fn fetch<E: From<ImapError>>(
 ) -> Result<(usize, usize), E> {
     let mut session = connect(url, password, ca, timeout).await?;
     let folders = ensure_folders(&mut session, folders, timeout).await?;
-    step(timeout, session.select(&url.mailbox)).await?;
+    match tokio::time::timeout(timeout, session.select(&url.mailbox)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(async_imap::error::Error::No(said))) => {
+            return Err(ImapError::NoFolder {
+                folder: url.mailbox.clone(),
+                why: said_in_words(&said),
+            }
+            .into());
+        }
+        Ok(Err(e)) => return Err(ImapError::from(e).into()),
+        Err(_) => return Err(ImapError::Timeout(timeout).into()),
+    }
     let mut uids: Vec<u32> = step(timeout, session.uid_search("ALL"))
         .await?
         .into_iter()
@@ -249,7 +274,7 @@ async fn connect(
         .await?
         .map_err(|e| ImapError::Tls {
             host: url.host.clone(),
-            why: e.to_string(),
+            why: tls_in_words(&e.to_string(), url),
         })?;
     let mut client = async_imap::Client::new(tls);
     if url.implicit_tls {
@@ -262,32 +287,68 @@ async fn connect(
         .map_err(|_| ImapError::Timeout(timeout))?;
     login.map_err(|(e, _)| ImapError::Login {
         user: url.user.clone(),
-        why: e.to_string(),
+        why: match e {
+            async_imap::error::Error::No(said) | async_imap::error::Error::Bad(said) => {
+                said_in_words(&said)
+            }
+            e => e.to_string(),
+        },
     })
+}
+
+/// What an IMAP server said with NO or BAD, as a person reads it: the text after the response
+/// code, from `code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")`.
+fn said_in_words(said: &str) -> String {
+    let info = said
+        .split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map_or(said, |(info, _)| info);
+    let text = match info.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(info, |(_, t)| t),
+        None => info,
+    };
+    text.trim().replace("\\\"", "\"")
+}
+
+/// How to give courant a CA for IMAP, in messages.
+const IMAP_CA_OPTION: &str = "--imap-ca FILE (or `imap-ca` in [bounces], COURANT_IMAP_CA)";
+
+/// A TLS failure said with what to do: a certificate courant does not trust, or a port that
+/// does not speak TLS from the first byte.
+fn tls_in_words(error: &str, url: &ImapUrl) -> String {
+    if let Some(words) = crate::tls::explain(error, IMAP_CA_OPTION) {
+        return words;
+    }
+    if error.contains("InvalidContentType") && url.implicit_tls {
+        return format!(
+            "port {} does not speak TLS from the first byte (it answered in plain text): for a \
+             port that starts plain and upgrades with STARTTLS (143), use `imap://{}:{}/…`; \
+             `imaps://` is for port 993",
+            url.port, url.host, url.port
+        );
+    }
+    error.to_owned()
 }
 
 /// Upgrades a plain connection with STARTTLS; a server without it is refused.
 async fn starttls(tcp: TcpStream, timeout: Duration) -> Result<TcpStream, ImapError> {
     let mut client = async_imap::Client::new(tcp);
-    step_io(timeout, client.read_response())
-        .await?
-        .map_err(|e| ImapError::Protocol(e.into()))?;
+    let greeting = tokio::time::timeout(timeout, client.read_response()).await;
+    let greeting = greeting.map_err(|_| ImapError::NoGreeting { timeout })?;
+    greeting.map_err(|e| ImapError::Protocol(e.into()))?;
     step(timeout, client.run_command_and_check_ok("STARTTLS", None)).await?;
     Ok(client.into_inner())
 }
 
-/// The roots lettre trusts for SMTP too, and the private CA of `--imap-ca`.
+/// The roots SMTP trusts too, and the private CA (or the server's own certificate) of
+/// `--imap-ca`.
 fn tls_config(ca: Option<&Path>) -> Result<rustls::ClientConfig, ImapError> {
-    let roots = crate::tls::roots(ca).map_err(|e| match e {
+    crate::tls::verifying_config(ca).map_err(|e| match e {
         CaError::Unreadable { path, why } => ImapError::Ca { path, why },
         CaError::Empty { path } => ImapError::Ca {
             path,
             why: "no certificate in it; `--imap-ca` takes a PEM file with `-----BEGIN CERTIFICATE-----`".into(),
         },
-    })?;
-    crate::tls::client_config(roots).map_err(|e| ImapError::Tls {
-        host: String::new(),
-        why: e.to_string(),
     })
 }
 

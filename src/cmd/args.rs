@@ -17,8 +17,9 @@ pub(crate) struct SmtpArgs {
     /// The password is read from COURANT_SMTP_PASSWORD only.
     #[arg(long, env = "COURANT_SMTP_URL")]
     smtp: String,
-    /// Trust this CA certificate (PEM) besides the system's.
-    #[arg(long, value_name = "FILE")]
+    /// Trust this CA certificate (PEM) besides the web's roots, or the server's own
+    /// self-signed certificate [default: `smtp-ca` of `[sending]`].
+    #[arg(long, value_name = "FILE", env = "COURANT_SMTP_CA")]
     smtp_ca: Option<PathBuf>,
     /// Longest wait for the server at each step, e.g. `30s` [default: `timeout` of `[sending]`].
     #[arg(long)]
@@ -40,15 +41,20 @@ impl SmtpArgs {
         sending.timeout = self.timeout.unwrap_or(sending.timeout);
     }
 
-    /// The connector for `--smtp` with `sending`'s timeout; the password only ever comes from
-    /// the environment.
-    pub(crate) fn connector(&self, sending: &Sending) -> Result<Connector, ConfigError> {
+    /// The connector for `--smtp` with `sending`'s timeout and CA (relative to the settings'
+    /// folder `dir`); the password only ever comes from the environment.
+    pub(crate) fn connector(
+        &self,
+        sending: &Sending,
+        dir: &Path,
+    ) -> Result<Connector, ConfigError> {
         let url = self.smtp.parse()?;
         let password = std::env::var("COURANT_SMTP_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty());
         let timeout = self.timeout.unwrap_or(sending.timeout).0;
-        Connector::new(url, password, self.smtp_ca.as_deref(), timeout)
+        let ca = (self.smtp_ca.clone()).or_else(|| sending.smtp_ca.as_ref().map(|c| dir.join(c)));
+        Connector::new(url, password, ca.as_deref(), timeout)
     }
 }
 

@@ -20,7 +20,7 @@ use crate::unsubscribe::TokenKey;
 #[derive(Debug, clap::Args)]
 pub(crate) struct SettingsArgs {
     /// The newsletter's settings [default: `newsletter.toml` here, else in `issues/`].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "COURANT_SETTINGS")]
     settings: Option<PathBuf>,
 }
 
@@ -74,8 +74,9 @@ pub(crate) enum Command {
         /// `imap` of `[bounces]`]. The password is read from COURANT_IMAP_PASSWORD only.
         #[arg(long, env = "COURANT_IMAP_URL")]
         imap: Option<String>,
-        /// Trust this CA certificate (PEM) besides the system's.
-        #[arg(long, value_name = "FILE")]
+        /// Trust this CA certificate (PEM) besides the web's roots, or the server's own
+        /// self-signed certificate [default: `imap-ca` of `[bounces]`].
+        #[arg(long, value_name = "FILE", env = "COURANT_IMAP_CA")]
         imap_ca: Option<PathBuf>,
         /// Longest wait for the server at each step, e.g. `30s`.
         #[arg(long, default_value = "2m")]
@@ -160,6 +161,11 @@ fn fetch(
         }),
     };
     let dir = crate::edition::dir_of(&settings.path()).to_path_buf();
+    let setting = bounces.as_ref().and_then(|b| b.imap_ca.as_ref());
+    let ca = ca
+        .map(Path::to_path_buf)
+        .or_else(|| setting.map(|c| dir.join(c)));
+    let ca = ca.as_deref();
     let tokens = TokenKey::find(newsletter.list_id.as_str(), Some(&dir)).ok();
     let act = act::Settings::new(&newsletter, tokens);
     let mut tally = Tally::default();

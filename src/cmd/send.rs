@@ -60,8 +60,10 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let mut sending = checked.edition.newsletter.sending.clone();
     args.pacing.apply(&mut sending);
     args.smtp.apply(&mut sending);
+    let dir = crate::edition::dir_of(&checked.edition.newsletter_file.path);
+    let connector = args.smtp.connector(&sending, dir)?;
     let send = Send {
-        connector: args.smtp.connector(&sending)?,
+        connector,
         ledger: args.ledger.location(&checked.edition)?,
         checked,
         list,

@@ -36,8 +36,9 @@ pub(crate) struct Args {
     /// COURANT_SMTP_PASSWORD).
     #[arg(long, env = "COURANT_SMTP_URL")]
     smtp: Option<String>,
-    /// Trust this CA certificate (PEM) besides the system's, for --smtp.
-    #[arg(long, value_name = "FILE")]
+    /// Trust this CA certificate (PEM) besides the web's roots, or the server's own
+    /// self-signed certificate, for --smtp [default: `smtp-ca` of `[sending]`].
+    #[arg(long, value_name = "FILE", env = "COURANT_SMTP_CA")]
     smtp_ca: Option<PathBuf>,
 }
 
@@ -75,7 +76,8 @@ fn pages(newsletter: &Newsletter, args: &Args, term: &Term) -> Result<Pages, Err
         )));
     };
     let smtp = SmtpArgs::new(smtp.clone(), args.smtp_ca.clone());
-    let connector = smtp.connector(&newsletter.sending)?;
+    let dir = crate::edition::dir_of(&args.settings);
+    let connector = smtp.connector(&newsletter.sending, dir)?;
     let outbox = || Outbox::new(newsletter, connector.clone());
     let mut signup =
         (newsletter.signup.as_ref()).map(|s| SignupService::new(newsletter, s, outbox()));

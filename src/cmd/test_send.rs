@@ -41,7 +41,10 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
         source,
     })?;
     let subscriber = pick(&checked, args, term)?;
-    let connector = args.smtp.connector(&checked.edition.newsletter.sending)?;
+    let dir = crate::edition::dir_of(&checked.edition.newsletter_file.path);
+    let connector = args
+        .smtp
+        .connector(&checked.edition.newsletter.sending, dir)?;
     let (dkim, tokens) = checked.keys()?;
     let return_path = checked.return_path(tokens.as_ref())?;
     // The reader's name and fields, the tester's address: no reader's address and no working
@@ -58,10 +61,11 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
         .bytes(&reader)?;
     let (from, _) = return_path.envelope(&checked.edition.slug, to.as_str());
     let accepted = crate::runtime::runtime()?.block_on(async {
-        let mut conn = connector
-            .connect()
-            .await
-            .map_err(|e| Error::Failed(e.to_string()))?;
+        let mut conn = connector.connect().await.map_err(|e| match e.is_fatal() {
+            // TLS, the login, a refusal: the settings are wrong, as for `send`.
+            true => Error::Refused(e.to_string()),
+            false => Error::Failed(e.to_string()),
+        })?;
         let result = conn.send(&from, &to.to_address(), &message).await;
         conn.quit().await;
         result.map_err(|e| Error::Failed(format!("the server did not take the message: {e}")))

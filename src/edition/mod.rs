@@ -226,6 +226,11 @@ pub struct BounceSettings {
     /// Soft bounces of this many editions in a row suppress an address; default 3.
     #[serde(default = "default_soft_limit")]
     pub soft_limit: u32,
+    /// A CA certificate (PEM) to trust for IMAP besides the web's, or the server's own
+    /// self-signed certificate; relative to `newsletter.toml`. `--imap-ca` and
+    /// `COURANT_IMAP_CA` go first.
+    #[serde(default)]
+    pub imap_ca: Option<PathBuf>,
 }
 
 fn default_verp() -> bool {
@@ -293,6 +298,10 @@ pub struct Sending {
     /// The largest message `check` lets through; default `25 MB`, what Gmail, Outlook.com and
     /// Yahoo take. A server that announces less (SIZE) gets nothing larger either.
     pub max_message_size: Size,
+    /// A CA certificate (PEM) to trust for SMTP besides the web's, or the server's own
+    /// self-signed certificate; relative to `newsletter.toml`. `--smtp-ca` and
+    /// `COURANT_SMTP_CA` go first.
+    pub smtp_ca: Option<PathBuf>,
 }
 
 impl Default for Sending {
@@ -308,6 +317,7 @@ impl Default for Sending {
             max_consecutive_failures: 20,
             timeout: Interval(std::time::Duration::from_secs(120)),
             max_message_size: Size(25_000_000),
+            smtp_ca: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use super::store::{Ledger, LedgerError};
 use super::value::{DbError, Row, Value};
 
 /// The tables and columns of a ledger, parents before children.
-pub const TABLES: [(&str, &str); 9] = [
+pub const TABLES: [(&str, &str); 10] = [
     (
         "runs",
         "id, edition, started, finished, pid, summary, subject, fingerprint",
@@ -34,6 +34,10 @@ pub const TABLES: [(&str, &str); 9] = [
         "list_id, email, address, name, fields, status, created, updated, source",
     ),
     ("consent_texts", "hash, text"),
+    (
+        "suppression_lifts",
+        "email, at, reason, actor, source, suppressed_at",
+    ),
     (
         "consents",
         "id, list_id, email, at, method, detail, actor, text_hash, ip",

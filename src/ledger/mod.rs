@@ -54,4 +54,5 @@ pub use returns::{Listed, Return, ReturnCounts, ReturnVerdict};
 pub use runs::{EarlierSend, RunColumn};
 pub use signup::Requested;
 pub use store::{Ledger, LedgerError};
+pub use suppressions::{Lift, Lifted};
 pub use writer::{Claim, WriteError, Writer};

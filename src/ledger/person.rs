@@ -28,6 +28,11 @@ pub const PERSONAL: &[(&str, &str, &str)] = &[
     ),
     ("signup_requests", "list_id, at, name", "email = ?1"),
     (
+        "suppression_lifts",
+        "at, reason, actor, source, suppressed_at",
+        "email = ?1",
+    ),
+    (
         "deliveries",
         "edition, state, attempts, code, reply, message_id, updated, sent_at, run",
         "email = ?1",
@@ -119,6 +124,7 @@ impl Ledger {
                     "subscribers",
                     "consents",
                     "signup_requests",
+                    "suppression_lifts",
                     "deliveries",
                     "suppressions",
                 ];
@@ -134,19 +140,24 @@ impl Ledger {
                 Ok(erased)
             })
         })?;
-        // Deleted rows stay on disk until their pages are reused: overwrite them now. On
-        // SQLite the rebuilt pages go to the write-ahead log first; a connection that stays
-        // open (`serve-public`) copies them into the file and empties the log at once.
+        self.overwrite_deleted()?;
+        Ok(erased)
+    }
+
+    /// Deleted rows stay on disk until their pages are reused: overwrite them now. On SQLite
+    /// the rebuilt pages go to the write-ahead log first; a connection that stays open
+    /// (`serve-public`) copies them into the file and empties the log at once.
+    fn overwrite_deleted(&self) -> Result<(), LedgerError> {
         self.with(|c| match c {
             Conn::Sqlite(_) => {
                 c.batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
             }
             Conn::Postgres(_) => c.batch(
-                "VACUUM subscribers, consents, signup_requests, deliveries, suppressions, \
+                "VACUUM subscribers, consents, signup_requests, suppression_lifts, deliveries, \
+                 suppressions, \
                  return_verdicts, returns",
             ),
-        })?;
-        Ok(erased)
+        })
     }
 }
 

@@ -183,6 +183,14 @@ CREATE TABLE IF NOT EXISTS signup_requests (
     name TEXT
 );
 CREATE INDEX IF NOT EXISTS signup_requests_email ON signup_requests(list_id, email);
+CREATE TABLE IF NOT EXISTS suppression_lifts (
+    email TEXT NOT NULL,
+    at {int} NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT,
+    source TEXT NOT NULL,
+    suppressed_at {int} NOT NULL
+);
 ";
 
 fn list_schema(postgres: bool) -> String {

@@ -26,7 +26,14 @@ pub struct Connector {
     /// For implicit TLS, which courant sets up itself (lettre's own would skip `TCP_NODELAY`
     /// and the bound on what the server sends).
     implicit: Option<tokio_rustls::TlsConnector>,
+    /// What checks the server's certificate after STARTTLS: lettre's handshake takes any, and
+    /// nothing is sent over it but EHLO before this has said yes (see [`crate::tls::Verifier`]).
+    verifier: std::sync::Arc<crate::tls::Verifier>,
 }
+
+/// How to give courant a CA for SMTP, in messages.
+pub(super) const SMTP_CA_OPTION: &str =
+    "--smtp-ca FILE (or `smtp-ca` in [sending], COURANT_SMTP_CA)";
 
 impl Connector {
     /// `password` comes from the environment; `ca` adds a trusted root to the system's.
@@ -63,6 +70,7 @@ impl Connector {
             Security::Implicit => Some(implicit_tls(ca)?),
             _ => None,
         };
+        let verifier = crate::tls::Verifier::new(ca).map_err(ca_error)?;
         Ok(Connector {
             url,
             tls,
@@ -70,6 +78,7 @@ impl Connector {
             hello: ClientId::default(),
             timeout,
             implicit,
+            verifier: std::sync::Arc::new(verifier),
         })
     }
 
@@ -145,13 +154,10 @@ impl Connector {
             Ok(Ok(tls)) => tls,
             // rustls read a plain `220` greeting where a TLS record should be.
             Ok(Err(e)) if e.to_string().contains("InvalidContentType") => {
-                return Err(self.fatal(format!(
-                    "this port does not speak TLS from the first byte ({e}); for ports 587 and 25 use `smtp://{}:{}` (STARTTLS), `smtps://` is for port 465",
-                    self.url.host, self.url.port
-                )));
+                return Err(self.wrong_port_for_tls());
             }
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(self.fatal(format!("TLS failed: {e}")));
+                return Err(self.certificate_error(&e.to_string()));
             }
             Ok(Err(e)) => return Err(self.unreachable(e.to_string())),
             Err(_) => return Err(self.unreachable("no TLS handshake in time")),
@@ -169,16 +175,18 @@ impl Connector {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) if e.is_tls() => Err(self.fatal(format!("TLS failed: {}", chain(&e)))),
             // rustls read a plain `220` greeting where a TLS record should be.
-            Ok(Err(e)) if chain(&e).contains("InvalidContentType") => Err(self.fatal(format!(
-                "this port does not speak TLS from the first byte ({}); for ports 587 and 25 use `smtp://{}:{}` (STARTTLS), `smtps://` is for port 465",
-                chain(&e),
-                self.url.host,
-                self.url.port
-            ))),
+            Ok(Err(e)) if chain(&e).contains("InvalidContentType") => {
+                Err(self.wrong_port_for_tls())
+            }
             Ok(Err(e)) if e.is_permanent() => {
                 Err(self.fatal(format!("the server refused the connection: {e}")))
             }
             Ok(Err(e)) => Err(self.unreachable(chain(&e))),
+            Err(_) if self.url.security != Security::Implicit => Err(self.unreachable(format!(
+                "no greeting in time; if port {} speaks TLS from the first byte (465), use \
+                 `smtps://{}:{}`",
+                self.url.port, self.url.host, self.url.port
+            ))),
             Err(_) => Err(self.unreachable("no greeting in time")),
         }
     }
@@ -190,10 +198,33 @@ impl Connector {
         let tls = self.tls.clone().expect("STARTTLS has TLS parameters");
         match tokio::time::timeout(self.timeout, connection.inner.starttls(tls, &self.hello)).await
         {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                let chain = connection.inner.certificate_chain();
+                let checked = chain.map_err(|e| e.to_string()).and_then(|chain| {
+                    (self.verifier.check_chain(&chain, &self.url.host))
+                        .map_err(|e| format!("{e:?}"))
+                });
+                checked.map_err(|e| self.certificate_error(&e))
+            }
             Ok(Err(e)) => Err(self.fatal(format!("STARTTLS failed: {}", chain(&e)))),
             Err(_) => Err(self.unreachable("no reply to STARTTLS in time")),
         }
+    }
+
+    /// `smtps://` on a port that answers in plain text.
+    fn wrong_port_for_tls(&self) -> ConnectError {
+        self.fatal(format!(
+            "port {} does not speak TLS from the first byte (it answered in plain text): for \
+             ports 587 and 25 use `smtp://{}:{}` (STARTTLS); `smtps://` is for port 465",
+            self.url.port, self.url.host, self.url.port
+        ))
+    }
+
+    /// A certificate the server showed and courant does not trust, said with what to do.
+    fn certificate_error(&self, error: &str) -> ConnectError {
+        let why = crate::tls::explain(error, SMTP_CA_OPTION)
+            .unwrap_or_else(|| format!("TLS failed: {error}"));
+        self.fatal(why)
     }
 
     /// lettre records neither PIPELINING (RFC 2920) nor SIZE (RFC 1870), so ask with a second
@@ -225,15 +256,16 @@ impl Connector {
 /// The TLS connector of an implicit-TLS connection: the same roots lettre's STARTTLS trusts
 /// (webpki-roots), and the CA of `--smtp-ca`.
 fn implicit_tls(ca: Option<&Path>) -> Result<tokio_rustls::TlsConnector, ConfigError> {
-    let roots = crate::tls::roots(ca).map_err(ca_error)?;
-    let config = crate::tls::client_config(roots).map_err(|e| ConfigError::Tls(e.to_string()))?;
+    let config = crate::tls::verifying_config(ca).map_err(ca_error)?;
     Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(
         config,
     )))
 }
 
+/// lettre's STARTTLS: the handshake takes any certificate (lettre cannot be given a verifier),
+/// and [`Connector::starttls`] checks it, before anything but EHLO is sent.
 fn tls_parameters(host: &str, ca: Option<&Path>) -> Result<TlsParameters, ConfigError> {
-    let mut builder = TlsParameters::builder(host.to_owned());
+    let mut builder = TlsParameters::builder(host.to_owned()).dangerous_accept_invalid_certs(true);
     if let Some(path) = ca {
         let shown = crate::diagnostic::display_path(path);
         for der in crate::tls::certificates(path).map_err(ca_error)? {

@@ -113,5 +113,9 @@ pub(super) fn chain(error: &dyn std::error::Error) -> String {
         }
         source = std::error::Error::source(source.expect("checked"));
     }
+    // lettre's connection errors wrap one another, each saying so.
+    while text.contains("Connection error: Connection error: ") {
+        text = text.replace("Connection error: Connection error: ", "Connection error: ");
+    }
     text
 }

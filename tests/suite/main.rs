@@ -4,6 +4,7 @@
 
 mod common;
 
+mod admin;
 mod architecture;
 mod archive;
 mod bad_input;

@@ -85,7 +85,7 @@ fn get_confirms_post_unsubscribes_and_a_forged_token_changes_nothing() {
     assert!(body.contains("<form method=\"post\">"), "{body}");
     assert_eq!(
         suppressions(dir.path()),
-        "email,at,source,edition,status,diagnostic\n",
+        "email,at,source,edition,status,diagnostic,lifted,lifted_reason\n",
         "GET never unsubscribes"
     );
 
@@ -119,11 +119,11 @@ fn get_confirms_post_unsubscribes_and_a_forged_token_changes_nothing() {
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 3, "{list}");
     assert!(
-        lines[1].starts_with("r1@example.org,") && lines[1].ends_with(",one-click,,,"),
+        lines[1].starts_with("r1@example.org,") && lines[1].ends_with(",one-click,,,,,"),
         "{list}"
     );
     assert!(
-        lines[2].starts_with("r3@example.org,") && lines[2].ends_with(",web,,,"),
+        lines[2].starts_with("r3@example.org,") && lines[2].ends_with(",web,,,,,"),
         "{list}"
     );
     drop(service);
@@ -152,7 +152,7 @@ fn staff_unsubscribe_import_and_export_and_preview_skips_them() {
     ));
     assert_eq!(
         suppressions(dir.path()),
-        "email,at,source,edition,status,diagnostic\n",
+        "email,at,source,edition,status,diagnostic,lifted,lifted_reason\n",
         "a typo adds nothing"
     );
 
@@ -178,11 +178,11 @@ fn staff_unsubscribe_import_and_export_and_preview_skips_them() {
     );
     let list = suppressions(dir.path());
     assert!(
-        list.contains("anne.devries@example.nl,") && list.contains(",staff,,,\n"),
+        list.contains("anne.devries@example.nl,") && list.contains(",staff,,,,,\n"),
         "{list}"
     );
     assert!(
-        list.contains("omer.karaca@example.nl,") && list.contains(",import,,,\n"),
+        list.contains("omer.karaca@example.nl,") && list.contains(",import,,,,,\n"),
         "{list}"
     );
 
@@ -381,7 +381,7 @@ fn a_test_message_is_addressed_to_the_tester_and_its_unsubscribe_link_changes_no
     }
     let export = suppressions(dir.path());
     assert_eq!(
-        export, "email,at,source,edition,status,diagnostic\n",
+        export, "email,at,source,edition,status,diagnostic,lifted,lifted_reason\n",
         "nothing recorded"
     );
 }

@@ -1,0 +1,250 @@
+//! Issue 21: what a system administrator meets. Here: lifting a suppression.
+
+use courant::ledger::{Ledger, Location};
+
+use crate::common::{Test, contains};
+
+fn export(dir: &Test) -> String {
+    let run = dir.words("suppressions export");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+/// A reader who asks to come back: staff lift the suppression with a reason, which the export
+/// shows and an import of that export does not undo; a hard bounce or a complaint needs
+/// --force; a reader of the stored list is active again, their consent saying why.
+#[test]
+fn a_suppression_is_lifted_with_a_reason_that_is_kept() {
+    let dir = Test::seed();
+    assert_eq!(dir.words("unsubscribe anne@example.org").code, 0);
+    let lifted = dir.run(&[
+        "suppressions",
+        "remove",
+        "Anne@Example.org",
+        "--reason",
+        "belde op, wil de nieuwsbrief weer",
+    ]);
+    assert_eq!(lifted.code, 0, "{}", lifted.stderr);
+    assert!(contains(
+        &lifted.stdout,
+        "Anne@Example.org: no longer suppressed (was: staff since "
+    ));
+    let csv = export(&dir);
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("anne@example.org"))
+        .unwrap();
+    assert!(contains(row, ",staff,,,,"), "{row}");
+    assert!(contains(row, "belde op, wil de nieuwsbrief weer"), "{row}");
+    assert!(
+        csv.starts_with("email,at,source,edition,status,diagnostic,lifted,lifted_reason\n"),
+        "{csv}"
+    );
+    // The export read back suppresses no one it shows as lifted.
+    dir.write("export.csv", &csv);
+    assert_eq!(dir.words("suppressions import export.csv").code, 0);
+    let preview = dir.preview("subscribers.example.toml");
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    assert!(
+        contains(&preview.stdout, ", 0 suppressed"),
+        "{}",
+        preview.stdout
+    );
+    let person = dir.words("person export anne@example.org").stdout;
+    assert!(contains(&person, "belde op"), "{person}");
+
+    let again = dir.run(&[
+        "suppressions",
+        "remove",
+        "anne@example.org",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(again.code, 2);
+    assert!(contains(
+        &again.stderr,
+        "anne@example.org is not suppressed"
+    ));
+}
+
+#[test]
+fn a_hard_bounce_or_a_complaint_is_lifted_only_with_force() {
+    let dir = Test::seed();
+    let ledger = Ledger::open(Location::File(dir.join("issues/courant.sqlite"))).unwrap();
+    ledger
+        .suppress("bounced@example.org", "bounce", 1_700_000_000)
+        .unwrap();
+    ledger
+        .suppress("spam@example.org", "complaint", 1_700_000_000)
+        .unwrap();
+    drop(ledger);
+    for (address, why) in [
+        (
+            "bounced@example.org",
+            "mail to it failed permanently (a hard bounce)",
+        ),
+        ("spam@example.org", "its owner marked a message as spam"),
+    ] {
+        let refused = dir.run(&["suppressions", "remove", address, "--reason", "vroeg erom"]);
+        assert_eq!(refused.code, 2);
+        assert!(contains(&refused.stderr, why), "{}", refused.stderr);
+        assert!(
+            contains(&refused.stderr, "pass --force"),
+            "{}",
+            refused.stderr
+        );
+        let args = [
+            "suppressions",
+            "remove",
+            address,
+            "--reason",
+            "vroeg erom",
+            "--force",
+        ];
+        let forced = dir.run(&args);
+        assert_eq!(forced.code, 0, "{}", forced.stderr);
+    }
+    let empty = dir.run(&["suppressions", "remove", "x@example.org", "--reason", " "]);
+    assert_eq!(empty.code, 2);
+    assert!(contains(&empty.stderr, "--reason is empty"));
+}
+
+#[test]
+fn a_stored_reader_who_unsubscribed_is_active_again_with_the_reason_as_consent() {
+    let dir = Test::seed();
+    let add = dir.words("subscribers add bert@example.org --name Bert --source ledenlijst");
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    assert_eq!(dir.words("subscribers remove bert@example.org").code, 0);
+    let args = [
+        "suppressions",
+        "remove",
+        "bert@example.org",
+        "--reason",
+        "wil weer",
+    ];
+    let lifted = dir.run(&args);
+    assert_eq!(lifted.code, 0, "{}", lifted.stderr);
+    assert!(
+        contains(&lifted.stdout, "active again on 1 stored list"),
+        "{}",
+        lifted.stdout
+    );
+    let active = dir.words("subscribers list --status active").stdout;
+    assert_eq!(active, "bert@example.org\tactive\tBert\n");
+    let consent = dir.words("consent show bert@example.org").stdout;
+    assert!(
+        contains(&consent, "courant suppressions remove: wil weer"),
+        "{consent}"
+    );
+}
+
+/// A self-signed certificate made the usual way, `openssl req -x509` without more: it says
+/// `CA:TRUE`, for `localhost` and 127.0.0.1. (cert, key)
+fn usual_certificate(dir: &Test) -> (String, String) {
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(crate::common::succeeded(&made));
+    let text = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(contains(&text, "CA:TRUE"), "made the usual way: {text}");
+    let path = |p: std::path::PathBuf| p.to_str().unwrap().to_owned();
+    (path(cert), path(key))
+}
+
+/// `test-send` through `url` with `flags`, from `dir`.
+fn test_send(dir: &Test, url: &str, flags: &[&str]) -> crate::common::Run {
+    let args = [
+        "test-send",
+        "issues/2022-12.toml",
+        "--to",
+        "t@example.org",
+        "--smtp",
+        url,
+    ];
+    dir.run(&[&args[..], flags].concat())
+}
+
+/// Issue 21, item 4: the server's own self-signed certificate, CA:TRUE as `openssl req -x509`
+/// makes it, trusted when given (flag, variable or setting), over STARTTLS and implicit TLS;
+/// without it, a message that names the option.
+#[test]
+fn a_self_signed_certificate_made_the_usual_way_is_trusted_when_given() {
+    use crate::common::servers::aiosmtpd;
+    let dir = Test::seed();
+    let (cert, key) = usual_certificate(&dir);
+    let starttls = aiosmtpd(dir.path(), "starttls", &["--starttls", &cert, &key]);
+    let implicit = aiosmtpd(dir.path(), "implicit", &["--implicit", &cert, &key]);
+    let plain = format!("smtp://localhost:{}", starttls.port);
+    let tls = format!("smtps://localhost:{}", implicit.port);
+
+    let flag = test_send(&dir, &plain, &["--smtp-ca", &cert]);
+    assert_eq!(flag.code, 0, "{}", flag.stderr);
+    let variable = Test::seed().env("COURANT_SMTP_CA", &cert);
+    let run = test_send(&variable, &tls, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(starttls.messages().len() + implicit.messages().len(), 2);
+
+    let setting = Test::seed().edit(
+        "issues/newsletter.toml",
+        "[sending]\n",
+        "[sending]\nsmtp-ca = \"mailserver.pem\"\n",
+    );
+    std::fs::copy(&cert, setting.join("issues/mailserver.pem")).unwrap();
+    let run = test_send(&setting, &tls, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    for (name, url) in [("starttls", &plain), ("implicit", &tls)] {
+        let refused = test_send(&dir, url, &[]);
+        let said = refused.stderr.replace(&starttls.port.to_string(), "PORT");
+        let said = said.replace(&implicit.port.to_string(), "PORT");
+        insta::assert_snapshot!(
+            format!("untrusted_certificate_{name}"),
+            format!("exit: {}\n{said}", refused.code)
+        );
+    }
+}
+
+/// The wrong scheme for a port, both ways: a plain client on the implicit-TLS port waits for
+/// a greeting that never comes; a TLS client on the STARTTLS port reads plain text.
+#[test]
+fn the_wrong_scheme_for_a_port_says_which_one_is_right() {
+    use crate::common::servers::aiosmtpd;
+    let dir = Test::seed();
+    let (cert, key) = usual_certificate(&dir);
+    let starttls = aiosmtpd(dir.path(), "starttls", &["--starttls", &cert, &key]);
+    let implicit = aiosmtpd(dir.path(), "implicit", &["--implicit", &cert, &key]);
+    let cases = [
+        (
+            "plain_on_implicit",
+            format!("smtp://localhost:{}", implicit.port),
+        ),
+        (
+            "tls_on_starttls",
+            format!("smtps://localhost:{}", starttls.port),
+        ),
+    ];
+    for (name, url) in cases {
+        let run = test_send(&dir, &url, &["--smtp-ca", &cert, "--timeout", "2s"]);
+        let said = run.stderr.replace(&starttls.port.to_string(), "PORT");
+        let said = said.replace(&implicit.port.to_string(), "PORT");
+        insta::assert_snapshot!(
+            format!("wrong_port_{name}"),
+            format!("exit: {}\n{said}", run.code)
+        );
+    }
+}
