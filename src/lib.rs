@@ -29,7 +29,8 @@
 //!    public pages of `serve-public` (the unsubscribe links, the signup form and its
 //!    confirmation, each reader's own page), which send their few mails themselves. [`tls`]
 //!    holds the roots every TLS client of courant trusts (SMTP, IMAP, PostgreSQL), and
-//!    [`runtime`] the async runtime, the stop signals and the process limits.
+//!    [`runtime`] the async runtime, the stop signals and the process limits; [`secrets`]
+//!    reads the passwords from the environment or the files it names.
 //! 8. [`cmd`] holds the subcommands: each parses its arguments, calls one operation and
 //!    renders the result through the [`term::Term`], the one place that prints; [`error`]
 //!    gives the exit status.
@@ -55,6 +56,7 @@ pub mod plan;
 pub mod rate_limiter;
 pub mod render;
 pub mod runtime;
+pub mod secrets;
 pub mod source;
 pub mod subscribers;
 pub mod term;

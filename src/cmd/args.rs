@@ -49,9 +49,8 @@ impl SmtpArgs {
         dir: &Path,
     ) -> Result<Connector, ConfigError> {
         let url = self.smtp.parse()?;
-        let password = std::env::var("COURANT_SMTP_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty());
+        let password =
+            crate::secrets::from_env("COURANT_SMTP_PASSWORD").map_err(ConfigError::Secret)?;
         let timeout = self.timeout.unwrap_or(sending.timeout).0;
         let ca = (self.smtp_ca.clone()).or_else(|| sending.smtp_ca.as_ref().map(|c| dir.join(c)));
         Connector::new(url, password, ca.as_deref(), timeout)

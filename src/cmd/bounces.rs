@@ -148,9 +148,8 @@ fn fetch(
             )
         })?;
     let url: ImapUrl = url.parse()?;
-    let password = std::env::var("COURANT_IMAP_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
+    let password = crate::secrets::from_env("COURANT_IMAP_PASSWORD")
+        .map_err(Error::Refused)?
         .ok_or(ImapError::NoPassword)?;
     let folders = Folders {
         processed: bounces

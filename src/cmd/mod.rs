@@ -20,6 +20,7 @@ mod serve_unsubscribe;
 mod status;
 mod subscribers;
 mod suppressions;
+mod systemd;
 mod test_send;
 
 use std::process::ExitCode;
@@ -125,6 +126,10 @@ enum Command {
     )]
     Ledger(ledger::Command),
     #[command(
+        after_help = "Example:\n  courant systemd /srv/nieuwsbrief/issues/newsletter.toml --out /etc/systemd/system"
+    )]
+    Systemd(systemd::Args),
+    #[command(
         after_help = "Examples:\n  courant completions bash > /etc/bash_completion.d/courant\n  courant completions zsh > ~/.zfunc/_courant"
     )]
     Completions(manual::CompletionsArgs),
@@ -162,6 +167,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status(args) => status::run(&args, &term),
         Command::Bounces(command) => bounces::run(&command, &term),
         Command::Ledger(command) => ledger::run(&command, &term),
+        Command::Systemd(args) => systemd::run(&args, &term),
         Command::Completions(args) => manual::completions(&args, Cli::command(), &term),
         Command::Man(args) => manual::man(&args, Cli::command(), &term),
     };

@@ -13,8 +13,13 @@ pub enum ConfigError {
         "refusing to log in as `{user}` over an unencrypted connection ({url}); use STARTTLS (`smtp://`) or `smtps://`"
     )]
     AuthWithoutTls { user: String, url: String },
-    #[error("`{url}` has a user but COURANT_SMTP_PASSWORD is not set")]
+    #[error(
+        "`{url}` has a user but neither COURANT_SMTP_PASSWORD nor COURANT_SMTP_PASSWORD_FILE is set"
+    )]
     NoPassword { url: String },
+    /// The password's file could not be read.
+    #[error("{0}")]
+    Secret(String),
     #[error("cannot read the CA certificate `{path}`: {why}")]
     Ca { path: String, why: String },
     #[error(

@@ -248,3 +248,107 @@ fn the_wrong_scheme_for_a_port_says_which_one_is_right() {
         );
     }
 }
+
+/// Issue 21, item 2: the units `courant systemd` writes pass `systemd-analyze verify`, run as
+/// their own user in a read-only system, name the settings by an absolute path, and hold no
+/// secret, only where systemd finds the credentials.
+#[test]
+fn the_units_pass_systemd_analyze_verify_and_hold_no_secret() {
+    let dir = Test::seed();
+    let binary = env!("CARGO_BIN_EXE_courant");
+    let run = dir.run(&[
+        "systemd",
+        "issues/newsletter.toml",
+        "--out",
+        "units",
+        "--binary",
+        binary,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let units = [
+        "courant-public.service",
+        "courant-bounces.service",
+        "courant-bounces.timer",
+    ];
+    let paths: Vec<_> = units
+        .iter()
+        .map(|u| dir.join(&format!("units/{u}")))
+        .collect();
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .args(&paths)
+        .output()
+        .expect("systemd-analyze runs");
+    assert!(crate::common::succeeded(&verify));
+    assert!(
+        verify.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let settings = std::path::absolute(dir.join("issues/newsletter.toml")).unwrap();
+    for path in &paths[..2] {
+        let unit = std::fs::read_to_string(path).unwrap();
+        for line in [
+            "User=courant",
+            "ProtectSystem=strict",
+            "NoNewPrivileges=yes",
+            "CapabilityBoundingSet=\n",
+        ] {
+            assert!(contains(&unit, line), "{line} in {unit}");
+        }
+        assert!(contains(&unit, &settings.display().to_string()), "{unit}");
+        assert!(contains(
+            &unit,
+            "COURANT_UNSUBSCRIBE_SECRET_FILE=%d/unsubscribe-secret"
+        ));
+        assert!(!unit.contains(crate::common::SECRET), "no secret in {unit}");
+    }
+}
+
+/// A password from the file `COURANT_SMTP_PASSWORD_FILE` names (a systemd credential).
+#[test]
+fn the_smtp_password_comes_from_a_credential_file() {
+    use crate::common::servers::aiosmtpd;
+    let cert_dir = Test::seed();
+    let (cert, key) = usual_certificate(&cert_dir);
+    std::fs::write(cert_dir.join("smtp-password"), "right\n").unwrap();
+    let server = aiosmtpd(
+        cert_dir.path(),
+        "mx",
+        &["--starttls", &cert, &key, "--auth", "news:right"],
+    );
+    let url = format!("smtp://news@localhost:{}", server.port);
+    let credential = cert_dir.join("smtp-password");
+    let dir = Test::seed().env("COURANT_SMTP_PASSWORD_FILE", credential.to_str().unwrap());
+    let run = test_send(&dir, &url, &["--smtp-ca", &cert]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.messages().len(), 1);
+}
+
+/// Issue 21, item 2 and 3: SIGTERM stops `serve-public` with exit status 0, after a log line
+/// per request that names the page and never the reader.
+#[test]
+fn serve_public_logs_each_unsubscribe_and_stops_on_sigterm_with_0() {
+    let dir = Test::seed();
+    let log = dir.join("serve.log");
+    let mut serve = dir.listen_logged(&["serve-public", "issues/newsletter.toml"], &log);
+    let key = courant::unsubscribe::TokenKey::new(
+        crate::common::SECRET.as_bytes(),
+        "nieuwsbrief.weerbaarnl.example",
+    );
+    let path = format!("/nieuwsbrief/afmelden/{}", key.token("r1@example.org"));
+    let answer = crate::public::http(serve.port, "POST", &path, "List-Unsubscribe=One-Click");
+    assert!(contains(&answer, "HTTP/1.1 200"), "{answer}");
+    let pid = serve.child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = serve.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(contains(&log, "INFO POST unsubscribe 200"), "{log}");
+    assert!(contains(&log, "INFO unsubscribed (one-click)"), "{log}");
+    assert!(!log.contains("r1@") && !log.contains("afmelden/"), "{log}");
+}
