@@ -22,7 +22,9 @@
 //!    [`rate_limiter`], every recipient's outcome recorded in the [`ledger`] (a SQLite file, or
 //!    PostgreSQL for a team), which knows nothing of SMTP. Each message starts with a claim the
 //!    ledger decides (`ledger::Op::Begin`), so several senders of one edition (`send --join`)
-//!    never send a recipient twice. [`transport::reply`] reads what servers say.
+//!    never send a recipient twice; a scheduled edition is claimed the same way by one
+//!    `run-due` (its window from [`edition::window`]). [`transport::reply`] reads what servers
+//!    say.
 //! 6. [`bounces`] reads what comes back (bounces, complaints, mailed unsubscribes), ties each
 //!    report to a message recorded in the [`ledger`], and suppresses addresses accordingly.
 //! 7. [`web`] serves the pages people reach on one HTTP layer: the live preview, and the

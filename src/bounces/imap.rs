@@ -307,7 +307,12 @@ fn said_in_words(said: &str) -> String {
         Some(rest) => rest.split_once(']').map_or(info, |(_, t)| t),
         None => info,
     };
-    text.trim().replace("\\\"", "\"")
+    let text = text.trim().replace("\\\"", "\"");
+    // Dovecot adds how long it took: `… (0.001 + 0.000 secs).`
+    match text.rsplit_once(" (") {
+        Some((said, timing)) if timing.ends_with("secs).") => format!("{said}."),
+        _ => text,
+    }
 }
 
 /// How to give courant a CA for IMAP, in messages.

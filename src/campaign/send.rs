@@ -36,6 +36,8 @@ pub struct Send {
     pub repeat: bool,
     /// Confirmed on the command line (`--yes`); otherwise asked on the terminal.
     pub confirmed: bool,
+    /// Stop as on Ctrl-C at this moment: the sending window closes (`run-due`).
+    pub until: Option<std::time::SystemTime>,
 }
 
 impl Send {
@@ -90,8 +92,9 @@ impl Send {
                 fresh,
             )?;
             let run_id = ledger.start_run_of(&slug, &earlier.subject, &earlier.fingerprint)?;
+            let until = self.until;
             let run = self.into_run(&ledger, run_id, daily_remaining, Arc::clone(&recipients))?;
-            let report = deliver(run, plan.to_send.clone(), term)?;
+            let report = deliver(run, plan.to_send.clone(), until, term)?;
             if let Some(status) = conclude(&report, &ledger, run_id, term)? {
                 return Ok(status);
             }
@@ -364,6 +367,7 @@ fn daily_remaining(ledger: &Ledger, sending: &Sending) -> Result<Option<u64>, Er
 fn deliver(
     mut run: delivery::Run<Connector>,
     jobs: Vec<usize>,
+    until: Option<std::time::SystemTime>,
     term: &Term,
 ) -> Result<Report, Error> {
     let runtime = crate::runtime::runtime()?;
@@ -375,8 +379,20 @@ fn deliver(
         let stop = Arc::new(Notify::new());
         let asked = Arc::clone(&stop);
         tokio::spawn(async move {
-            crate::runtime::stop_asked().await;
-            term.alert("stopping: finishing the messages in flight");
+            let closes = async {
+                match until.map(|u| u.duration_since(std::time::SystemTime::now())) {
+                    Some(left) => tokio::time::sleep(left.unwrap_or_default()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = crate::runtime::stop_asked() => {
+                    term.alert("stopping: finishing the messages in flight");
+                }
+                () = closes => {
+                    term.alert("the sending window closes: pausing after the messages in flight");
+                }
+            }
             asked.notify_one();
         });
         let ticker = tokio::spawn(Arc::clone(&progress).tick());

@@ -210,6 +210,20 @@ impl OpenList {
     }
 }
 
+/// `newsletter.toml` as found from the current folder; when it is not there, an error that says
+/// how to name it (a timer or cron job starts in `/`).
+pub(crate) fn settings_here() -> Result<PathBuf, Error> {
+    let path = newsletter_dir().join(crate::edition::NEWSLETTER_FILE);
+    if path.exists() {
+        return Ok(path);
+    }
+    let here = std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string());
+    Err(Error::Refused(format!(
+        "no newsletter.toml in {here} or its issues/ folder: run this in the newsletter's \
+         folder, or name the settings with --settings FILE (or COURANT_SETTINGS)"
+    )))
+}
+
 /// The newsletter's folder seen from the current one: here when `newsletter.toml` is here, else
 /// `issues`, the folder `courant init` makes.
 pub(crate) fn newsletter_dir() -> PathBuf {

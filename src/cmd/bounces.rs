@@ -185,7 +185,10 @@ fn fetch(
 
 /// The newsletter's settings and its ledger.
 fn open(settings: &SettingsArgs, ledger: &LedgerArgs) -> Result<(Newsletter, Ledger), Error> {
-    let path = settings.path();
+    let path = match &settings.settings {
+        Some(path) => path.clone(),
+        None => super::args::settings_here()?,
+    };
     let newsletter: Newsletter = parse(&read_source(&path)?)?;
     let ledger = Ledger::open(ledger.location_of_settings(&path, &newsletter)?)?;
     Ok((newsletter, ledger))

@@ -14,6 +14,7 @@ mod manual;
 mod person;
 mod preview;
 mod retention;
+mod schedule;
 mod send;
 mod serve;
 mod serve_unsubscribe;
@@ -126,6 +127,14 @@ enum Command {
     )]
     Ledger(ledger::Command),
     #[command(
+        after_help = "Examples:\n  courant schedule issues/2027-01.toml --at 2027-01-12T09:00\n  courant schedule list\n  courant schedule cancel 2027-01"
+    )]
+    Schedule(schedule::Args),
+    #[command(
+        after_help = "Example:\n  courant run-due --settings /srv/nieuwsbrief/issues/newsletter.toml --smtp smtp://nieuwsbrief@mail.example.nl:587"
+    )]
+    RunDue(schedule::RunDueArgs),
+    #[command(
         after_help = "Example:\n  courant systemd /srv/nieuwsbrief/issues/newsletter.toml --out /etc/systemd/system"
     )]
     Systemd(systemd::Args),
@@ -167,6 +176,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status(args) => status::run(&args, &term),
         Command::Bounces(command) => bounces::run(&command, &term),
         Command::Ledger(command) => ledger::run(&command, &term),
+        Command::Schedule(args) => schedule::run(&args, &term),
+        Command::RunDue(args) => schedule::run_due(&args, &term),
         Command::Systemd(args) => systemd::run(&args, &term),
         Command::Completions(args) => manual::completions(&args, Cli::command(), &term),
         Command::Man(args) => manual::man(&args, Cli::command(), &term),

@@ -75,6 +75,7 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
         join: args.join,
         repeat: args.again,
         confirmed: args.yes,
+        until: None,
     };
     send.run(term)
 }

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, ExitStatus};
 use crate::term::Term;
 
-/// Write systemd units for a server: `courant-public.service` (serve-public), and
-/// `courant-bounces.service` with `courant-bounces.timer` (bounces fetch, hourly). They run as
+/// Write systemd units for a server: `courant-public.service` (serve-public),
+/// `courant-bounces.service` with `courant-bounces.timer` (bounces fetch, hourly), and
+/// `courant-run-due.service` with `courant-run-due.timer` (scheduled sends, every five
+/// minutes). They run as
 /// their own user, see the file system read-only but for the newsletter's folder, take their
 /// secrets as systemd credentials (files under /etc/courant, readable by root only) and log to
 /// the journal. Check them with `systemd-analyze verify`, then copy them to
@@ -73,7 +75,15 @@ pub(crate) fn run(args: &Args, term: &Term) -> Result<ExitStatus, Error> {
     let units = [
         ("courant-public.service", public(&common, args.listen)),
         ("courant-bounces.service", bounces(&common)),
-        ("courant-bounces.timer", timer()),
+        (
+            "courant-bounces.timer",
+            timer("read the bounce mailbox", "hourly"),
+        ),
+        ("courant-run-due.service", run_due(&common)),
+        (
+            "courant-run-due.timer",
+            timer("send what is scheduled", "*:0/5"),
+        ),
     ];
     for (name, text) in units {
         let path = args.out.join(name);
@@ -154,23 +164,25 @@ WantedBy=multi-user.target
     )
 }
 
-fn bounces(common: &Common) -> String {
+/// A service a timer starts: `courant ARGS --settings …`, the password of `password`
+/// (`imap`, `smtp`) as a credential; `about` is its comment.
+fn oneshot(common: &Common, what: &str, args: &str, password: &str, about: &str) -> String {
+    let variable = password.to_uppercase();
     format!(
-        "# courant bounces fetch: reads the bounce mailbox and keeps the list clean; started by
-# courant-bounces.timer. Written by `courant systemd`. COURANT_IMAP_URL (or `imap` in
-# [bounces]) says where; the password is the credential {secrets}/imap-password.
+        "# {about}
+# Written by `courant systemd`.
 [Unit]
-Description=courant: read the bounce mailbox
+Description=courant: {what}
 After=network-online.target
 Wants=network-online.target
 
 [Service]
 Type=oneshot
-ExecStart={binary} bounces fetch --settings {settings}
+ExecStart={binary} {args} --settings {settings}
 LoadCredential=unsubscribe-secret:{secrets}/unsubscribe-secret
-LoadCredential=imap-password:{secrets}/imap-password
+LoadCredential={password}-password:{secrets}/{password}-password
 Environment=COURANT_UNSUBSCRIBE_SECRET_FILE=%d/unsubscribe-secret
-Environment=COURANT_IMAP_PASSWORD_FILE=%d/imap-password
+Environment=COURANT_{variable}_PASSWORD_FILE=%d/{password}-password
 {hardening}",
         binary = common.binary,
         settings = common.settings,
@@ -179,19 +191,47 @@ Environment=COURANT_IMAP_PASSWORD_FILE=%d/imap-password
     )
 }
 
-fn timer() -> String {
-    "# Starts courant-bounces.service every hour, and after a boot that missed one.
-# Written by `courant systemd`.
+fn bounces(common: &Common) -> String {
+    let about = format!(
+        "courant bounces fetch: reads the bounce mailbox and keeps the list clean; started by
+# courant-bounces.timer. COURANT_IMAP_URL (or `imap` in [bounces]) says where; the password
+# is the credential {}/imap-password.",
+        common.secrets
+    );
+    oneshot(
+        common,
+        "read the bounce mailbox",
+        "bounces fetch",
+        "imap",
+        &about,
+    )
+}
+
+fn run_due(common: &Common) -> String {
+    let about = format!(
+        "courant run-due: sends the editions scheduled with `courant schedule` when they are
+# due, inside [sending] window; started by courant-run-due.timer. COURANT_SMTP_URL (in
+# {}/courant.env) says where through.",
+        common.secrets
+    );
+    oneshot(common, "send what is scheduled", "run-due", "smtp", &about)
+}
+
+/// A timer that starts the service of its name `when` (a systemd calendar), and after a boot
+/// that missed a start.
+fn timer(what: &str, when: &str) -> String {
+    format!(
+        "# Written by `courant systemd`.
 [Unit]
-Description=courant: read the bounce mailbox every hour
+Description=courant: {what} ({when})
 
 [Timer]
-OnCalendar=hourly
-RandomizedDelaySec=5min
+OnCalendar={when}
+RandomizedDelaySec=30s
 Persistent=true
 
 [Install]
 WantedBy=timers.target
 "
-    .to_owned()
+    )
 }

@@ -111,6 +111,19 @@ impl Zone {
         self.0.iana_name().unwrap_or("UTC")
     }
 
+    /// The zone itself.
+    pub fn tz(&self) -> &TimeZone {
+        &self.0
+    }
+
+    /// Whether the wall-clock time `at` happens twice (the hour the clocks go back).
+    pub fn is_twice(&self, at: DateTime) -> bool {
+        matches!(
+            self.0.to_ambiguous_timestamp(at).offset(),
+            AmbiguousOffset::Fold { .. }
+        )
+    }
+
     /// The moment a wall-clock time is: the earlier one in the hour that happens twice when
     /// the clocks go back; an error for the hour skipped when they go forward.
     pub fn instant(&self, at: DateTime) -> Result<Timestamp, EventError> {

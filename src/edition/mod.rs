@@ -10,6 +10,7 @@ pub mod event;
 mod load;
 pub mod public;
 pub mod value;
+pub mod window;
 
 pub use public::{IpRecord, Manage, Signup};
 
@@ -157,6 +158,16 @@ pub struct Newsletter {
     /// footer of every message (`courant serve-public`).
     #[serde(default)]
     pub manage: Option<Manage>,
+    /// `[report]`: who gets a short report after each scheduled send (`run-due`).
+    #[serde(default)]
+    pub report: Option<ReportSettings>,
+}
+
+/// `[report]`: `to = ["redactie@example.nl"]`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ReportSettings {
+    pub to: Vec<Spanned<EmailAddr>>,
 }
 
 /// `[retention]`: what `courant retention apply` removes, and after how long.
@@ -302,6 +313,9 @@ pub struct Sending {
     /// self-signed certificate; relative to `newsletter.toml`. `--smtp-ca` and
     /// `COURANT_SMTP_CA` go first.
     pub smtp_ca: Option<PathBuf>,
+    /// The days and hours a scheduled send may go on, e.g. `"ma-vr 08:00-18:00"`: outside
+    /// them it pauses, and `run-due` goes on inside them.
+    pub window: Option<window::Window>,
 }
 
 impl Default for Sending {
@@ -318,6 +332,7 @@ impl Default for Sending {
             timeout: Interval(std::time::Duration::from_secs(120)),
             max_message_size: Size(25_000_000),
             smtp_ca: None,
+            window: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use super::store::{Ledger, LedgerError};
 use super::value::{DbError, Row, Value};
 
 /// The tables and columns of a ledger, parents before children.
-pub const TABLES: [(&str, &str); 10] = [
+pub const TABLES: [(&str, &str); 11] = [
     (
         "runs",
         "id, edition, started, finished, pid, summary, subject, fingerprint",
@@ -34,6 +34,11 @@ pub const TABLES: [(&str, &str); 10] = [
         "list_id, email, address, name, fields, status, created, updated, source",
     ),
     ("consent_texts", "hash, text"),
+    (
+        "schedules",
+        "edition, path, subscribers, at, edition_hash, settings_hash, subject, created, actor, \
+         state, started, finished, outcome",
+    ),
     (
         "suppression_lifts",
         "email, at, reason, actor, source, suppressed_at",

@@ -33,6 +33,7 @@ mod pg;
 pub mod record;
 mod returns;
 mod runs;
+pub mod schedules;
 mod schema;
 mod signup;
 mod store;
@@ -52,6 +53,7 @@ pub use record::{
 };
 pub use returns::{Listed, Return, ReturnCounts, ReturnVerdict};
 pub use runs::{EarlierSend, RunColumn};
+pub use schedules::Schedule;
 pub use signup::Requested;
 pub use store::{Ledger, LedgerError};
 pub use suppressions::{Lift, Lifted};

@@ -55,7 +55,13 @@ pub const PERSONAL: &[(&str, &str, &str)] = &[
 ];
 
 /// The tables without a person's data: what was sent when, texts agreed to, locks, versions.
-pub const IMPERSONAL: &[&str] = &["runs", "consent_texts", "send_locks", "courant_schema"];
+pub const IMPERSONAL: &[&str] = &[
+    "runs",
+    "consent_texts",
+    "send_locks",
+    "courant_schema",
+    "schedules",
+];
 
 /// What an erase removed, per table.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]

@@ -183,6 +183,21 @@ CREATE TABLE IF NOT EXISTS signup_requests (
     name TEXT
 );
 CREATE INDEX IF NOT EXISTS signup_requests_email ON signup_requests(list_id, email);
+CREATE TABLE IF NOT EXISTS schedules (
+    edition TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    subscribers TEXT,
+    at {int} NOT NULL,
+    edition_hash TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created {int} NOT NULL,
+    actor TEXT,
+    state TEXT NOT NULL,
+    started {int},
+    finished {int},
+    outcome TEXT
+);
 CREATE TABLE IF NOT EXISTS suppression_lifts (
     email TEXT NOT NULL,
     at {int} NOT NULL,
@@ -290,7 +305,7 @@ const SCHEMA_VERSION: i64 = 2;
 
 pub(super) fn open_connection(location: &Location) -> Result<Conn, DbError> {
     match location {
-        Location::File(path) => open_sqlite(path),
+        Location::File(path) => open_sqlite(path).map_err(damaged),
         Location::Postgres(target) => {
             let mut conn = Conn::Postgres(pg::PgConn::connect(target)?);
             conn.transaction(true, |tx| {
@@ -310,6 +325,22 @@ pub(super) fn open_connection(location: &Location) -> Result<Conn, DbError> {
             })?;
             Ok(conn)
         }
+    }
+}
+
+/// A SQLite file SQLite finds broken as it opens it, said as the integrity check says it.
+fn damaged(error: DbError) -> DbError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match &error {
+        DbError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+            if matches!(failure.code, DatabaseCorrupt | NotADatabase) =>
+        {
+            DbError::Other(format!(
+                "the file is damaged ({error}); restore it from a backup before sending: a \
+                 damaged ledger cannot say who has the edition"
+            ))
+        }
+        _ => error,
     }
 }
 

@@ -76,6 +76,13 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Sends `message` to `to` now, from the newsletter's address.
+    pub async fn send_now(&self, to: &EmailAddr, message: &[u8]) -> Result<(), String> {
+        deliver(&self.connector, &self.from.email, &to.to_address(), message).await
+    }
+}
+
 /// One message over a connection of its own.
 async fn deliver(
     connector: &Connector,

@@ -268,7 +268,9 @@ fn the_units_pass_systemd_analyze_verify_and_hold_no_secret() {
     let units = [
         "courant-public.service",
         "courant-bounces.service",
+        "courant-run-due.service",
         "courant-bounces.timer",
+        "courant-run-due.timer",
     ];
     let paths: Vec<_> = units
         .iter()
@@ -286,7 +288,7 @@ fn the_units_pass_systemd_analyze_verify_and_hold_no_secret() {
         String::from_utf8_lossy(&verify.stderr)
     );
     let settings = std::path::absolute(dir.join("issues/newsletter.toml")).unwrap();
-    for path in &paths[..2] {
+    for path in &paths[..3] {
         let unit = std::fs::read_to_string(path).unwrap();
         for line in [
             "User=courant",
@@ -351,4 +353,36 @@ fn serve_public_logs_each_unsubscribe_and_stops_on_sigterm_with_0() {
     assert!(contains(&log, "INFO POST unsubscribe 200"), "{log}");
     assert!(contains(&log, "INFO unsubscribed (one-click)"), "{log}");
     assert!(!log.contains("r1@") && !log.contains("afmelden/"), "{log}");
+}
+
+/// A timer or cron job starts in `/`: without the settings found, `bounces fetch` and
+/// `run-due` say how to name them; `COURANT_SETTINGS` names them.
+#[test]
+fn commands_started_elsewhere_say_how_to_name_the_settings() {
+    let elsewhere = Test::empty();
+    for args in [
+        &["bounces", "fetch"][..],
+        &["run-due", "--smtp", "smtp://127.0.0.1:1?tls=none"],
+    ] {
+        let run = elsewhere.run(args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            contains(
+                &run.stderr,
+                "its issues/ folder: run this in the newsletter's folder, or name the settings with --settings FILE (or COURANT_SETTINGS)"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+    let seed = Test::seed();
+    let settings = std::path::absolute(seed.join("issues/newsletter.toml")).unwrap();
+    let named = Test::empty().env("COURANT_SETTINGS", settings.to_str().unwrap());
+    let run = named.words("bounces fetch");
+    assert_eq!(run.code, 2);
+    assert!(
+        contains(&run.stderr, "no mailbox to read"),
+        "{}",
+        run.stderr
+    );
 }

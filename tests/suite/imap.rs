@@ -151,3 +151,79 @@ fn a_killed_fetch_loses_nothing_and_the_next_run_reads_nothing_twice() {
     let list = courant_env(d, &["bounces", "list", "--json"], &[]);
     assert_eq!(list.stdout.lines().count(), total, "each recorded once");
 }
+
+/// Issue 21, item 4: what `bounces fetch` says when the IMAP settings are wrong, word for word:
+/// a refused login, a folder that is not there, and each scheme on the other's port. Every one
+/// exits 2 (the settings are wrong; trying again will not help), as SMTP's do.
+#[test]
+fn wrong_imap_settings_are_said_in_words_with_what_to_do() {
+    let dir = seed_with_bounces();
+    let server = dovecot();
+    let user = server.user();
+    let ca = server.cert.display().to_string();
+    let imaps = server.url(&user);
+    let cases = [
+        ("wrong_password", imaps.clone(), "not-the-password-9"),
+        (
+            "missing_folder",
+            imaps.replace("/INBOX", "/Nergens"),
+            PASSWORD,
+        ),
+        (
+            "imaps_on_the_starttls_port",
+            imaps.replace(&server.port.to_string(), &server.starttls_port.to_string()),
+            PASSWORD,
+        ),
+        (
+            "imap_on_the_imaps_port",
+            imaps.replace("imaps://", "imap://"),
+            PASSWORD,
+        ),
+    ];
+    for (name, url, password) in cases {
+        // Only the server that never greets is waited for briefly: Dovecot slows the answers
+        // to a client that gave a wrong password.
+        let wait = if name == "imap_on_the_imaps_port" {
+            "2s"
+        } else {
+            "30s"
+        };
+        let args = [
+            "bounces",
+            "fetch",
+            "--imap",
+            &url,
+            "--imap-ca",
+            &ca,
+            "--timeout",
+            wait,
+        ];
+        let run = courant_env(dir.path(), &args, &[("COURANT_IMAP_PASSWORD", password)]);
+        let said = run
+            .stderr
+            .replace(&user.name, "USER")
+            .replace(&server.port.to_string(), "PORT")
+            .replace(&server.starttls_port.to_string(), "PORT");
+        insta::assert_snapshot!(
+            format!("imap_{name}"),
+            format!("exit: {}\n{said}", run.code)
+        );
+        assert!(lacks(&run.stderr, "not-the-password-9"));
+    }
+    // STARTTLS on its own port works, the certificate checked as for `imaps://`.
+    let url = imaps
+        .replace("imaps://", "imap://")
+        .replace(&server.port.to_string(), &server.starttls_port.to_string());
+    let args = [
+        "bounces",
+        "fetch",
+        "--imap",
+        &url,
+        "--imap-ca",
+        &ca,
+        "--timeout",
+        "20s",
+    ];
+    let run = courant_env(dir.path(), &args, &[("COURANT_IMAP_PASSWORD", PASSWORD)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

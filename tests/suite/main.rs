@@ -24,6 +24,7 @@ mod preview;
 mod properties;
 mod public;
 mod real_world;
+mod schedule;
 mod seed_snapshots;
 mod send;
 mod unsubscribe;

@@ -16,7 +16,10 @@ const UID: u32 = 65534;
 pub(crate) const PASSWORD: &str = "imap-secret-4711";
 
 pub(crate) struct Dovecot {
+    /// IMAP over TLS from the first byte (as 993).
     pub(crate) port: u16,
+    /// IMAP that starts plain and upgrades with STARTTLS (as 143).
+    pub(crate) starttls_port: u16,
     pub(crate) cert: PathBuf,
     dir: PathBuf,
     users: AtomicUsize,
@@ -36,8 +39,10 @@ fn start() -> Dovecot {
     std::fs::create_dir_all(dir.join("mail")).unwrap();
     std::fs::write(dir.join("users"), "").unwrap();
     let (cert, key) = test_certificate(&dir);
-    let port = free_port();
-    std::fs::write(dir.join("dovecot.conf"), config(&dir, &cert, &key, port)).unwrap();
+    let (port, starttls_port) = (free_port(), free_port());
+    let conf =
+        config(&dir, &cert, &key, port).replace("port = 0", &format!("port = {starttls_port}"));
+    std::fs::write(dir.join("dovecot.conf"), conf).unwrap();
     // The server lives as long as this process: a watchdog stops it when the tests end, and
     // removes its folder.
     let script = format!(
@@ -65,6 +70,7 @@ fn start() -> Dovecot {
     }
     Dovecot {
         port,
+        starttls_port,
         cert,
         dir,
         users: AtomicUsize::new(0),

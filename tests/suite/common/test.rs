@@ -144,6 +144,19 @@ impl Test {
         wrapped(&wrapper, self.path(), args, &self.env_pairs())
     }
 
+    /// `courant ARGS` in the folder as if it were `time` (UTC, `2027-01-12 08:00:00`), by
+    /// faketime; not yet started.
+    pub(crate) fn command_at(&self, time: &str, args: &[&str]) -> Command {
+        let mut env = self.env_pairs();
+        env.push(("TZ", "UTC"));
+        wrapped(&["faketime", time], self.path(), args, &env)
+    }
+
+    /// Runs `courant ARGS` in the folder as if it were `time` (UTC).
+    pub(crate) fn run_at(&self, time: &str, args: &[&str]) -> Run {
+        super::ran(self.command_at(time, args).output().expect("courant runs"))
+    }
+
     /// Starts `courant ARGS` in the folder in the background, its output piped.
     pub(crate) fn spawn(&self, args: &[&str]) -> Child {
         let mut command = self.command(args);
