@@ -47,15 +47,6 @@ pub fn roots(ca: Option<&Path>) -> Result<rustls::RootCertStore, CaError> {
     Ok(roots)
 }
 
-/// A client configuration that checks the server's certificate and name against `roots`.
-pub fn client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
-
 /// Checks a server's certificate as rustls does (a chain to the web's roots or the CA file),
 /// and also accepts a certificate given in the CA file itself, for the server's name: the
 /// self-signed certificate a server made for itself with `openssl req -x509`, which says

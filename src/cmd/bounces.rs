@@ -151,14 +151,7 @@ fn fetch(
     let password = crate::secrets::from_env("COURANT_IMAP_PASSWORD")
         .map_err(Error::Refused)?
         .ok_or(ImapError::NoPassword)?;
-    let folders = Folders {
-        processed: bounces
-            .as_ref()
-            .map_or("courant/processed".into(), |b| b.processed_folder.clone()),
-        unprocessed: bounces.as_ref().map_or("courant/unprocessed".into(), |b| {
-            b.unprocessed_folder.clone()
-        }),
-    };
+    let folders = folders(bounces.as_ref());
     let dir = crate::edition::dir_of(&settings.path()).to_path_buf();
     let setting = bounces.as_ref().and_then(|b| b.imap_ca.as_ref());
     let ca = ca
@@ -171,16 +164,36 @@ fn fetch(
     let handle = |stored: Stored| -> Result<Handled, Error> {
         let processed = act::process(&mut ledger, &stored, &stored.label, &act)?;
         tally.add(&stored, &processed, term)?;
-        Ok(if processed.usable() {
+        let usable = processed.usable();
+        // The journal's line: what became of the message, never whom it names.
+        tracing::info!(
+            "bounces: {} moved to {}",
+            stored.label,
+            if usable { "processed" } else { "unprocessed" }
+        );
+        Ok(if usable {
             Handled::Processed
         } else {
             Handled::Unprocessed
         })
     };
+    crate::term::log::start(term.verbosity());
     let fetched = imap::fetch(&url, &password, ca, &folders, timeout, handle);
     crate::runtime::runtime()?.block_on(fetched)?;
-    term.say(tally.summary())?;
+    let summary = tally.summary();
+    tracing::info!("bounces fetch: {summary}");
+    term.say(summary)?;
     Ok(ExitStatus::Success)
+}
+
+/// Where `bounces fetch` moves what it read: `[bounces]`'s folders, or courant's own.
+fn folders(bounces: Option<&crate::edition::BounceSettings>) -> Folders {
+    Folders {
+        processed: bounces.map_or("courant/processed".into(), |b| b.processed_folder.clone()),
+        unprocessed: bounces.map_or("courant/unprocessed".into(), |b| {
+            b.unprocessed_folder.clone()
+        }),
+    }
 }
 
 /// The newsletter's settings and its ledger.

@@ -309,19 +309,19 @@ fn split_pgpass(line: &str) -> Vec<String> {
     fields
 }
 
-/// The web's roots and, when `PGSSLROOTCERT` names a PEM file (as for `psql`), that CA:
-/// the server's certificate and name are always checked.
+/// The web's roots and, when `PGSSLROOTCERT` names a PEM file (as for `psql`), that CA or the
+/// server's own certificate: the server's certificate and name are always checked.
 fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
     let ca = std::env::var_os("PGSSLROOTCERT");
-    let roots = crate::tls::roots(ca.as_deref().map(Path::new)).map_err(|e| match e {
-        CaError::Unreadable { path, why } => {
-            DbError::Other(format!("PGSSLROOTCERT `{path}`: {why}"))
-        }
-        CaError::Empty { path } => DbError::Other(format!(
-            "PGSSLROOTCERT `{path}` holds no certificate (`-----BEGIN CERTIFICATE-----`)"
-        )),
-    })?;
-    let config = crate::tls::client_config(roots).map_err(|e| DbError::Other(e.to_string()))?;
+    let config =
+        crate::tls::verifying_config(ca.as_deref().map(Path::new)).map_err(|e| match e {
+            CaError::Unreadable { path, why } => {
+                DbError::Other(format!("PGSSLROOTCERT `{path}`: {why}"))
+            }
+            CaError::Empty { path } => DbError::Other(format!(
+                "PGSSLROOTCERT `{path}` holds no certificate (`-----BEGIN CERTIFICATE-----`)"
+            )),
+        })?;
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
