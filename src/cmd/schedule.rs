@@ -243,7 +243,16 @@ pub(crate) fn run_due(args: &RunDueArgs, term: &Term) -> Result<ExitStatus, Erro
     let newsletter: Newsletter = crate::source::parse(&file)?;
     let ledger = Ledger::open(args.ledger.location_of_settings(&settings, &newsletter)?)?;
     let now = ledger::now();
-    let due: Vec<Schedule> = (ledger.schedules()?.into_iter())
+    let all = ledger.schedules()?;
+    for s in &all {
+        tracing::debug!(
+            "run-due: {} {} at {}",
+            s.edition,
+            s.state,
+            ledger::time(s.at)
+        );
+    }
+    let due: Vec<Schedule> = (all.into_iter())
         .filter(|s| [schedules::SCHEDULED, schedules::PAUSED].contains(&s.state.as_str()))
         .filter(|s| s.at <= now)
         .collect();

@@ -141,6 +141,7 @@ impl SignupService {
         let w = self.words;
         let answer = (StatusCode::OK, w.sent_title, html! { p { (w.sent) } });
         if !self.limiter.allow(client, ledger::now()) {
+            tracing::debug!("signup: nothing done, the client's per-IP limit is reached");
             return answer;
         }
         let fields: Vec<(String, String)> =
@@ -153,9 +154,11 @@ impl SignupService {
                 .filter(|v| !v.is_empty())
         };
         if field("website").is_some() {
+            tracing::debug!("signup: nothing done, the hidden field was filled in (a robot)");
             return answer;
         }
         let Some(address) = field("email").and_then(|a| a.parse::<EmailAddr>().ok()) else {
+            tracing::debug!("signup: nothing done, no valid address in the form");
             return answer;
         };
         let name = field("name").filter(|n| crate::edition::value::check_header_text(n).is_ok());

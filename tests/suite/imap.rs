@@ -210,6 +210,14 @@ fn wrong_imap_settings_are_said_in_words_with_what_to_do() {
         );
         assert!(lacks(&run.stderr, "not-the-password-9"));
     }
+    // The server's certificate, made with `openssl req -x509` (CA:TRUE), is trusted only when
+    // given; without it the message names the ways to give it.
+    let args = ["bounces", "fetch", "--imap", &imaps, "--timeout", "30s"];
+    let untrusted = courant_env(dir.path(), &args, &[("COURANT_IMAP_PASSWORD", PASSWORD)]);
+    insta::assert_snapshot!(
+        "imap_untrusted_certificate",
+        format!("exit: {}\n{}", untrusted.code, untrusted.stderr)
+    );
     // STARTTLS on its own port works, the certificate checked as for `imaps://`.
     let url = imaps
         .replace("imaps://", "imap://")

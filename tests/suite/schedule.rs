@@ -37,6 +37,25 @@ fn a_scheduled_edition_goes_out_at_its_time_exactly_once_even_with_two_runners()
 
     let early = run_due(&dir, "2027-01-12 07:59:00", &sink);
     assert_eq!(early.code, 0, "{}", early.stderr);
+    assert!(
+        contains(&early.stderr, "INFO run-due: nothing due"),
+        "{}",
+        early.stderr
+    );
+    assert!(!early.stderr.contains("DEBUG"), "{}", early.stderr);
+    // -v says what it looked at.
+    let verbose = dir.run_at(
+        "2027-01-12 07:59:00",
+        &["run-due", "-v", "--smtp", &sink.url()],
+    );
+    assert!(
+        contains(
+            &verbose.stderr,
+            "DEBUG run-due: 2022-12 scheduled at 2027-01-12T08:00:00Z"
+        ),
+        "{}",
+        verbose.stderr
+    );
     assert_eq!(sink.messages().len(), 0, "before its time, nothing");
     assert!(contains(&listed(&dir), "\tscheduled\t"));
 

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::servers::{free_port, test_certificate};
+use super::servers::{free_port, usual_certificate};
 
 /// `nobody`, who owns the mail.
 const UID: u32 = 65534;
@@ -38,7 +38,8 @@ fn start() -> Dovecot {
     std::fs::create_dir_all(dir.join("run/state")).unwrap();
     std::fs::create_dir_all(dir.join("mail")).unwrap();
     std::fs::write(dir.join("users"), "").unwrap();
-    let (cert, key) = test_certificate(&dir);
+    // Made as an administrator makes one (CA:TRUE): every fetch trusts it as `--imap-ca`.
+    let (cert, key) = usual_certificate(&dir);
     let (port, starttls_port) = (free_port(), free_port());
     let conf =
         config(&dir, &cert, &key, port).replace("port = 0", &format!("port = {starttls_port}"));

@@ -167,6 +167,28 @@ pub(crate) fn aiosmtpd_tls(
     (server, cert.to_owned())
 }
 
+/// A self-signed certificate for `localhost` and 127.0.0.1 made the usual way, `openssl req
+/// -x509` with no more than the names: OpenSSL marks it `CA:TRUE`, which webpki refuses as a
+/// server's own unless it is given as the CA file. As (cert, key).
+pub(crate) fn usual_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("usual.crt"), dir.join("usual.key"));
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    (cert, key)
+}
+
 /// A self-signed certificate for `localhost` and 127.0.0.1 (openssl), as (cert, key).
 pub(crate) fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
