@@ -344,7 +344,26 @@ fn damaged(error: DbError) -> DbError {
     }
 }
 
+/// Creates the file of a new ledger readable by its owner only: it holds people's addresses
+/// and their consent. SQLite gives its `-wal` and `-shm` files the same permissions.
+fn create_private(path: &Path) -> Result<(), DbError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(DbError::Other(format!(
+            "cannot create the ledger file: {e}"
+        ))),
+    }
+}
+
 fn open_sqlite(path: &Path) -> Result<Conn, DbError> {
+    if !path.exists() {
+        create_private(path)?;
+    }
     let sqlite = rusqlite::Connection::open(path)?;
     sqlite.busy_timeout(std::time::Duration::from_secs(10))?;
     sqlite.pragma_update(None, "journal_mode", "WAL")?;

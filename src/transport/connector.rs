@@ -110,7 +110,8 @@ impl Connector {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
                     return Err(self.fatal(format!(
-                        "login as `{}` refused: {e}",
+                        "login as `{}` refused: the server said “{e}”; check the user in the \
+                         SMTP URL and COURANT_SMTP_PASSWORD (or COURANT_SMTP_PASSWORD_FILE)",
                         self.url.user.as_deref().unwrap_or("")
                     )));
                 }

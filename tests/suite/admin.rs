@@ -386,3 +386,38 @@ fn commands_started_elsewhere_say_how_to_name_the_settings() {
         run.stderr
     );
 }
+
+/// The ledger holds people's data: a new SQLite ledger (and its write-ahead log) is readable by
+/// its owner only, whatever the umask.
+#[cfg(unix)]
+#[test]
+fn a_new_ledger_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Test::seed();
+    let add = dir.words("subscribers add anne@example.org --source ledenlijst");
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    for name in ["courant.sqlite", "courant.sqlite-wal"] {
+        let path = dir.join(&format!("issues/{name}"));
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        } else {
+            assert_ne!(name, "courant.sqlite", "the ledger exists");
+        }
+    }
+}
+
+/// A refused login is said once, in words, and exits 2, as `send` and `bounces fetch` do.
+#[test]
+fn a_refused_smtp_login_exits_2_with_the_servers_words() {
+    use crate::common::servers::aiosmtpd;
+    let dir = Test::seed();
+    let (cert, key) = usual_certificate(&dir);
+    let auth = ["--starttls", &cert, &key, "--auth", "news:right"];
+    let server = aiosmtpd(dir.path(), "mx", &auth);
+    let url = format!("smtp://news@localhost:{}", server.port);
+    let wrong = Test::seed().env("COURANT_SMTP_PASSWORD", "wrong-pw-4711");
+    let run = test_send(&wrong, &url, &["--smtp-ca", &cert]);
+    let said = run.stderr.replace(&server.port.to_string(), "PORT");
+    insta::assert_snapshot!("smtp_login_refused", format!("exit: {}\n{said}", run.code));
+    assert!(!run.stderr.contains("wrong-pw-4711"));
+}
