@@ -141,20 +141,7 @@ fn a_stored_reader_who_unsubscribed_is_active_again_with_the_reason_as_consent()
 /// A self-signed certificate made the usual way, `openssl req -x509` without more: it says
 /// `CA:TRUE`, for `localhost` and 127.0.0.1. (cert, key)
 fn usual_certificate(dir: &Test) -> (String, String) {
-    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args(["-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(crate::common::succeeded(&made));
+    let (cert, key) = crate::common::servers::usual_certificate(dir.path());
     let text = std::process::Command::new("openssl")
         .args(["x509", "-noout", "-text", "-in"])
         .arg(&cert)

@@ -171,45 +171,33 @@ pub(crate) fn aiosmtpd_tls(
 /// -x509` with no more than the names: OpenSSL marks it `CA:TRUE`, which webpki refuses as a
 /// server's own unless it is given as the CA file. As (cert, key).
 pub(crate) fn usual_certificate(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("usual.crt"), dir.join("usual.key"));
+    self_signed(dir, "usual", &[])
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1 that says `CA:FALSE`, as a
+/// server's own certificate should, as (cert, key).
+pub(crate) fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    self_signed(
+        dir,
+        "tls",
+        &["-addext", "basicConstraints=critical,CA:FALSE"],
+    )
+}
+
+/// `openssl req -x509` for `localhost` and 127.0.0.1 with the options `more`, into
+/// `NAME.crt` and `NAME.key` in `dir`.
+fn self_signed(dir: &Path, name: &str, more: &[&str]) -> (PathBuf, PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.key")),
+    );
     let status = Command::new("openssl")
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
         ])
         .args(["-subj", "/CN=localhost"])
         .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl runs");
-    assert!(status.success());
-    (cert, key)
-}
-
-/// A self-signed certificate for `localhost` and 127.0.0.1 (openssl), as (cert, key).
-pub(crate) fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args([
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-        ])
+        .args(more)
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
